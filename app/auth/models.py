@@ -1,0 +1,71 @@
+"""People and what they may do: users, and memberships of a township or a fund."""
+
+from datetime import date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db_types import UTCDateTime, utcnow
+from app.extensions import db
+from app.funds.models import Fund, Township
+
+from .roles import FUND_ROLES, PLATFORM_ADMIN, TOWNSHIP_ADMIN
+
+
+class User(UserMixin, db.Model):
+    __table_args__ = (CheckConstraint("phone IS NOT NULL OR email IS NOT NULL", name="contact"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(20), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    locale: Mapped[str] = mapped_column(String(10), default="zh_Hans")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    memberships: Mapped[list["Membership"]] = relationship(
+        back_populates="user", order_by="Membership.id"
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+
+_ROLE_SCOPE = (
+    f"(role = '{PLATFORM_ADMIN}' AND township_id IS NULL AND fund_id IS NULL)"
+    f" OR (role = '{TOWNSHIP_ADMIN}' AND township_id IS NOT NULL AND fund_id IS NULL)"
+    f" OR (role IN {FUND_ROLES} AND fund_id IS NOT NULL AND township_id IS NULL)"
+)
+
+
+class Membership(db.Model):
+    """A user's role in the platform, a township or a fund, for a period of time.
+
+    Not fund-owned: it is read before any tenant is known (to find a user's funds and to
+    decide whether they may enter one), always filtered by user or by fund explicitly.
+    """
+
+    __table_args__ = (
+        CheckConstraint(_ROLE_SCOPE, name="role_scope"),
+        CheckConstraint("end_date IS NULL OR end_date >= start_date", name="period"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    township_id: Mapped[int | None] = mapped_column(ForeignKey("township.id"), index=True)
+    fund_id: Mapped[int | None] = mapped_column(ForeignKey("fund.id"), index=True)
+    start_date: Mapped[date] = mapped_column(Date, default=date.today)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    township: Mapped[Township | None] = relationship()
+    fund: Mapped[Fund | None] = relationship()
+
+    def current_on(self, day: date) -> bool:
+        return self.start_date <= day and (self.end_date is None or day <= self.end_date)

@@ -1,0 +1,1 @@
+"""flask demo load: a fictional township with realistic funds and people."""

@@ -1,0 +1,1 @@
+"""Donations and where they were collected."""

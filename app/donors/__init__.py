@@ -1,0 +1,1 @@
+"""Donors of a fund."""

@@ -1,0 +1,44 @@
+"""Friendly error pages in the user's language; htmx gets the message block only."""
+
+import logging
+
+from flask import Flask, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .rendering import render
+
+log = logging.getLogger(__name__)
+
+
+def _messages():
+    return {
+        400: _("The request could not be understood. Please go back and try again."),
+        403: _("You do not have access to this page."),
+        404: _("This page does not exist."),
+        405: _("This action is not allowed here."),
+        422: _("Some of what you entered needs correcting."),
+        429: _("Too many attempts. Please wait a minute and try again."),
+        500: _("Something went wrong on our side. Nothing was saved; please try again."),
+    }
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        if error.response is not None:  # e.g. the login redirect raised by abort(response)
+            return error.response
+        return _page(error.code or 500)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        from .extensions import db
+
+        db.session.rollback()
+        return _page(InternalServerError.code)
+
+
+def _page(code: int):
+    message = _messages().get(code, _messages()[500])
+    return render("errors/error.html", block="content", status=code, code=code, message=message)

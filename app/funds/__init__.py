@@ -1,0 +1,1 @@
+"""Townships and funds: the fund workspace, its public page, the township workspace."""

@@ -1,0 +1,46 @@
+"""Townships and their funds: the tenant registry. A Fund is the tenant itself."""
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db_types import UTCDateTime, utcnow
+from app.extensions import db
+
+FUND_STATUSES = ("active", "suspended", "archived")
+FUND_KINDS = ("village", "community", "township")
+
+
+class Township(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    region: Mapped[str] = mapped_column(String(100), default="")  # 县/区, 市
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    funds: Mapped[list["Fund"]] = relationship(back_populates="township", order_by="Fund.id")
+
+
+class Fund(db.Model):
+    __table_args__ = (
+        CheckConstraint(f"status IN {FUND_STATUSES}", name="status"),
+        CheckConstraint(f"kind IN {FUND_KINDS}", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    township_id: Mapped[int] = mapped_column(ForeignKey("township.id"), index=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20), default="village")
+    village: Mapped[str] = mapped_column(String(100), default="")  # 村 or 社区
+    host_charity: Mapped[str] = mapped_column(String(200))
+    receipt_prefix: Mapped[str] = mapped_column(String(20), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    township: Mapped[Township] = relationship(back_populates="funds")
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "active"

@@ -1,0 +1,32 @@
+"""Fund workspace, the fund's public page, and the township workspace."""
+
+from flask import Blueprint, g
+
+from app.auth.roles import ANY_MEMBER, COMMITTEE_ROLES, PUBLIC
+from app.rendering import render
+from tenants.access import fund_access, township_access
+
+from . import services
+
+bp = Blueprint("funds", __name__)
+
+
+@bp.route("/f/<fund_slug>/")
+@fund_access(ANY_MEMBER)
+def workspace():
+    people = services.people_of_fund(g.fund)
+    return render("funds/workspace.html", fund=g.fund, people=people, my_roles=g.roles)
+
+
+@bp.route("/f/<fund_slug>/public")
+@fund_access(PUBLIC)
+def public():
+    people = services.people_of_fund(g.fund)
+    committee = [(m, u) for m, u in people if m.role in COMMITTEE_ROLES]
+    return render("funds/public.html", fund=g.fund, committee=committee)
+
+
+@bp.route("/t/<township_slug>/")
+@township_access()
+def township():
+    return render("funds/township.html", township=g.township, funds=g.township.funds)

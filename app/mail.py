@@ -1,0 +1,36 @@
+"""Outgoing email: SMTP when MAIL_SERVER is set, otherwise a file in the outbox folder."""
+
+import logging
+import smtplib
+from datetime import UTC, datetime
+from email.message import EmailMessage
+
+from flask import current_app
+
+log = logging.getLogger(__name__)
+
+
+def send_mail(to: str, subject: str, body: str) -> None:
+    config = current_app.config
+    message = EmailMessage()
+    message["From"] = config["MAIL_FROM"]
+    message["To"] = to
+    message["Subject"] = subject
+    message.set_content(body)
+
+    if config.get("MAIL_SERVER"):
+        with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=15) as smtp:
+            if config.get("MAIL_USE_TLS"):
+                smtp.starttls()
+            if config.get("MAIL_USERNAME"):
+                smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+            smtp.send_message(message)
+        log.info("mail to %s sent through %s: %s", to, config["MAIL_SERVER"], subject)
+        return
+
+    outbox = config["OUTBOX_DIR"]
+    outbox.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    path = outbox / f"{stamp}.eml"
+    path.write_bytes(bytes(message))
+    log.info("no MAIL_SERVER: mail to %s written to %s\n%s", to, path, body)

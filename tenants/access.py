@@ -1,0 +1,162 @@
+"""Who may use a route: every fund- or township-scoped view declares it, and this module
+alone decides it.
+
+A fund route is ``/f/<fund_slug>/...`` and a township route ``/t/<township_slug>/...``. Before
+the view runs, the slug is resolved, the caller's memberships are checked against the view's
+declaration and the tenant scope is set. A scoped route without a declaration is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask import abort, g, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.auth.roles import ANY_MEMBER, PLATFORM_ADMIN, PUBLIC, TOWNSHIP_ADMIN
+from app.extensions import db, login_manager
+
+from .context import fund_scope, set_scope, township_scope
+
+
+@dataclass(frozen=True)
+class Access:
+    kind: str  # "fund" | "township" | "global"
+    allow: frozenset[str]
+
+
+def fund_access(*allow: str):
+    """Declare who may use a fund route: PUBLIC, ANY_MEMBER and/or fund role names."""
+    return _declare(Access("fund", frozenset(allow)))
+
+
+def township_access():
+    """Township routes are for that township's admins (and platform admins)."""
+    return _declare(Access("township", frozenset({TOWNSHIP_ADMIN})))
+
+
+def open_access(*allow: str):
+    """Declare a route outside any tenant: PUBLIC, or "login" for any signed-in user."""
+    return _declare(Access("global", frozenset(allow)))
+
+
+def _declare(access: Access):
+    def decorate(view):
+        view.access = access
+        return view
+
+    return decorate
+
+
+def current_memberships(user, day: date | None = None) -> list:
+    from app.auth.models import Membership  # models import this module's decorators
+
+    if not user.is_authenticated:
+        return []
+    day = day or date.today()
+    rows = db.session.scalars(select(Membership).where(Membership.user_id == user.id))
+    return [m for m in rows if m.current_on(day)]
+
+
+def fund_roles(user, fund) -> set[str]:
+    """The caller's roles in this fund, with "township_admin"/"platform_admin" for overseers."""
+    roles = set()
+    for m in current_memberships(user):
+        if m.role == PLATFORM_ADMIN:
+            roles.add(PLATFORM_ADMIN)
+        elif m.role == TOWNSHIP_ADMIN and m.township_id == fund.township_id:
+            roles.add(TOWNSHIP_ADMIN)
+        elif m.fund_id == fund.id:
+            roles.add(m.role)
+    return roles
+
+
+def may_enter_fund(roles: set[str], allow: frozenset[str]) -> bool:
+    if PUBLIC in allow:
+        return True
+    if ANY_MEMBER in allow and roles:
+        return True
+    return bool(roles & allow) or PLATFORM_ADMIN in roles
+
+
+def may_enter_township(user, township) -> bool:
+    return any(
+        m.role == PLATFORM_ADMIN or (m.role == TOWNSHIP_ADMIN and m.township_id == township.id)
+        for m in current_memberships(user)
+    )
+
+
+def pop_slugs(endpoint, values) -> None:
+    """url_value_preprocessor: views read g.fund / g.township instead of slugs."""
+    if values:
+        g.fund_slug = values.pop("fund_slug", None)
+        g.township_slug = values.pop("township_slug", None)
+
+
+def add_slugs(endpoint, values) -> None:
+    """url_defaults: url_for() inside a fund or township page fills the slug itself."""
+    from flask import current_app
+
+    rule_args = _rule_args(current_app, endpoint)
+    if "fund_slug" in rule_args and "fund_slug" not in values and g.get("fund"):
+        values["fund_slug"] = g.fund.slug
+    if "township_slug" in rule_args and "township_slug" not in values and g.get("township"):
+        values["township_slug"] = g.township.slug
+
+
+def _rule_args(app, endpoint) -> set[str]:
+    cache = app.extensions.setdefault("shanlin_rule_args", {})
+    if endpoint not in cache:
+        cache[endpoint] = set().union(
+            *(r.arguments for r in app.url_map.iter_rules(endpoint)), set()
+        )
+    return cache[endpoint]
+
+
+def enforce() -> None:
+    """before_request: resolve the tenant from the URL, check the caller, set the scope."""
+    from app.funds.models import Fund, Township
+
+    set_scope(None)
+    g.fund = g.township = None
+    g.roles = set()
+    from flask import current_app
+
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    if view is None:
+        return  # 404 or static: nothing scoped runs
+    access: Access | None = getattr(view, "access", None)
+    if request.endpoint == "static":
+        return
+    if access is None:
+        abort(500, "route declares no access")  # fail closed; tests/test_access finds these
+
+    if access.kind == "fund":
+        fund = db.session.scalar(select(Fund).where(Fund.slug == g.get("fund_slug")))
+        if fund is None:
+            abort(404)
+        g.fund = fund
+        g.roles = fund_roles(current_user, fund)
+        if not may_enter_fund(g.roles, access.allow):
+            _refuse()
+        set_scope(fund_scope(fund.id))
+    elif access.kind == "township":
+        township = db.session.scalar(
+            select(Township).where(Township.slug == g.get("township_slug"))
+        )
+        if township is None:
+            abort(404)
+        if not may_enter_township(current_user, township):
+            _refuse()
+        g.township = township
+        set_scope(township_scope(township.id, [f.id for f in township.funds]))
+    elif PUBLIC not in access.allow and not current_user.is_authenticated:
+        _refuse()
+
+
+def _refuse():
+    if not current_user.is_authenticated:
+        abort(login_manager.unauthorized())
+    abort(403)

@@ -1,0 +1,103 @@
+"""Fail-closed query scoping for fund-owned models.
+
+Every ORM statement that touches a FundOwned model — selects, relationship and column loads,
+``session.get``, bulk updates and deletes — is filtered to the funds of the current scope, and
+raises TenantRequired when there is no scope. Flushes refuse rows outside the scope. On
+PostgreSQL each transaction also carries the scope in ``shanlin.fund_ids`` for the row-level
+security policies (tenants.rls), so a filter forgotten here still returns nothing there.
+"""
+
+from sqlalchemy import event, text
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+
+from .context import (
+    Scope,
+    TenantRequired,
+    TenantViolation,
+    current_scope,
+    on_scope_change,
+)
+from .model import FundOwned
+
+
+def _touches_fund_owned(state: ORMExecuteState) -> bool:
+    return any(issubclass(m.class_, FundOwned) for m in state.all_mappers)
+
+
+def _scope_statement(state: ORMExecuteState) -> None:
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    if not _touches_fund_owned(state):
+        return
+    scope = current_scope()
+    if scope is None:
+        raise TenantRequired("fund-owned data queried with no tenant scope")
+    if scope.fund_ids is None:
+        return
+    fund_ids = tuple(sorted(scope.fund_ids))
+    state.statement = state.statement.options(
+        with_loader_criteria(
+            FundOwned, lambda cls: cls.fund_id.in_(fund_ids), include_aliases=True
+        )
+    )
+
+
+def _check_flush(session: Session, flush_context, instances) -> None:
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if not isinstance(obj, FundOwned):
+            continue
+        scope = current_scope()
+        if scope is None:
+            raise TenantRequired(f"{type(obj).__name__} written with no tenant scope")
+        if obj.fund_id is None and scope.fund_id is not None:
+            obj.fund_id = scope.fund_id
+        if not scope.allows(obj.fund_id):
+            raise TenantViolation(
+                f"{type(obj).__name__} of fund {obj.fund_id} written in scope {scope.kind}"
+            )
+
+
+def _pg_settings(scope: Scope | None) -> dict[str, str]:
+    if scope is None:
+        return {"ids": "", "all": "off"}
+    if scope.fund_ids is None:
+        return {"ids": "", "all": "on"}
+    return {"ids": ",".join(str(i) for i in sorted(scope.fund_ids)), "all": "off"}
+
+
+_SET_SCOPE_SQL = text(
+    "SELECT set_config('shanlin.fund_ids', :ids, true), set_config('shanlin.all', :all, true)"
+)
+
+
+def _after_begin(session: Session, transaction, connection) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(_SET_SCOPE_SQL, _pg_settings(current_scope()))
+
+
+def install(session_class: type[Session], scoped_session) -> None:
+    """Attach the listeners to the app's session class; called once by create_app()."""
+    if event.contains(session_class, "do_orm_execute", _scope_statement):
+        return
+    event.listen(session_class, "do_orm_execute", _scope_statement)
+    event.listen(session_class, "before_flush", _check_flush)
+    event.listen(session_class, "after_begin", _after_begin)
+
+    @on_scope_change
+    def _sync_session(scope: Scope | None) -> None:
+        # Objects loaded under the old scope must not be served from the identity map
+        # (session.get) under the new one, and PostgreSQL must see the new scope at once.
+        if not scoped_session.registry.has():
+            return
+        session = scoped_session()
+        stale = [
+            obj
+            for obj in session.identity_map.values()
+            if isinstance(obj, FundOwned) and not (scope and scope.allows(obj.fund_id))
+        ]
+        for obj in stale:
+            session.expunge(obj)
+        if session.in_transaction():
+            connection = session.connection()
+            if connection.dialect.name == "postgresql":
+                connection.execute(_SET_SCOPE_SQL, _pg_settings(scope))
