@@ -65,5 +65,7 @@ class Config:
         self.MAIL_FROM = os.environ.get("MAIL_FROM", "善邻 Shanlin <no-reply@shanlin.local>")
         self.OUTBOX_DIR = Path(os.environ.get("OUTBOX_DIR", VAR_DIR / "outbox"))
 
+        # scrypt by default; the test suite may choose a cheaper one.
+        self.PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
         self.PASSWORD_RESET_MAX_AGE = int(os.environ.get("PASSWORD_RESET_MAX_AGE", "3600"))
         self.DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "shanlin2026")

@@ -20,14 +20,10 @@ def get_engine():
     owner_url = current_app.config.get("MIGRATION_DATABASE_URL")
     if owner_url:
         from sqlalchemy import create_engine
+        from sqlalchemy.pool import NullPool
 
-        return create_engine(owner_url)
-    try:
-        # this works with Flask-SQLAlchemy<3 and Alchemical
-        return current_app.extensions['migrate'].db.get_engine()
-    except (TypeError, AttributeError):
-        # this works with Flask-SQLAlchemy>=3
-        return current_app.extensions['migrate'].db.engine
+        return create_engine(owner_url, poolclass=NullPool)  # nothing left open afterwards
+    return current_app.extensions['migrate'].db.engine
 
 
 def get_engine_url():

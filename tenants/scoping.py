@@ -7,7 +7,8 @@ PostgreSQL each transaction also carries the scope in ``shanlin.fund_ids`` for t
 security policies (tenants.rls), so a filter forgotten here still returns nothing there.
 """
 
-from sqlalchemy import event, text
+from sqlalchemy import Table, event, text
+from sqlalchemy.sql import visitors
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from .context import (
@@ -20,8 +21,25 @@ from .context import (
 from .model import FundOwned
 
 
+def _fund_owned_tables() -> frozenset:
+    from app.extensions import db
+
+    return frozenset(
+        m.local_table for m in db.Model.registry.mappers if issubclass(m.class_, FundOwned)
+    )
+
+
 def _touches_fund_owned(state: ORMExecuteState) -> bool:
-    return any(issubclass(m.class_, FundOwned) for m in state.all_mappers)
+    """Mapped entities, and also tables reached only through FROM clauses and subqueries.
+
+    The loader criteria filter a table where it stands for its mapped class. A bare Table
+    (Model.__table__) is still detected, so with no scope it raises; features must not use
+    one, and on PostgreSQL row-level security filters it anyway.
+    """
+    if any(issubclass(m.class_, FundOwned) for m in state.all_mappers):
+        return True
+    owned = _fund_owned_tables()
+    return any(isinstance(e, Table) and e in owned for e in visitors.iterate(state.statement))
 
 
 def _scope_statement(state: ORMExecuteState) -> None:
@@ -99,5 +117,13 @@ def install(session_class: type[Session], scoped_session) -> None:
             session.expunge(obj)
         if session.in_transaction():
             connection = session.connection()
-            if connection.dialect.name == "postgresql":
+            if connection.dialect.name == "postgresql" and not _failed(connection):
                 connection.execute(_SET_SCOPE_SQL, _pg_settings(scope))
+
+
+def _failed(connection) -> bool:
+    """A PostgreSQL transaction already aborted by an error: only a rollback can follow."""
+    from psycopg.pq import TransactionStatus
+
+    status = connection.connection.dbapi_connection.info.transaction_status
+    return status == TransactionStatus.INERROR

@@ -44,7 +44,13 @@ def find_user(login: str) -> User | None:
 def set_password(user: User, password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValueError("password too short")
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = generate_password_hash(password, method=_hash_method())
+
+
+def _hash_method() -> str:
+    from flask import current_app
+
+    return current_app.config["PASSWORD_HASH_METHOD"]
 
 
 # A hash of something to compare against, so an unknown login costs as much as a wrong password.

@@ -50,6 +50,7 @@ PEOPLE = [
     ("东港村 社工 social worker", "13900000016", "孙晓燕", None, [(SOCIAL_WORKER, "DGC")]),
     ("东港村 and 南塘村 委员 member of two funds", "13900000020", "陈美玲",
      "chenmeiling@example.cn", [(MEMBER, "DGC"), (MEMBER, "NTC")]),
+    ("南塘村 经办人 treasurer", "13900000021", "吴海涛", None, [(TREASURER, "NTC")]),
 ]
 
 
@@ -72,6 +73,7 @@ def build(password: str) -> Demo:
         )
 
     seated = {prefix: 0 for prefix in demo.funds}  # committee seats filled so far
+    staffed = set()  # (fund prefix, role) given to a named person
     for _who, login, name, email, roles in PEOPLE:
         phone = login if login.isdigit() else None
         user = accounts.create_user(name, password, phone=phone, email=email or
@@ -81,6 +83,7 @@ def build(password: str) -> Demo:
                 accounts.add_membership(user, role, township=demo.townships[where])
             elif where:
                 accounts.add_membership(user, role, fund=demo.funds[where])
+                staffed.add((where, role))
                 seated[where] += role in (CHAIR, MEMBER, SUPERVISOR)
             else:
                 accounts.add_membership(user, role)
@@ -95,10 +98,10 @@ def build(password: str) -> Demo:
 
     for _township, _name, _village, _kind, prefix, size in FUNDS:
         fund = demo.funds[prefix]
-        if prefix != "DGC":
-            for role in (CHAIR, SUPERVISOR, TREASURER):
+        for role in (CHAIR, SUPERVISOR, TREASURER):
+            if (prefix, role) not in staffed:
                 accounts.add_membership(anyone(), role, fund=fund)
-            seated[prefix] += 2
+                seated[prefix] += role != TREASURER
         for _ in range(size - seated[prefix]):
             accounts.add_membership(anyone(), MEMBER, fund=fund)
 

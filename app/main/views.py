@@ -1,6 +1,6 @@
 """Home ("my funds"), the language switch and /healthz."""
 
-from flask import Blueprint, current_app, jsonify, redirect, request
+from flask import Blueprint, current_app, jsonify, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import select, text
 
@@ -21,6 +21,8 @@ bp = Blueprint("main", __name__)
 def home():
     if current_user.is_authenticated:
         townships, funds = funds_of_user(current_user)
+        if not townships and len(funds) == 1:  # most members sit in one fund: go straight there
+            return redirect(url_for("funds.workspace", fund_slug=funds[0][0].slug))
         return render("main/home.html", townships=townships, funds=funds)
     public_funds = db.session.scalars(
         select(Fund).where(Fund.status != "archived").order_by(Fund.id)

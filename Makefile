@@ -1,0 +1,67 @@
+# 善邻 Shanlin. The two commands that matter: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export FLASK_APP := wsgi.py
+TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+# Debian packages the tests need: a browser, Chinese fonts, fast font subsetting, PDF tools.
+APT_PACKAGES := chromium fonts-noto-cjk fonts-wqy-microhei libharfbuzz-subset0 poppler-utils
+
+.PHONY: messages run test test-sqlite test-postgres bench lint system-deps translations db clean
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+translations: $(BIN)/.installed
+	@$(BIN)/pybabel compile --use-fuzzy -q -d app/translations
+
+system-deps:
+	@missing=""; \
+	for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "Missing Debian packages. Run: sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+
+db: translations
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo load
+
+# Plain http on loopback, so the session cookie may not demand https here.
+run: db
+	SESSION_COOKIE_SECURE=0 $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
+
+test: $(BIN)/.installed system-deps translations lint test-sqlite test-postgres
+
+test-sqlite:
+	SHANLIN_TEST_DB=sqlite $(BIN)/pytest
+
+# The same suite against PostgreSQL when one is reachable (browser tests ran already).
+test-postgres:
+	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(TEST_POSTGRES_URL)', connect_timeout=3).close()" 2>/dev/null; then \
+	  SHANLIN_TEST_DB=postgresql TEST_POSTGRES_URL='$(TEST_POSTGRES_URL)' $(BIN)/pytest -m "not browser"; \
+	else echo "PostgreSQL not reachable at $(TEST_POSTGRES_URL): PostgreSQL tests skipped."; fi
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+
+bench: $(BIN)/.installed translations
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var test-artifacts
+
+# After adding user-visible strings: extract them and merge into the catalogue, then translate.
+messages: $(BIN)/.installed
+	@mkdir -p var
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o var/messages.pot .
+	$(BIN)/pybabel update -i var/messages.pot -d app/translations --no-fuzzy-matching

@@ -1,0 +1,182 @@
+"""Test fixtures: a migrated database with the demo data, cloned fresh for every test.
+
+SHANLIN_TEST_DB=sqlite (default) or postgresql. On PostgreSQL the suite creates its own
+databases and a login role that owns no table, and the app connects as that role, so
+row-level security is in force exactly as in production.
+"""
+
+import os
+import re
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+
+_VAR = Path(tempfile.mkdtemp(prefix="shanlin-test-var-"))
+os.environ["SHANLIN_VAR_DIR"] = str(_VAR)  # before app.config is imported
+
+from flask_migrate import upgrade  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from app import create_app  # noqa: E402
+from app.demo.data import build  # noqa: E402
+from app.extensions import db  # noqa: E402
+from tenants import SYSTEM, using  # noqa: E402
+
+DB_KIND = os.environ.get("SHANLIN_TEST_DB", "sqlite")
+PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+PASSWORD = "demo-password-1"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+BASE_CONFIG = {
+    "TESTING": True,
+    "WTF_CSRF_ENABLED": False,
+    "RATELIMIT_ENABLED": False,
+    "SESSION_COOKIE_SECURE": False,
+    "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # scrypt would make the suite slow
+    "DEMO_PASSWORD": PASSWORD,
+}
+
+
+def _pg_url(database: str, user: str = "postgres") -> str:
+    return re.sub(r"//[^@/]*@([^/]+)/[^?]*", rf"//{user}@\1/{database}", PG_ADMIN_URL)
+
+
+def _pg_admin(sql: str) -> None:
+    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(sql))
+    engine.dispose()
+
+
+class Database:
+    """Where the template lives and how a test gets its own copy."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.suffix = uuid.uuid4().hex[:8]
+        self.template = f"shanlin_tmpl_{self.suffix}"
+        self.role = f"shanlin_app_{self.suffix}"
+        self.copies = 0
+
+    def template_config(self) -> dict:
+        if DB_KIND == "sqlite":
+            return {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{self.root / 'template.db'}"}
+        return {
+            "SQLALCHEMY_DATABASE_URI": _pg_url(self.template, self.role),
+            "MIGRATION_DATABASE_URL": _pg_url(self.template),
+        }
+
+    def create_template(self) -> None:
+        if DB_KIND == "postgresql":
+            _pg_admin(f"CREATE DATABASE {self.template}")
+            _pg_admin(f"CREATE ROLE {self.role} LOGIN NOSUPERUSER NOBYPASSRLS")
+
+    def copy(self) -> dict:
+        self.copies += 1
+        if DB_KIND == "sqlite":
+            path = self.root / f"test{self.copies}.db"
+            shutil.copy(self.root / "template.db", path)
+            return {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"}
+        name = f"shanlin_t{self.copies}_{self.suffix}"
+        _pg_admin(f"CREATE DATABASE {name} TEMPLATE {self.template}")
+        return {
+            "SQLALCHEMY_DATABASE_URI": _pg_url(name, self.role),
+            "MIGRATION_DATABASE_URL": _pg_url(name),
+            "_TEST_DB_NAME": name,
+        }
+
+    def drop_copy(self, config: dict) -> None:
+        if name := config.get("_TEST_DB_NAME"):
+            _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+    def drop_all(self) -> None:
+        if DB_KIND == "postgresql":
+            _pg_admin(f"DROP DATABASE IF EXISTS {self.template} WITH (FORCE)")
+            _pg_admin(f"DROP ROLE IF EXISTS {self.role}")
+
+
+@pytest.fixture(scope="session")
+def database(tmp_path_factory):
+    """Migrate once (as the owner), load the demo (as the app), then clone per test."""
+    database = Database(tmp_path_factory.mktemp("db"))
+    database.create_template()
+    app = create_app({**BASE_CONFIG, **database.template_config()})
+    with app.app_context():
+        if DB_KIND == "postgresql":
+            from tenants.rls import grant_app_role
+
+            owner = create_engine(app.config["MIGRATION_DATABASE_URL"])
+            upgrade()
+            with owner.begin() as connection:
+                grant_app_role(connection, database.role)
+            owner.dispose()
+        else:
+            upgrade()
+        with using(SYSTEM):
+            build(PASSWORD)
+            db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    yield database
+    database.drop_all()
+
+
+@pytest.fixture
+def app(database):
+    config = database.copy()
+    app = create_app({**BASE_CONFIG, **config})
+    app.config["OUTBOX_DIR"] = Path(tempfile.mkdtemp(prefix="outbox-", dir=_VAR))
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    database.drop_copy(config)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+class Auth:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, login: str, password: str = PASSWORD):
+        response = self.client.post("/auth/login", data={"login": login, "password": password})
+        assert response.status_code == 302, f"login as {login} failed"
+        return response
+
+    def logout(self):
+        return self.client.post("/auth/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
+
+
+@pytest.fixture
+def system(app):
+    """An app context under the system scope, for tests that set up or inspect data."""
+    with app.app_context(), using(SYSTEM):
+        yield db.session
+
+
+# Demo people by what they are to 东港村 (DGC) and 芦湾镇, the fund and township under test.
+LOGINS = {
+    "platform_admin": "admin@shanlin.local",
+    "this_township_admin": "13900000001",
+    "other_township_admin": "13900000002",
+    "chair": "13900000011",
+    "treasurer": "13900000012",
+    "member": "13900000013",
+    "supervisor": "13900000014",
+    "secretary": "13900000015",
+    "social_worker": "13900000016",
+    "two_funds": "13900000020",
+    "other_fund_member": "13900000021",  # 南塘村 treasurer, nothing in 东港村
+}

@@ -1,0 +1,210 @@
+"""Fail-closed tenancy: no scope raises, a scope sees only its funds, the database refuses
+cross-fund references, and on PostgreSQL row-level security holds even for raw SQL."""
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from app.donations.models import Donation
+from app.donors.models import Donor
+from app.extensions import db
+from app.funds.models import Fund
+from tenants import (
+    SYSTEM,
+    TenantRequired,
+    TenantViolation,
+    fund_scope,
+    township_scope,
+    using,
+)
+
+from .conftest import DB_KIND
+
+
+def _fund(prefix: str) -> Fund:
+    return db.session.scalar(select(Fund).where(Fund.receipt_prefix == prefix))
+
+
+@pytest.fixture
+def two_funds(app):
+    """东港村 and 南塘村, each with one donor and one donation."""
+    with app.app_context():
+        with using(SYSTEM):
+            a, b = _fund("DGC"), _fund("NTC")
+            for fund, name in ((a, "王大伯"), (b, "李阿姨")):
+                donor = Donor(fund_id=fund.id, name=name)
+                db.session.add(donor)
+                db.session.flush()
+                db.session.add(Donation(fund_id=fund.id, donor_id=donor.id, amount_fen=10000,
+                                        channel="cash", received_on=date(2026, 1, 20)))
+            db.session.commit()
+            ids = {"a": a.id, "b": b.id, "township": a.township_id,
+                   "donor_a": db.session.scalar(select(Donor.id).where(Donor.fund_id == a.id)),
+                   "donor_b": db.session.scalar(select(Donor.id).where(Donor.fund_id == b.id))}
+        db.session.remove()
+        yield ids
+
+
+def test_query_without_tenant_raises(two_funds):
+    with pytest.raises(TenantRequired):
+        db.session.scalars(select(Donor)).all()
+
+
+def test_session_get_without_tenant_raises(two_funds):
+    with pytest.raises(TenantRequired):
+        db.session.get(Donor, two_funds["donor_a"])
+
+
+def test_write_without_tenant_raises(two_funds):
+    db.session.add(Donor(fund_id=two_funds["a"], name="无名氏"))
+    with pytest.raises(TenantRequired):
+        db.session.flush()
+    db.session.rollback()
+
+
+def test_fund_scope_sees_only_its_rows(two_funds):
+    with using(fund_scope(two_funds["a"])):
+        names = db.session.scalars(select(Donor.name)).all()
+        assert names == ["王大伯"]
+        assert db.session.get(Donor, two_funds["donor_b"]) is None
+        counted = db.session.scalar(select(db.func.count()).select_from(Donor))
+        assert counted == 1
+
+
+def test_relationship_loads_are_scoped(two_funds):
+    with using(fund_scope(two_funds["b"])):
+        donations = db.session.scalars(
+            select(Donation).options(joinedload(Donation.donor))
+        ).unique().all()
+        assert [d.donor.name for d in donations] == ["李阿姨"]
+
+
+def test_identity_map_does_not_leak_across_scopes(two_funds):
+    with using(fund_scope(two_funds["a"])):
+        donor = db.session.get(Donor, two_funds["donor_a"])
+        assert donor is not None
+    with using(fund_scope(two_funds["b"])):
+        assert db.session.get(Donor, two_funds["donor_a"]) is None
+
+
+def test_bulk_update_touches_only_the_scoped_fund(two_funds):
+    with using(fund_scope(two_funds["a"])):
+        db.session.execute(update(Donor).values(anonymity="caring"))
+        db.session.commit()
+    with using(SYSTEM):
+        rows = dict(db.session.execute(select(Donor.fund_id, Donor.anonymity)).all())
+    assert rows == {two_funds["a"]: "caring", two_funds["b"]: "show"}
+
+
+def test_write_into_another_fund_is_refused(two_funds):
+    with using(fund_scope(two_funds["a"])):
+        db.session.add(Donor(fund_id=two_funds["b"], name="冒名"))
+        with pytest.raises(TenantViolation):
+            db.session.flush()
+        db.session.rollback()
+
+
+def test_new_rows_take_the_fund_of_the_scope(two_funds):
+    with using(fund_scope(two_funds["a"])):
+        donor = Donor(name="新捐赠人")
+        db.session.add(donor)
+        db.session.flush()
+        assert donor.fund_id == two_funds["a"]
+        db.session.rollback()
+
+
+def test_township_scope_reads_its_own_funds(two_funds, app):
+    with using(township_scope(two_funds["township"], [two_funds["a"], two_funds["b"]])):
+        assert sorted(db.session.scalars(select(Donor.name))) == sorted(["王大伯", "李阿姨"])
+    with using(township_scope(two_funds["township"], [two_funds["a"]])):
+        assert db.session.scalars(select(Donor.name)).all() == ["王大伯"]
+
+
+def test_database_refuses_cross_fund_reference(two_funds):
+    """Even with every check above bypassed (system scope), the composite key says no."""
+    with using(SYSTEM):
+        db.session.add(Donation(fund_id=two_funds["a"], donor_id=two_funds["donor_b"],
+                                amount_fen=500, channel="cash", received_on=date(2026, 2, 1)))
+        with pytest.raises(IntegrityError):
+            db.session.flush()
+        db.session.rollback()
+
+
+def test_duplicate_reference_is_refused_per_fund_not_across(two_funds):
+    with using(SYSTEM):
+        for fund in ("a", "b"):
+            db.session.add(Donation(fund_id=two_funds[fund], amount_fen=100, channel="bank",
+                                    reference="SN001", received_on=date(2026, 3, 1)))
+        db.session.flush()  # the same bank serial in two funds is fine
+        db.session.add(Donation(fund_id=two_funds["a"], amount_fen=100, channel="bank",
+                                reference="SN001", received_on=date(2026, 3, 2)))
+        with pytest.raises(IntegrityError):
+            db.session.flush()
+        db.session.rollback()
+
+
+postgres_only = pytest.mark.skipif(DB_KIND != "postgresql", reason="PostgreSQL only")
+
+
+@postgres_only
+def test_app_role_sees_nothing_of_another_fund_through_raw_sql(two_funds):
+    """The app connects as a role that owns nothing; RLS filters even hand-written SQL."""
+    user = db.session.execute(text("SELECT current_user")).scalar()
+    owner = db.session.execute(text("SELECT tableowner FROM pg_tables WHERE tablename='donor'"))
+    assert user != owner.scalar()
+    db.session.rollback()
+    with using(fund_scope(two_funds["a"])):
+        rows = db.session.execute(text("SELECT fund_id, name FROM donor")).all()
+        assert rows == [(two_funds["a"], "王大伯")]
+        other = db.session.execute(
+            text("SELECT count(*) FROM donor WHERE fund_id = :b"), {"b": two_funds["b"]}
+        ).scalar()
+        assert other == 0
+        db.session.rollback()
+    # No scope at all: nothing, rather than everything.
+    assert db.session.execute(text("SELECT count(*) FROM donation")).scalar() == 0
+    db.session.rollback()
+
+
+@postgres_only
+def test_app_role_cannot_insert_into_another_fund_through_raw_sql(two_funds):
+    from sqlalchemy.exc import ProgrammingError
+
+    with using(fund_scope(two_funds["a"])), pytest.raises(ProgrammingError):
+        db.session.execute(
+            text("INSERT INTO donor (fund_id, kind, name, anonymity, locale, created_at) "
+                 "VALUES (:b, 'person', '越权', 'show', 'zh_Hans', now())"),
+            {"b": two_funds["b"]},
+        )
+    db.session.rollback()
+
+
+@postgres_only
+def test_every_fund_owned_table_has_a_policy(app):
+    from tenants.rls import fund_owned_tables, missing_policies
+
+    with app.app_context():
+        assert fund_owned_tables(db.Model) == ["donation", "donation_point", "donor"]
+        with db.engine.connect() as connection:
+            assert missing_policies(connection, db.Model) == []
+
+
+def test_counts_and_subqueries_are_scoped(two_funds):
+    with using(fund_scope(two_funds["a"])):
+        assert db.session.scalar(select(db.func.count()).select_from(Donor)) == 1
+        inner = select(Donor.id).subquery()
+        assert db.session.scalar(select(db.func.count()).select_from(inner)) == 1
+        assert db.session.scalar(select(db.func.sum(Donation.amount_fen))) == 10000
+
+
+def test_count_without_tenant_raises(two_funds):
+    with pytest.raises(TenantRequired):
+        db.session.scalar(select(db.func.count()).select_from(Donor))
+
+
+def test_bare_table_without_tenant_raises(two_funds):
+    with pytest.raises(TenantRequired):
+        db.session.scalar(select(db.func.count()).select_from(Donor.__table__))
