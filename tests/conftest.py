@@ -124,10 +124,20 @@ def database(tmp_path_factory):
     database.drop_all()
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 @pytest.fixture
-def app(database):
+def app(database, request):
+    """A fresh app and database; @pytest.mark.config(KEY=value) overrides the config."""
     config = database.copy()
-    app = create_app({**BASE_CONFIG, **config})
+    marker = request.node.get_closest_marker("config")
+    app = create_app({**BASE_CONFIG, **config, **(marker.kwargs if marker else {})})
     app.config["OUTBOX_DIR"] = Path(tempfile.mkdtemp(prefix="outbox-", dir=_VAR))
     yield app
     with app.app_context():

@@ -1,0 +1,121 @@
+"""Every fund- and township-scoped URL, found in the URL map, against five kinds of caller.
+
+New routes are covered without anyone listing them: a route with an argument this file has
+no sample for fails the test until a sample is added below.
+"""
+
+import pytest
+from flask import Flask
+
+from app.auth.roles import ANY_MEMBER, PUBLIC
+
+from .conftest import LOGINS
+
+FUND = "donggangcun"  # 东港村, in 芦湾镇
+TOWNSHIP = "luwan"
+
+# Values for URL arguments other than the slugs. Later features add theirs here.
+SAMPLES: dict[str, str] = {}
+
+PERSONAS = ["anonymous", "other_fund_member", "this_fund_member", "other_township_admin",
+            "this_township_admin"]
+
+
+def scoped_rules(app: Flask):
+    for rule in app.url_map.iter_rules():
+        if {"fund_slug", "township_slug"} & rule.arguments:
+            yield rule
+
+
+def _url(rule) -> str:
+    values = {"fund_slug": FUND, "township_slug": TOWNSHIP}
+    for argument in rule.arguments - values.keys():
+        if argument not in SAMPLES:
+            pytest.fail(f"{rule.rule}: add a sample value for <{argument}> to SAMPLES")
+        values[argument] = SAMPLES[argument]
+    path = rule.rule
+    for name, value in values.items():
+        path = path.replace(f"<{name}>", value)
+    for converter in ("int:", "string:", "path:"):
+        path = path.replace(f"<{converter}", "<")
+    return path
+
+
+def _member_login(access) -> str:
+    """A 东港村 person holding a role the route allows (the chair for any-member routes)."""
+    for role in ("chair", "treasurer", "member", "supervisor", "secretary", "social_worker"):
+        if {PUBLIC, ANY_MEMBER, role} & access.allow:
+            return LOGINS[role]
+    pytest.fail(f"no demo 东港村 person holds a role in {sorted(access.allow)}")
+
+
+def _expected(kind: str, access, persona: str) -> str:
+    if PUBLIC in access.allow:
+        return "allowed"
+    if kind == "township":
+        return {"anonymous": "login", "this_township_admin": "allowed"}.get(persona, "forbidden")
+    if persona == "anonymous":
+        return "login"
+    if persona == "this_fund_member":
+        return "allowed"
+    if persona == "this_township_admin":
+        return "allowed" if ANY_MEMBER in access.allow or "township_admin" in access.allow \
+            else "forbidden"
+    return "forbidden"
+
+
+def test_scoped_routes_exist(app):
+    rules = {r.rule for r in scoped_rules(app)}
+    assert {"/f/<fund_slug>/", "/f/<fund_slug>/public", "/t/<township_slug>/"} <= rules
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_isolation_matrix(app, persona):
+    failures = []
+    for rule in scoped_rules(app):
+        view = app.view_functions[rule.endpoint]
+        access = view.access
+        kind = "fund" if "fund_slug" in rule.arguments else "township"
+        method = "GET" if "GET" in rule.methods else sorted(rule.methods - {"OPTIONS"})[0]
+        client = app.test_client()
+        if persona != "anonymous":
+            if persona != "this_fund_member":
+                login = LOGINS[persona]
+            else:
+                login = _member_login(access) if kind == "fund" else LOGINS["chair"]
+            client.post("/auth/login", data={"login": login, "password": "demo-password-1"})
+        response = client.open(_url(rule), method=method)
+        expected = _expected(kind, access, persona)
+        body = response.get_data(as_text=True)
+        if expected == "allowed":
+            ok = response.status_code < 400 and "/auth/login" not in (response.location or "")
+        elif expected == "login":
+            ok = response.status_code == 302 and "/auth/login" in (response.location or "")
+        else:
+            ok = response.status_code == 403 and "东港村" not in body
+        if not ok:
+            failures.append(f"{method} {rule.rule}: expected {expected}, got "
+                            f"{response.status_code} {response.location or ''}")
+    assert not failures, "\n".join(failures)
+
+
+def test_every_route_declares_who_may_use_it(app):
+    undeclared = [
+        rule.rule for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static" and not hasattr(app.view_functions[rule.endpoint], "access")
+    ]
+    assert undeclared == []
+
+
+def test_a_route_without_declaration_is_refused(app):
+    @app.route("/f/<fund_slug>/forgotten")
+    def forgotten():
+        return "leaked"
+
+    response = app.test_client().get(f"/f/{FUND}/forgotten")
+    assert response.status_code == 500
+    assert "leaked" not in response.get_data(as_text=True)
+
+
+def test_unknown_fund_is_404(client):
+    assert client.get("/f/no-such-fund/public").status_code == 404
