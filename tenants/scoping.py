@@ -8,8 +8,8 @@ security policies (tenants.rls), so a filter forgotten here still returns nothin
 """
 
 from sqlalchemy import Table, event, text
-from sqlalchemy.sql import visitors
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.sql import visitors
 
 from .context import (
     Scope,
