@@ -1,0 +1,1 @@
+"""Benchmarks for make bench: figures, and ratios to a baseline measured in the same run."""
