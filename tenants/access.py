@@ -130,8 +130,9 @@ def enforce() -> None:
     access: Access | None = getattr(view, "access", None)
     if request.endpoint == "static":
         return
-    if access is None:
-        abort(500, "route declares no access")  # fail closed; tests/test_access finds these
+    if access is None:  # fail closed; tests/test_isolation_matrix.py finds these first
+        current_app.logger.error("route %s declares no access: refused", request.endpoint)
+        abort(500)
 
     if access.kind == "fund":
         fund = db.session.scalar(select(Fund).where(Fund.slug == g.get("fund_slug")))

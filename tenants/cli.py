@@ -1,5 +1,7 @@
 """flask tenants ...: create townships, funds and memberships; list them; the app role."""
 
+from contextlib import contextmanager
+
 import click
 from flask import Blueprint
 from sqlalchemy import select
@@ -16,8 +18,22 @@ bp = Blueprint("tenants", __name__, cli_group="tenants")
 
 
 def _fail(message: str):
-    db.session.rollback()
     raise click.ClickException(message)
+
+
+@contextmanager
+def _command():
+    """Run a command's body in the system scope: commit at the end, or nothing at all."""
+    with using(SYSTEM):
+        try:
+            yield
+        except ValueError as error:  # the services' word for bad input
+            db.session.rollback()
+            raise click.ClickException(str(error)) from error
+        except BaseException:
+            db.session.rollback()
+            raise
+        db.session.commit()
 
 
 @bp.cli.command("create-township")
@@ -26,13 +42,9 @@ def _fail(message: str):
 @click.option("--slug", help="URL name; default: pinyin of NAME")
 def create_township(name, region, slug):
     """Create a township (镇/街道)."""
-    with using(SYSTEM):
-        try:
-            township = funds.create_township(name, region=region, slug=slug)
-        except ValueError as error:
-            _fail(str(error))
-        db.session.commit()
-        click.echo(f"township {township.name}: /t/{township.slug}/")
+    with _command():
+        township = funds.create_township(name, region=region, slug=slug)
+    click.echo(f"township {township.name}: /t/{township.slug}/")
 
 
 @bp.cli.command("create-fund")
@@ -45,18 +57,14 @@ def create_township(name, region, slug):
 @click.option("--slug", help="URL name; default: pinyin of NAME")
 def create_fund(township_slug, name, host_charity, receipt_prefix, village, kind, slug):
     """Create a fund in a township."""
-    with using(SYSTEM):
+    with _command():
         township = db.session.scalar(select(Township).where(Township.slug == township_slug))
         if township is None:
             _fail(f"no township {township_slug}")
-        try:
-            fund = funds.create_fund(township, name, host_charity=host_charity,
-                                     receipt_prefix=receipt_prefix, village=village,
-                                     kind=kind, slug=slug)
-        except ValueError as error:
-            _fail(str(error))
-        db.session.commit()
-        click.echo(f"fund {fund.name}: /f/{fund.slug}/")
+        fund = funds.create_fund(township, name, host_charity=host_charity,
+                                 receipt_prefix=receipt_prefix, village=village,
+                                 kind=kind, slug=slug)
+    click.echo(f"fund {fund.name}: /f/{fund.slug}/")
 
 
 @bp.cli.command("add-member")
@@ -68,17 +76,14 @@ def create_fund(township_slug, name, host_charity, receipt_prefix, village, kind
 @click.option("--password", help="password for a new user")
 def add_member(login, role, fund_slug, township_slug, name, password):
     """Give the user with mobile number or email LOGIN a role, creating the user if needed."""
-    with using(SYSTEM):
+    with _command():
         user = accounts.find_user(login)
         if user is None:
             if not (name and password):
                 _fail("no such user: give --name and --password to create one")
             phone = accounts.normalize_phone(login)
-            try:
-                user = accounts.create_user(name, password, phone=phone,
-                                            email=None if phone else login)
-            except ValueError as error:
-                _fail(str(error))
+            user = accounts.create_user(name, password, phone=phone,
+                                        email=None if phone else login)
         fund = township = None
         if role in FUND_ROLES:
             fund = db.session.scalar(select(Fund).where(Fund.slug == fund_slug))
@@ -91,9 +96,8 @@ def add_member(login, role, fund_slug, township_slug, name, password):
         elif role != PLATFORM_ADMIN:
             _fail(f"unknown role {role}")
         accounts.add_membership(user, role, fund=fund, township=township)
-        db.session.commit()
         where = fund.name if fund else township.name if township else "platform"
-        click.echo(f"{user.name}: {role} of {where}")
+    click.echo(f"{user.name}: {role} of {where}")
 
 
 @bp.cli.command("list")

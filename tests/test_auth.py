@@ -185,3 +185,37 @@ def test_phone_numbers_are_normalised():
     assert services.normalize_phone("008613900000013") == "13900000013"
     assert services.normalize_phone("12345") is None
     assert services.normalize_phone("23900000013") is None
+
+
+def _redis_reachable() -> bool:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _redis_reachable(), reason="no Redis on 127.0.0.1:6379")
+def test_rate_limit_counts_in_redis_when_configured(database):
+    """With REDIS_URL every worker shares the counters: two apps, one budget."""
+    import uuid
+
+    from app import create_app
+
+    from .conftest import BASE_CONFIG
+
+    config = {**BASE_CONFIG, **database.template_config(), "RATELIMIT_ENABLED": True,
+              "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15",
+              "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}", "LOGIN_RATE_LIMIT": "3/minute"}
+    workers = [create_app(config).test_client() for _ in range(2)]
+    codes = [workers[i % 2].post("/auth/login", data={"login": "x", "password": "y"}).status_code
+             for i in range(4)]
+    assert codes == [422, 422, 422, 429]
+    import redis
+
+    server = redis.Redis(host="127.0.0.1", port=6379, db=15)
+    keys = server.keys(f"*{config['RATELIMIT_KEY_PREFIX']}*")
+    assert keys, "the counters are not in Redis"
+    server.delete(*keys)
