@@ -72,6 +72,7 @@ def _import_models() -> None:
     from .donations import models as _donations  # noqa: F401
     from .donors import models as _donors  # noqa: F401
     from .funds import models as _funds  # noqa: F401
+    from .ledger import models as _ledger  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -79,10 +80,14 @@ def _register_blueprints(app: Flask) -> None:
 
     from .auth.views import bp as auth_bp
     from .demo.cli import bp as demo_bp
+    from .donations.views import bp as donations_bp
+    from .donors.views import bp as donors_bp
     from .funds.views import bp as funds_bp
     from .main.views import bp as main_bp
+    from .payments.views import bp as payments_bp
 
-    for bp in (main_bp, auth_bp, funds_bp, demo_bp, tenants_cli):
+    for bp in (main_bp, auth_bp, funds_bp, donors_bp, donations_bp, payments_bp, demo_bp,
+               tenants_cli):
         app.register_blueprint(bp)
 
 

@@ -68,4 +68,11 @@ class Config:
         # scrypt by default; the test suite may choose a cheaper one.
         self.PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
         self.PASSWORD_RESET_MAX_AGE = int(os.environ.get("PASSWORD_RESET_MAX_AGE", "3600"))
+        # Online card gifts through Stripe (per deployment). STRIPE_API_BASE points the SDK at
+        # another server, e.g. localstripe in the tests.
+        self.STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY")
+        self.STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY")
+        self.STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET")
+        self.STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE")
+
         self.DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "shanlin2026")

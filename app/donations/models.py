@@ -1,8 +1,8 @@
-"""Donations of a fund and its donation points (捐赠站点)."""
+"""Donations of a fund, the batches they are entered in, donation points and designations."""
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db_types import UTCDateTime, utcnow
@@ -11,39 +11,127 @@ from app.extensions import db
 from tenants.model import FundOwned, same_fund_fk
 
 CHANNELS = ("cash", "bank", "wechat", "alipay", "card", "in_kind")
-STATUSES = ("pending", "confirmed", "failed", "refunded", "partially_refunded")
+OFFLINE_CHANNELS = ("cash", "bank", "wechat", "alipay", "in_kind")
+STATUSES = ("pending", "confirmed", "failed", "refunded", "partially_refunded", "reversed")
+BATCH_STATUSES = ("open", "closed")
 
 
 class DonationPoint(FundOwned, db.Model):
+    """A place where money is collected (捐赠站点): the social-work station, a donation box."""
+
     __fund_args__ = (UniqueConstraint("fund_id", "name"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     address: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class Designation(FundOwned, db.Model):
+    """A named purpose donors can give to: restricted money (定向捐赠)."""
+
+    __fund_args__ = (UniqueConstraint("fund_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class Batch(FundOwned, db.Model):
+    """One collection entered at once (按批次录入): an assembly, a donation box opened."""
+
+    __fund_args__ = (
+        CheckConstraint(f"status IN {BATCH_STATUSES}", name="status"),
+        CheckConstraint(f"channel IN {OFFLINE_CHANNELS}", name="channel"),
+        CheckConstraint("counted_total_fen >= 0", name="counted_nonnegative"),
+        same_fund_fk("point_id", "donation_point"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(20))
+    point_id: Mapped[int | None] = mapped_column()
+    received_on: Mapped[date] = mapped_column(Date)
+    counted_total_fen: Mapped[int]
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    point: Mapped[DonationPoint | None] = relationship(
+        primaryjoin="and_(Batch.point_id == DonationPoint.id, "
+        "Batch.fund_id == DonationPoint.fund_id)",
+        foreign_keys="[Batch.point_id]", viewonly=True,
+    )
 
 
 class Donation(FundOwned, db.Model):
     __fund_args__ = (
         CheckConstraint("amount_fen > 0", name="amount_positive"),
+        CheckConstraint("refunded_fen >= 0 AND refunded_fen <= amount_fen", name="refund_range"),
         CheckConstraint(f"channel IN {CHANNELS}", name="channel"),
         CheckConstraint(f"status IN {STATUSES}", name="status"),
         UniqueConstraint("fund_id", "channel", "reference"),
+        UniqueConstraint("fund_id", "gateway", "gateway_ref"),
         same_fund_fk("donor_id", "donor"),
         same_fund_fk("point_id", "donation_point"),
+        same_fund_fk("designation_id", "designation"),
+        same_fund_fk("batch_id", "batch"),
+        Index("ix_donation_fund_id_received_on", "fund_id", "received_on", "id"),
+        Index("ix_donation_fund_id_donor_id", "fund_id", "donor_id"),
+        Index("ix_donation_fund_id_batch_id", "fund_id", "batch_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    donor_id: Mapped[int | None] = mapped_column()
-    point_id: Mapped[int | None] = mapped_column()
-    amount_fen: Mapped[int]
+    donor_id: Mapped[int | None] = mapped_column()  # None: an anonymous gift (e.g. a donation box)
+    amount_fen: Mapped[int]  # for gifts in kind: the valuation
+    refunded_fen: Mapped[int] = mapped_column(default=0)
     channel: Mapped[str] = mapped_column(String(20))
-    reference: Mapped[str | None] = mapped_column(String(100))
+    reference: Mapped[str | None] = mapped_column(String(100))  # bank or transfer serial
     received_on: Mapped[date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), default="pending")
-    notes: Mapped[str] = mapped_column(String(500), default="")
+    designation_id: Mapped[int | None] = mapped_column()  # None: the fund in general
+    point_id: Mapped[int | None] = mapped_column()
+    batch_id: Mapped[int | None] = mapped_column()
+    handler_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))  # 经办人
+    item_description: Mapped[str] = mapped_column(String(200), default="")  # in kind
+    item_quantity: Mapped[str] = mapped_column(String(50), default="")  # in kind, "20 箱"
+    message: Mapped[str] = mapped_column(String(500), default="")  # the donor's words
+    notes: Mapped[str] = mapped_column(String(500), default="")  # the treasurer's notes
+    gateway: Mapped[str | None] = mapped_column(String(20))  # "stripe" for online gifts
+    gateway_ref: Mapped[str | None] = mapped_column(String(100))  # the payment intent id
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     donor: Mapped[Donor | None] = relationship(
         primaryjoin="and_(Donation.donor_id == Donor.id, Donation.fund_id == Donor.fund_id)",
-        foreign_keys="[Donation.donor_id]",
+        foreign_keys="[Donation.donor_id]", viewonly=True,
     )
+    designation: Mapped[Designation | None] = relationship(
+        primaryjoin="and_(Donation.designation_id == Designation.id, "
+        "Donation.fund_id == Designation.fund_id)",
+        foreign_keys="[Donation.designation_id]", viewonly=True,
+    )
+    point: Mapped[DonationPoint | None] = relationship(
+        primaryjoin="and_(Donation.point_id == DonationPoint.id, "
+        "Donation.fund_id == DonationPoint.fund_id)",
+        foreign_keys="[Donation.point_id]", viewonly=True,
+    )
+
+    @property
+    def net_fen(self) -> int:
+        return self.amount_fen - self.refunded_fen
+
+
+class PaymentEvent(FundOwned, db.Model):
+    """A gateway event already handled: a replayed webhook changes nothing."""
+
+    __fund_args__ = (UniqueConstraint("fund_id", "gateway", "event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    gateway: Mapped[str] = mapped_column(String(20))
+    event_id: Mapped[str] = mapped_column(String(100))
+    event_type: Mapped[str] = mapped_column(String(60))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,179 @@
+"""The rules of money coming in: recording, confirming, refunding and correcting donations.
+
+A donation counts only once it is confirmed, and confirming is what writes its ledger entry.
+Offline money recorded one gift at a time is confirmed at once; rows of a batch wait for the
+batch to close; online gifts wait for the payment gateway's webhook.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app.db_types import utcnow
+from app.extensions import db
+from app.ledger import services as ledger
+from app.ledger.models import LedgerEntry
+from app.money import AmountError, parse_amount
+from app.validation import Invalid
+
+from .models import CHANNELS, Designation, Donation, DonationPoint
+
+COUNTED = ("confirmed", "partially_refunded")  # statuses whose money is in the fund
+
+
+@dataclass
+class DonationInput:
+    """What a person typed; every field is text until checked here."""
+
+    amount: str
+    channel: str
+    received_on: date | None
+    donor_id: int | None = None
+    reference: str = ""
+    designation_id: int | None = None
+    point_id: int | None = None
+    handler_id: int | None = None
+    item_description: str = ""
+    item_quantity: str = ""
+    message: str = ""
+    notes: str = ""
+
+
+def check(data: DonationInput, *, today: date | None = None, channels=CHANNELS) -> dict:
+    """Validate a donation; returns the column values or raises Invalid naming each field."""
+    errors = {}
+    values = {}
+    try:
+        values["amount_fen"] = parse_amount(data.amount)
+    except AmountError as error:
+        errors["amount"] = error.args[0]
+    if data.channel not in channels:
+        errors["channel"] = _l("Choose how the money came in.")
+    today = today or date.today()
+    if data.received_on is None:
+        errors["received_on"] = _l("Enter the date the money was received.")
+    elif data.received_on > today:
+        errors["received_on"] = _l("The date cannot be in the future.")
+    reference = (data.reference or "").strip() or None
+    if reference and data.channel in CHANNELS and _reference_taken(data.channel, reference):
+        errors["reference"] = _l("A donation with this reference is already recorded.")
+    if data.channel in ("bank", "wechat", "alipay") and not reference:
+        errors["reference"] = _l("Enter the transfer's serial number, so it is never counted twice.")
+    if data.channel == "in_kind" and not (data.item_description or "").strip():
+        errors["item_description"] = _l("Describe what was given.")
+    if data.designation_id and db.session.get(Designation, data.designation_id) is None:
+        errors["designation_id"] = _l("Choose a purpose of this fund.")
+    if data.point_id and db.session.get(DonationPoint, data.point_id) is None:
+        errors["point_id"] = _l("Choose a donation point of this fund.")
+    if data.donor_id:
+        from app.donors.models import Donor
+
+        donor = db.session.get(Donor, data.donor_id)
+        if donor is None or donor.merged_into_id:
+            errors["donor_id"] = _l("Choose a donor of this fund.")
+    if errors:
+        raise Invalid(errors)
+    values.update(
+        channel=data.channel, received_on=data.received_on, reference=reference,
+        donor_id=data.donor_id or None, designation_id=data.designation_id or None,
+        point_id=data.point_id or None, handler_id=data.handler_id,
+        item_description=(data.item_description or "").strip(),
+        item_quantity=(data.item_quantity or "").strip(),
+        message=(data.message or "").strip(), notes=(data.notes or "").strip(),
+    )
+    return values
+
+
+def _reference_taken(channel: str, reference: str) -> bool:
+    query = select(Donation.id).where(Donation.channel == channel,
+                                      Donation.reference == reference)
+    return db.session.scalar(query) is not None
+
+
+def record_offline(data: DonationInput, user, *, batch=None) -> Donation:
+    """Money in hand: confirmed at once, unless it is a row of a batch still being entered."""
+    values = check(data)
+    donation = Donation(**values, status="pending", recorded_by_id=user.id if user else None,
+                        batch_id=batch.id if batch else None)
+    db.session.add(donation)
+    db.session.flush()
+    if batch is None:
+        confirm(donation, user)
+    return donation
+
+
+def confirm(donation: Donation, user=None) -> LedgerEntry:
+    if donation.status != "pending":
+        raise Invalid({"status": _l("Only a pending donation can be confirmed.")})
+    donation.status = "confirmed"
+    donation.confirmed_at = utcnow()
+    return ledger.post("donation", donation.amount_fen, f"donation:{donation.id}",
+                       donation_id=donation.id, designation_id=donation.designation_id,
+                       user=user, fund_id=donation.fund_id)
+
+
+def fail(donation: Donation) -> None:
+    """A payment that did not go through: recorded, never counted."""
+    if donation.status == "pending":
+        donation.status = "failed"
+        db.session.flush()
+
+
+def record_refund(donation: Donation, amount_fen: int, reference: str, *, reason: str = "",
+                  user=None) -> LedgerEntry | None:
+    """Book money given back. Idempotent by reference: the same refund seen twice (the API's
+    answer and the webhook) is booked once; returns None the second time."""
+    taken = db.session.scalar(select(LedgerEntry).where(LedgerEntry.kind == "refund",
+                                                        LedgerEntry.reference == reference))
+    if taken is not None:
+        return None
+    if donation.status not in COUNTED:
+        raise Invalid({"amount": _l("Only a confirmed donation can be refunded.")})
+    if amount_fen <= 0 or amount_fen > donation.amount_fen - donation.refunded_fen:
+        raise Invalid({"amount": _l("A refund cannot exceed what is left of the donation.")})
+    donation.refunded_fen += amount_fen
+    fully = donation.refunded_fen == donation.amount_fen
+    donation.status = "refunded" if fully else "partially_refunded"
+    return ledger.post("refund", -amount_fen, reference, donation_id=donation.id,
+                       designation_id=donation.designation_id, reason=reason, user=user,
+                       fund_id=donation.fund_id)
+
+
+def record_refund_total(donation: Donation, refunded_total_fen: int, reference: str,
+                        user=None) -> LedgerEntry | None:
+    """A gateway reports the total refunded so far: book only what is not booked yet."""
+    missing = refunded_total_fen - donation.refunded_fen
+    if missing <= 0:
+        return None
+    return record_refund(donation, missing, reference, user=user)
+
+
+def reverse(donation: Donation, reason: str, user=None) -> LedgerEntry:
+    """Cancel a donation booked by mistake (wrong amount, wrong fund): a reversing entry with
+    a reason. The treasurer then records it again correctly."""
+    if not (reason or "").strip():
+        raise Invalid({"reason": _l("Say why this donation is corrected.")})
+    if donation.status != "confirmed" or donation.refunded_fen:
+        raise Invalid({"reason": _l("Only a confirmed donation without refunds can be corrected.")})
+    entry = db.session.scalar(select(LedgerEntry).where(
+        LedgerEntry.donation_id == donation.id, LedgerEntry.kind == "donation"))
+    donation.status = "reversed"
+    return ledger.reverse(entry, reason, user)
+
+
+def start_online(amount_fen: int, *, gateway: str, donor_id: int | None,
+                 designation_id: int | None, message: str, received_on: date) -> Donation:
+    """An online gift the donor has asked to pay: pending until the gateway confirms it."""
+    donation = Donation(amount_fen=amount_fen, channel="card", received_on=received_on,
+                        status="pending", gateway=gateway, donor_id=donor_id,
+                        designation_id=designation_id, message=message.strip())
+    db.session.add(donation)
+    db.session.flush()
+    return donation
+
+
+def by_gateway_ref(gateway: str, gateway_ref: str) -> Donation | None:
+    return db.session.scalar(select(Donation).where(Donation.gateway == gateway,
+                                                    Donation.gateway_ref == gateway_ref))

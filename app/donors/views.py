@@ -1,0 +1,5 @@
+"""Donor pages of a fund."""
+
+from flask import Blueprint
+
+bp = Blueprint("donors", __name__)

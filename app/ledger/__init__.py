@@ -1,0 +1,1 @@
+"""The fund's append-only money ledger and the balances derived from it."""

@@ -1,0 +1,41 @@
+"""Ledger entries: every movement of money, appended and never changed.
+
+The database refuses UPDATE and DELETE on this table (triggers in the migration); a mistake
+is corrected by a reversing entry that points at the entry it cancels.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db_types import UTCDateTime, utcnow
+from app.extensions import db
+from tenants.model import FundOwned, same_fund_fk
+
+ENTRY_KINDS = ("donation", "refund", "reversal")
+
+
+class LedgerEntry(FundOwned, db.Model):
+    __fund_args__ = (
+        CheckConstraint(f"kind IN {ENTRY_KINDS}", name="kind"),
+        CheckConstraint("amount_fen <> 0", name="amount_nonzero"),
+        # The same outside event (a refund id, a donation confirmed) is booked once.
+        UniqueConstraint("fund_id", "kind", "reference"),
+        UniqueConstraint("fund_id", "reverses_id"),
+        same_fund_fk("donation_id", "donation"),
+        same_fund_fk("designation_id", "designation"),
+        same_fund_fk("reverses_id", "ledger_entry"),
+        Index("ix_ledger_entry_fund_id_designation_id", "fund_id", "designation_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    amount_fen: Mapped[int]  # positive in, negative out
+    designation_id: Mapped[int | None] = mapped_column()  # None: unrestricted money
+    donation_id: Mapped[int | None] = mapped_column()
+    reverses_id: Mapped[int | None] = mapped_column()
+    reference: Mapped[str] = mapped_column(String(120))
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

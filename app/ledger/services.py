@@ -1,0 +1,67 @@
+"""Posting to the ledger, reversing an entry, and the balances derived from it."""
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+
+from .models import LedgerEntry
+
+
+class LedgerError(ValueError):
+    pass
+
+
+def post(kind: str, amount_fen: int, reference: str, *, donation_id: int | None = None,
+         designation_id: int | None = None, reason: str = "", user=None,
+         fund_id: int | None = None) -> LedgerEntry:
+    if amount_fen == 0:
+        raise LedgerError("a ledger entry moves money: amount 0")
+    entry = LedgerEntry(kind=kind, amount_fen=amount_fen, reference=reference,
+                        donation_id=donation_id, designation_id=designation_id, reason=reason,
+                        created_by_id=user.id if user else None, fund_id=fund_id)
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def reverse(entry: LedgerEntry, reason: str, user=None) -> LedgerEntry:
+    """Cancel an entry by its mirror image; the original stays as it was."""
+    if not reason.strip():
+        raise LedgerError("a reversal needs a reason")
+    if entry.kind == "reversal":
+        raise LedgerError("a reversal cannot itself be reversed")
+    already = db.session.scalar(select(LedgerEntry.id).where(LedgerEntry.reverses_id == entry.id))
+    if already is not None:
+        raise LedgerError("this entry is already reversed")
+    reversal = post("reversal", -entry.amount_fen, f"reversal:{entry.id}",
+                    donation_id=entry.donation_id, designation_id=entry.designation_id,
+                    reason=reason.strip(), user=user, fund_id=entry.fund_id)
+    reversal.reverses_id = entry.id
+    db.session.flush()
+    return reversal
+
+
+@dataclass
+class Balances:
+    total_fen: int = 0
+    unrestricted_fen: int = 0
+    restricted_fen: dict[int, int] = field(default_factory=dict)  # designation id -> fen
+
+
+def balances() -> Balances:
+    """The current fund's balances, summed from its entries (the scope picks the fund)."""
+    rows = db.session.execute(
+        select(LedgerEntry.designation_id, func.sum(LedgerEntry.amount_fen))
+        .group_by(LedgerEntry.designation_id)
+    ).all()
+    result = Balances()
+    for designation_id, amount in rows:
+        amount = int(amount or 0)
+        result.total_fen += amount
+        if designation_id is None:
+            result.unrestricted_fen += amount
+        else:
+            result.restricted_fen[designation_id] = amount
+    return result

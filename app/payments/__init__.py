@@ -1,0 +1,1 @@
+"""Payment gateways: how online gifts are paid, confirmed and refunded."""

@@ -1,0 +1,17 @@
+"""Bad input found by a service, named by field, so the form can show it beside the field."""
+
+
+class Invalid(ValueError):
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+def attach(form, error: Invalid) -> None:
+    """Put a service's messages on the form's fields (or on the form when no field matches)."""
+    for name, message in error.errors.items():
+        field = form._fields.get(name)
+        if field is not None:
+            field.errors = [*field.errors, message]
+        else:
+            form.form_errors.append(message)
