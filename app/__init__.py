@@ -83,11 +83,12 @@ def _register_blueprints(app: Flask) -> None:
     from .donations.views import bp as donations_bp
     from .donors.views import bp as donors_bp
     from .funds.views import bp as funds_bp
+    from .imports.views import bp as imports_bp
     from .main.views import bp as main_bp
     from .payments.views import bp as payments_bp
 
-    for bp in (main_bp, auth_bp, funds_bp, donors_bp, donations_bp, payments_bp, demo_bp,
-               tenants_cli):
+    for bp in (main_bp, auth_bp, funds_bp, donors_bp, donations_bp, imports_bp, payments_bp,
+               demo_bp, tenants_cli):
         app.register_blueprint(bp)
 
 

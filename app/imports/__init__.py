@@ -1,0 +1,1 @@
+"""Importing bank statements and donation lists (CSV, XLSX)."""
