@@ -23,8 +23,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     _register_blueprints(app)
     _register_tenancy(app)
 
-    from . import errors, i18n, security
-    from .auth import labels
+    from . import errors, i18n, labels, security
 
     labels.register(app)
     errors.register(app)

@@ -76,3 +76,4 @@ class Config:
         self.STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE")
 
         self.DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "shanlin2026")
+        self.DEMO_DONATIONS_PER_FUND = int(os.environ.get("DEMO_DONATIONS_PER_FUND", "2500"))

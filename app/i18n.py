@@ -1,6 +1,6 @@
 """Language and time zone: Chinese first, English second, the choice remembered."""
 
-from flask import Flask, request
+from flask import Flask, has_request_context, request
 from flask_babel import format_date, format_datetime
 from flask_login import current_user
 
@@ -11,6 +11,8 @@ def select_locale() -> str:
     from flask import current_app
 
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI, background work: the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     chosen = request.cookies.get(LANG_COOKIE)

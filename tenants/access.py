@@ -142,6 +142,8 @@ def enforce() -> None:
         g.roles = fund_roles(current_user, fund)
         if not may_enter_fund(g.roles, access.allow):
             _refuse()
+        if request.method not in ("GET", "HEAD", "OPTIONS") and not fund.is_active:
+            abort(403)  # a suspended or archived fund is read-only
         set_scope(fund_scope(fund.id))
     elif access.kind == "township":
         township = db.session.scalar(

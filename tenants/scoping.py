@@ -43,7 +43,7 @@ def _touches_fund_owned(state: ORMExecuteState) -> bool:
 
 
 def _scope_statement(state: ORMExecuteState) -> None:
-    if not (state.is_select or state.is_update or state.is_delete):
+    if not (state.is_select or state.is_update or state.is_delete or state.is_insert):
         return
     if not _touches_fund_owned(state):
         return
@@ -52,12 +52,27 @@ def _scope_statement(state: ORMExecuteState) -> None:
         raise TenantRequired("fund-owned data queried with no tenant scope")
     if scope.fund_ids is None:
         return
+    if state.is_insert:
+        _check_bulk_rows(state, scope)
+        return
     fund_ids = tuple(sorted(scope.fund_ids))
     state.statement = state.statement.options(
         with_loader_criteria(
             FundOwned, lambda cls: cls.fund_id.in_(fund_ids), include_aliases=True
         )
     )
+
+
+def _check_bulk_rows(state: ORMExecuteState, scope: Scope) -> None:
+    """Bulk inserts (session.execute(insert(Model), rows)) skip the flush: check each row."""
+    params = state.parameters
+    rows = params if isinstance(params, list) else [params] if params else []
+    for row in rows:
+        if "fund_id" not in row and scope.fund_id is not None:
+            row["fund_id"] = scope.fund_id
+        if not scope.allows(row.get("fund_id")):
+            raise TenantViolation(f"bulk insert into fund {row.get('fund_id')} "
+                                  f"in scope {scope.kind}")
 
 
 def _check_flush(session: Session, flush_context, instances) -> None:

@@ -37,6 +37,7 @@ BASE_CONFIG = {
     "SESSION_COOKIE_SECURE": False,
     "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # scrypt would make the suite slow
     "DEMO_PASSWORD": PASSWORD,
+    "DEMO_DONATIONS_PER_FUND": 40,
 }
 
 

@@ -211,3 +211,18 @@ def test_count_without_tenant_raises(two_funds):
 def test_bare_table_without_tenant_raises(two_funds):
     with pytest.raises(TenantRequired):
         db.session.scalar(select(db.func.count()).select_from(Donor.__table__))
+
+
+def test_bulk_insert_is_checked_too(two_funds):
+    from sqlalchemy import insert
+
+    with pytest.raises(TenantRequired):
+        db.session.execute(insert(Donor), [{"fund_id": two_funds["a"], "name": "甲"}])
+    db.session.rollback()
+    with using(fund_scope(two_funds["a"])):
+        with pytest.raises(TenantViolation):
+            db.session.execute(insert(Donor), [{"fund_id": two_funds["b"], "name": "乙"}])
+        db.session.rollback()
+        db.session.execute(insert(Donor), [{"name": "丙", "initials": "b"}])
+        assert "丙" in db.session.scalars(select(Donor.name)).all()
+        db.session.rollback()

@@ -1,4 +1,4 @@
-"""Role names. Chinese labels live in the translation catalogue (app/auth/labels.py)."""
+"""Role names. Chinese labels live in the translation catalogue (app/labels.py)."""
 
 PLATFORM_ADMIN = "platform_admin"
 TOWNSHIP_ADMIN = "township_admin"
@@ -17,3 +17,7 @@ ALL_ROLES = (PLATFORM_ADMIN, TOWNSHIP_ADMIN, *FUND_ROLES)
 # Access tags a fund-scoped view may declare besides role names.
 PUBLIC = "public"  # anyone, no login
 ANY_MEMBER = "any_member"  # anyone holding a current role in the fund, and its overseers
+
+# Who may see a fund's donors and donations (personal data), and who records money.
+READ_MONEY = (TREASURER, SOCIAL_WORKER, CHAIR, SUPERVISOR, TOWNSHIP_ADMIN)
+RECORD_MONEY = (TREASURER, SOCIAL_WORKER)

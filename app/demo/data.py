@@ -110,4 +110,10 @@ def build(password: str) -> Demo:
     return demo
 
 
-SEED_STEPS: list = []
+def _seed_steps():
+    from app.donations.demo import seed as donations
+
+    return [donations]
+
+
+SEED_STEPS = _seed_steps()

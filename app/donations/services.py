@@ -60,7 +60,8 @@ def check(data: DonationInput, *, today: date | None = None, channels=CHANNELS) 
     if reference and data.channel in CHANNELS and _reference_taken(data.channel, reference):
         errors["reference"] = _l("A donation with this reference is already recorded.")
     if data.channel in ("bank", "wechat", "alipay") and not reference:
-        errors["reference"] = _l("Enter the transfer's serial number, so it is never counted twice.")
+        errors["reference"] = _l(
+            "Enter the transfer's serial number, so it is never counted twice.")
     if data.channel == "in_kind" and not (data.item_description or "").strip():
         errors["item_description"] = _l("Describe what was given.")
     if data.designation_id and db.session.get(Designation, data.designation_id) is None:
@@ -177,3 +178,51 @@ def start_online(amount_fen: int, *, gateway: str, donor_id: int | None,
 def by_gateway_ref(gateway: str, gateway_ref: str) -> Donation | None:
     return db.session.scalar(select(Donation).where(Donation.gateway == gateway,
                                                     Donation.gateway_ref == gateway_ref))
+
+
+@dataclass
+class DonationFilter:
+    """The filters of the donations list; None means no filter."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    channel: str | None = None
+    designation: str | None = None  # a designation id, or "general" for unrestricted gifts
+    status: str | None = None
+    donor_id: int | None = None
+    batch_id: int | None = None
+
+
+def filtered(f: DonationFilter):
+    """The select() of donations matching the filters, newest first."""
+    query = select(Donation)
+    if f.date_from:
+        query = query.where(Donation.received_on >= f.date_from)
+    if f.date_to:
+        query = query.where(Donation.received_on <= f.date_to)
+    if f.channel:
+        query = query.where(Donation.channel == f.channel)
+    if f.designation == "general":
+        query = query.where(Donation.designation_id.is_(None))
+    elif f.designation and f.designation.isdigit():
+        query = query.where(Donation.designation_id == int(f.designation))
+    if f.status:
+        query = query.where(Donation.status == f.status)
+    if f.donor_id:
+        query = query.where(Donation.donor_id == f.donor_id)
+    if f.batch_id:
+        query = query.where(Donation.batch_id == f.batch_id)
+    return query.order_by(Donation.received_on.desc(), Donation.id.desc())
+
+
+def filtered_totals(f: DonationFilter) -> tuple[int, int]:
+    """(number of donations, net fen counted in the fund) for the same filters."""
+    from sqlalchemy import case, func
+
+    inner = filtered(f).order_by(None).subquery()
+    counted = case((inner.c.status.in_(COUNTED), inner.c.amount_fen - inner.c.refunded_fen),
+                   else_=0)
+    count, total = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(counted), 0)).select_from(inner)
+    ).one()
+    return int(count), int(total)

@@ -1,5 +1,310 @@
-"""Donation pages of a fund."""
+"""Donation pages of a fund: the list with filters and exports, one donation, recording and
+correcting, batches, the ledger, and the fund's purposes and donation points."""
 
-from flask import Blueprint
+from datetime import date
 
-bp = Blueprint("donations", __name__)
+from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from wtforms import SelectChoice
+
+from app.auth.roles import READ_MONEY, RECORD_MONEY, TREASURER
+from app.extensions import db
+from app.ledger import services as ledger
+from app.ledger.models import LedgerEntry
+from app.pagination import page_of
+from app.rendering import render, render_form
+from app.validation import Invalid, attach
+from tenants.access import fund_access
+
+from . import batches as batch_rules
+from . import exports, services
+from .forms import BatchForm, DonationForm, NamedForm, ReverseForm, RowForm
+from .models import Batch, Designation, Donation, DonationPoint
+
+bp = Blueprint("donations", __name__, url_prefix="/f/<fund_slug>")
+
+
+def _get(model, row_id: int):
+    row = db.session.get(model, row_id)  # scoped to the fund: others' rows are absent
+    if row is None:
+        abort(404)
+    return row
+
+
+def _designation_choices(general_label=None):
+    rows = db.session.scalars(select(Designation).where(Designation.active)
+                              .order_by(Designation.id)).all()
+    return [SelectChoice("", general_label or _("The fund in general"))] + [
+        SelectChoice(str(d.id), d.name) for d in rows]
+
+
+def _point_choices():
+    rows = db.session.scalars(select(DonationPoint).where(DonationPoint.active)
+                              .order_by(DonationPoint.id)).all()
+    return [SelectChoice("", "—")] + [SelectChoice(str(p.id), p.name) for p in rows]
+
+
+def _int(value) -> int | None:
+    return int(value) if value and str(value).isdigit() else None
+
+
+def _date(value) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _filter_from_args() -> services.DonationFilter:
+    args = request.args
+    return services.DonationFilter(
+        date_from=_date(args.get("from")), date_to=_date(args.get("to")),
+        channel=args.get("channel") or None, designation=args.get("designation") or None,
+        status=args.get("status") or None, donor_id=_int(args.get("donor")),
+        batch_id=_int(args.get("batch")),
+    )
+
+
+@bp.route("/donations/")
+@fund_access(*READ_MONEY)
+def index():
+    filters = _filter_from_args()
+    count, total = services.filtered_totals(filters)
+    page = page_of(services.filtered(filters), count, _int(request.args.get("page")) or 1)
+    args = {k: v for k, v in request.args.items() if v and k != "page"}
+    return render("donations/index.html", block="results", page=page, total_fen=total,
+                  args=args, designations=_designation_choices(), balances=ledger.balances())
+
+
+@bp.route("/donations/export.<any(csv, xlsx):fmt>")
+@fund_access(*READ_MONEY)
+def export(fmt: str):
+    query = services.filtered(_filter_from_args()).options(
+        selectinload(Donation.donor), selectinload(Donation.designation),
+        selectinload(Donation.point))
+    return exports.respond(fmt, db.session.scalars(query), g.fund)
+
+
+@bp.route("/donations/new", methods=["GET", "POST"])
+@fund_access(*RECORD_MONEY)
+def new():
+    form = DonationForm()
+    form.designation_id.choices = _designation_choices()
+    form.point_id.choices = _point_choices()
+    if request.method == "GET":
+        form.received_on.data = date.today()
+        if donor_id := _int(request.args.get("donor_id")):
+            from app.donors.models import Donor
+
+            donor = db.session.get(Donor, donor_id)
+            if donor is not None:
+                form.donor_id.data, form.donor_name.data = str(donor.id), donor.name
+    if form.validate_on_submit():
+        try:
+            donation = _record(form)
+        except Invalid as error:
+            db.session.rollback()
+            attach(form, error)
+        else:
+            db.session.commit()
+            flash(_("Donation recorded and counted in the fund."), "info")
+            return redirect(url_for("donations.detail", donation_id=donation.id))
+    return render_form("donations/new.html", form, block="form")
+
+
+def _record(form: DonationForm) -> Donation:
+    from app.donors import services as donors
+
+    data = services.DonationInput(
+        amount=form.amount.data, channel=form.channel.data, received_on=form.received_on.data,
+        reference=form.reference.data or "", designation_id=form.designation_id.data,
+        point_id=form.point_id.data, handler_id=current_user.id,
+        item_description=form.item_description.data or "",
+        item_quantity=form.item_quantity.data or "", notes=form.notes.data or "",
+        donor_id=_int(form.donor_id.data),
+    )
+    services.check(data)  # all messages first: a new donor is created only for a valid gift
+    data.donor_id = donors.resolve(data.donor_id, form.donor_name.data)
+    return services.record_offline(data, current_user)
+
+
+@bp.route("/donations/<int:donation_id>")
+@fund_access(*READ_MONEY)
+def detail(donation_id: int):
+    donation = _get(Donation, donation_id)
+    entries = db.session.scalars(select(LedgerEntry).where(
+        LedgerEntry.donation_id == donation.id).order_by(LedgerEntry.id)).all()
+    return render("donations/detail.html", donation=donation, entries=entries,
+                  reverse_form=ReverseForm())
+
+
+@bp.route("/donations/<int:donation_id>/reverse", methods=["POST"])
+@fund_access(TREASURER)
+def reverse(donation_id: int):
+    donation = _get(Donation, donation_id)
+    form = ReverseForm()
+    if form.validate_on_submit():
+        try:
+            services.reverse(donation, form.reason.data, current_user)
+        except Invalid as error:
+            attach(form, error)
+        else:
+            db.session.commit()
+            flash(_("The donation was reversed in the ledger. Record it again correctly."),
+                  "info")
+            return redirect(url_for("donations.detail", donation_id=donation.id))
+    entries = db.session.scalars(select(LedgerEntry).where(
+        LedgerEntry.donation_id == donation.id)).all()
+    return render("donations/detail.html", status=422, donation=donation, entries=entries,
+                  reverse_form=form)
+
+
+def _batch_form() -> BatchForm:
+    form = BatchForm()
+    form.point_id.choices = _point_choices()
+    return form
+
+
+def _batches_page(form: BatchForm):
+    rows = db.session.scalars(select(Batch).order_by(Batch.id.desc())).all()
+    return render_form("donations/batches.html", form, block="form", batches=rows,
+                       totals={b.id: batch_rules.totals(b) for b in rows})
+
+
+@bp.route("/batches/")
+@fund_access(*READ_MONEY)
+def batches():
+    form = _batch_form()
+    form.received_on.data = date.today()
+    return _batches_page(form)
+
+
+@bp.route("/batches/", methods=["POST"])
+@fund_access(*RECORD_MONEY)
+def open_batch():
+    form = _batch_form()
+    if form.validate_on_submit():
+        try:
+            batch = batch_rules.open_batch(batch_rules.BatchInput(
+                title=form.title.data, channel=form.channel.data,
+                received_on=form.received_on.data, counted_total=form.counted_total.data,
+                point_id=form.point_id.data), current_user)
+        except Invalid as error:
+            attach(form, error)
+        else:
+            db.session.commit()
+            return redirect(url_for("donations.batch", batch_id=batch.id))
+    return _batches_page(form)
+
+
+def _row_form() -> RowForm:
+    form = RowForm()
+    form.designation_id.choices = _designation_choices()
+    return form
+
+
+def _batch_page(batch: Batch, form: RowForm, status: int = 200, close_error: str = ""):
+    rows = db.session.scalars(select(Donation).where(Donation.batch_id == batch.id)
+                              .order_by(Donation.id)).all()
+    return render("donations/batch.html", block="entry", status=status, batch=batch, rows=rows,
+                  form=form, totals=batch_rules.totals(batch), close_error=close_error)
+
+
+@bp.route("/batches/<int:batch_id>")
+@fund_access(*READ_MONEY)
+def batch(batch_id: int):
+    return _batch_page(_get(Batch, batch_id), _row_form())
+
+
+@bp.route("/batches/<int:batch_id>/rows", methods=["POST"])
+@fund_access(*RECORD_MONEY)
+def add_row(batch_id: int):
+    batch = _get(Batch, batch_id)
+    form = _row_form()
+    if form.validate_on_submit():
+        try:
+            batch_rules.add_row(batch, batch_rules.RowInput(
+                amount=form.amount.data, donor_id=_int(form.donor_id.data),
+                donor_name=form.donor_name.data or "", reference=form.reference.data or "",
+                designation_id=form.designation_id.data, notes=form.notes.data or ""),
+                current_user)
+        except Invalid as error:
+            db.session.rollback()
+            attach(form, error)
+        else:
+            db.session.commit()
+            return _batch_page(batch, _row_form())  # a fresh row, the cursor back in "donor"
+    return _batch_page(batch, form, status=422)
+
+
+@bp.route("/batches/<int:batch_id>/rows/<int:donation_id>/remove", methods=["POST"])
+@fund_access(*RECORD_MONEY)
+def remove_row(batch_id: int, donation_id: int):
+    batch = _get(Batch, batch_id)
+    try:
+        batch_rules.remove_row(batch, _get(Donation, donation_id))
+    except Invalid as error:
+        return _batch_page(batch, _row_form(), status=422,
+                           close_error=next(iter(error.errors.values())))
+    db.session.commit()
+    return _batch_page(batch, _row_form())
+
+
+@bp.route("/batches/<int:batch_id>/close", methods=["POST"])
+@fund_access(*RECORD_MONEY)
+def close_batch(batch_id: int):
+    batch = _get(Batch, batch_id)
+    try:
+        result = batch_rules.close_batch(batch, current_user)
+    except Invalid as error:
+        db.session.rollback()
+        return _batch_page(batch, _row_form(), status=422,
+                           close_error=next(iter(error.errors.values())))
+    db.session.commit()
+    flash(_("Batch closed: %(rows)d donations confirmed.", rows=result.rows), "info")
+    return redirect(url_for("donations.batch", batch_id=batch.id))
+
+
+@bp.route("/ledger")
+@fund_access(*READ_MONEY)
+def ledger_page():
+    entries = db.session.scalars(select(LedgerEntry).order_by(LedgerEntry.id.desc())
+                                 .limit(200)).all()
+    names = dict(db.session.execute(select(Designation.id, Designation.name)).all())
+    return render("donations/ledger.html", entries=entries, balances=ledger.balances(),
+                  designation_names=names)
+
+
+def _settings_page(kind: str, form: NamedForm):
+    model = Designation if kind == "designations" else DonationPoint
+    rows = db.session.scalars(select(model).order_by(model.id)).all()
+    return render_form("donations/settings.html", form, block="form", kind=kind, rows=rows)
+
+
+@bp.route("/settings/<any(designations, points):kind>")
+@fund_access(*READ_MONEY)
+def settings(kind: str):
+    return _settings_page(kind, NamedForm())
+
+
+@bp.route("/settings/<any(designations, points):kind>", methods=["POST"])
+@fund_access(TREASURER)
+def add_setting(kind: str):
+    """A new purpose donors can give to, or a new donation point."""
+    model = Designation if kind == "designations" else DonationPoint
+    form = NamedForm()
+    if form.validate_on_submit():
+        name = form.name.data.strip()
+        if db.session.scalar(select(model.id).where(model.name == name)) is not None:
+            form.name.errors = [_("This name is already in use in this fund.")]
+        else:
+            row = model(name=name)
+            if model is DonationPoint:
+                row.address = (form.address.data or "").strip()
+            db.session.add(row)
+            db.session.commit()
+            return redirect(url_for("donations.settings", kind=kind))
+    return _settings_page(kind, form)

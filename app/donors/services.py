@@ -132,6 +132,19 @@ def search(text: str, limit: int = 8) -> list[Donor]:
     ))
 
 
+def resolve(donor_id: int | None, name: str) -> int | None:
+    """The donor a typed entry means: the one picked, else the only donor with exactly this
+    name, else a new donor of that name; no name at all is an anonymous gift."""
+    if donor_id:
+        return donor_id
+    name = (name or "").strip()
+    if not name:
+        return None
+    same = db.session.scalars(select(Donor.id).where(
+        Donor.name == name, Donor.merged_into_id.is_(None)).limit(2)).all()
+    return same[0] if len(same) == 1 else create_donor(DonorInput(name=name)).id
+
+
 def merge(keep: Donor, absorb: Donor) -> Donor:
     """Move every gift of ``absorb`` to ``keep``; ``absorb`` stays, marked as merged."""
     from app.donations.models import Donation

@@ -14,8 +14,11 @@ bp = Blueprint("funds", __name__)
 @bp.route("/f/<fund_slug>/")
 @fund_access(ANY_MEMBER)
 def workspace():
+    from app.ledger.services import balances
+
     people = services.people_of_fund(g.fund)
-    return render("funds/workspace.html", fund=g.fund, people=people, my_roles=g.roles)
+    return render("funds/workspace.html", fund=g.fund, people=people, my_roles=g.roles,
+                  balances=balances())
 
 
 @bp.route("/f/<fund_slug>/public")

@@ -15,12 +15,13 @@ class LedgerError(ValueError):
 
 def post(kind: str, amount_fen: int, reference: str, *, donation_id: int | None = None,
          designation_id: int | None = None, reason: str = "", user=None,
-         fund_id: int | None = None) -> LedgerEntry:
+         fund_id: int | None = None, reverses_id: int | None = None) -> LedgerEntry:
     if amount_fen == 0:
         raise LedgerError("a ledger entry moves money: amount 0")
     entry = LedgerEntry(kind=kind, amount_fen=amount_fen, reference=reference,
                         donation_id=donation_id, designation_id=designation_id, reason=reason,
-                        created_by_id=user.id if user else None, fund_id=fund_id)
+                        created_by_id=user.id if user else None, fund_id=fund_id,
+                        reverses_id=reverses_id)
     db.session.add(entry)
     db.session.flush()
     return entry
@@ -35,12 +36,9 @@ def reverse(entry: LedgerEntry, reason: str, user=None) -> LedgerEntry:
     already = db.session.scalar(select(LedgerEntry.id).where(LedgerEntry.reverses_id == entry.id))
     if already is not None:
         raise LedgerError("this entry is already reversed")
-    reversal = post("reversal", -entry.amount_fen, f"reversal:{entry.id}",
-                    donation_id=entry.donation_id, designation_id=entry.designation_id,
-                    reason=reason.strip(), user=user, fund_id=entry.fund_id)
-    reversal.reverses_id = entry.id
-    db.session.flush()
-    return reversal
+    return post("reversal", -entry.amount_fen, f"reversal:{entry.id}",
+                donation_id=entry.donation_id, designation_id=entry.designation_id,
+                reason=reason.strip(), user=user, fund_id=entry.fund_id, reverses_id=entry.id)
 
 
 @dataclass

@@ -1,0 +1,145 @@
+"""Demo donations: two years of a village fund's giving, shaped like real life.
+
+Spring Festival brings the migrant workers home (the biggest spike), 99公益日 in September
+moves online giving, and 重阳节 has a village assembly whose cash is entered as a batch.
+Rows go in through bulk inserts: thousands per fund in a second or two.
+"""
+
+import random
+from datetime import date, timedelta
+
+from faker import Faker
+from sqlalchemy import insert
+
+from app.db_types import utcnow
+from app.donors.models import Donor
+from app.donors.services import initials
+from app.extensions import db
+from app.ledger.models import LedgerEntry
+from tenants import fund_scope, using
+
+from .models import Batch, Designation, Donation, DonationPoint
+
+SPRING_FESTIVAL = [date(2025, 1, 29), date(2026, 2, 17)]
+CHONGYANG = [date(2025, 10, 29), date(2026, 10, 18)]
+PURPOSES = ["重阳敬老餐", "困难学生助学金", "微心愿"]
+SHOPS = ["{}超市", "{}五金店", "{}农家乐", "{}水产合作社", "苏州{}纺织有限公司", "{}建材商行"]
+CHANNELS = ["cash"] * 35 + ["wechat"] * 30 + ["bank"] * 15 + ["alipay"] * 10 + ["card"] * 8 + [
+    "in_kind"] * 2
+PERSON_YUAN = [50] * 20 + [100] * 30 + [200] * 20 + [66, 88, 168, 300] * 3 + [500] * 8 + [1000] * 4
+
+
+def seed(demo, per_fund: int | None = None) -> None:
+    from flask import current_app
+
+    per_fund = per_fund if per_fund is not None else current_app.config["DEMO_DONATIONS_PER_FUND"]
+    today = date.today()
+    for prefix, fund in demo.funds.items():
+        with using(fund_scope(fund.id)):
+            seed_fund(fund, random.Random(f"{prefix}-2026"), per_fund, today)
+
+
+def _day(rng: random.Random, today: date) -> date:
+    """A day in the last two years, weighted towards the festivals."""
+    roll = rng.random()
+    if roll < 0.30:
+        center = rng.choice(SPRING_FESTIVAL)
+        day = center + timedelta(days=rng.randint(-12, 8))
+    elif roll < 0.42:
+        day = date(rng.choice([2025, 2026]), 9, rng.randint(7, 9))
+    elif roll < 0.52:
+        day = rng.choice(CHONGYANG) + timedelta(days=rng.randint(-3, 3))
+    else:
+        day = today - timedelta(days=rng.randint(0, 729))
+    return min(day, today)
+
+
+def seed_fund(fund, rng: random.Random, count: int, today: date) -> None:
+    """Donors, purposes, points, ``count`` donations with their ledger, for one fund (in its
+    scope). The benchmarks use it too."""
+    faker = Faker("zh_CN")
+    faker.seed_instance(fund.id)
+    purposes = [Designation(name=name) for name in PURPOSES]
+    points = [DonationPoint(name=f"{fund.village}社工站捐赠站点",
+                            address=f"{fund.village}村委会一楼"),
+              DonationPoint(name=f"{fund.village}村委会募捐箱")]
+    db.session.add_all(purposes + points)
+    db.session.flush()
+
+    people = max(20, count // 8)
+    donor_rows = []
+    for i in range(people):
+        name = faker.name()
+        donor_rows.append(dict(
+            kind="person", name=name, initials=initials(name),
+            phone=f"13{rng.randint(0, 9)}{fund.id:02d}{i:06d}"[:11] if rng.random() < 0.6 else None,
+            anonymity=rng.choices(["show", "caring", "anonymous"], [75, 20, 5])[0]))
+    for template in SHOPS:
+        name = template.format(fund.village.removesuffix("村").removesuffix("社区"))
+        donor_rows.append(dict(kind="organisation", name=name, initials=initials(name),
+                               anonymity="show"))
+    donor_ids = db.session.scalars(insert(Donor).returning(Donor.id, sort_by_parameter_order=True),
+                                   donor_rows).all()
+    organisations = donor_ids[-len(SHOPS):]
+
+    batches = {}
+    for day in CHONGYANG:
+        if day <= today:
+            batches[day] = Batch(title=f"{day.year}年重阳节{fund.village}村民大会募捐",
+                                 channel="cash",
+                                 received_on=day, counted_total_fen=0, point_id=points[0].id,
+                                 status="closed", closed_at=utcnow())
+    db.session.add_all(batches.values())
+    db.session.flush()
+
+    rows = []
+    for n in range(count):
+        day = _day(rng, today)
+        channel = rng.choice(CHANNELS)
+        batch = batches.get(day) if channel == "cash" else None
+        organisation = rng.random() < 0.04
+        donor_id = rng.choice(organisations) if organisation else (
+            None if channel == "cash" and rng.random() < 0.15 else rng.choice(donor_ids))
+        yuan = rng.randint(20, 500) * 100 if organisation else rng.choice(PERSON_YUAN)
+        rows.append(dict(
+            donor_id=donor_id, amount_fen=yuan * 100, channel=channel, received_on=day,
+            reference=f"{channel.upper()}{fund.id:03d}{n:07d}" if channel in (
+                "bank", "wechat", "alipay") else None,
+            status="failed" if channel == "card" and rng.random() < 0.05 else "confirmed",
+            designation_id=rng.choice(purposes).id if rng.random() < 0.25 else None,
+            point_id=points[0].id if channel == "cash" else None,
+            batch_id=batch.id if batch else None,
+            item_description="大米 20 袋" if channel == "in_kind" else "",
+            gateway="stripe" if channel == "card" else None,
+            gateway_ref=f"pi_demo_{fund.id}_{n}" if channel == "card" else None,
+            confirmed_at=utcnow(),
+        ))
+    ids = db.session.scalars(insert(Donation).returning(Donation.id, sort_by_parameter_order=True),
+                             rows).all()
+    entries = []
+    for donation_id, row in zip(ids, rows, strict=True):
+        if row["status"] == "confirmed":
+            entries.append(dict(kind="donation", amount_fen=row["amount_fen"],
+                                reference=f"donation:{donation_id}", donation_id=donation_id,
+                                designation_id=row["designation_id"]))
+            if row["batch_id"]:
+                batch = next(b for b in batches.values() if b.id == row["batch_id"])
+                batch.counted_total_fen += row["amount_fen"]
+    # A few online gifts were refunded, some in part.
+    card = [(i, r) for i, r in zip(ids, rows, strict=True)
+            if r["channel"] == "card" and r["status"] == "confirmed"]
+    for donation_id, row in card[: max(1, len(card) // 25)]:
+        part = rng.random() < 0.5
+        refunded = row["amount_fen"] // 2 if part else row["amount_fen"]
+        donation = db.session.get(Donation, donation_id)
+        donation.refunded_fen = refunded
+        donation.status = "partially_refunded" if part else "refunded"
+        entries.append(dict(kind="refund", amount_fen=-refunded, reference=f"re_demo_{donation_id}",
+                            donation_id=donation_id, designation_id=row["designation_id"],
+                            reason="捐赠人申请退款"))
+    db.session.execute(insert(LedgerEntry), entries)
+
+    # One collection is being entered right now, for the batch-entry screen.
+    db.session.add(Batch(title=f"{today.year}年冬至{fund.village}敬老募捐", channel="cash",
+                         received_on=today, counted_total_fen=186000, point_id=points[1].id))
+    db.session.flush()

@@ -1,0 +1,61 @@
+"""Donation, batch, correction and filter forms."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+CHANNEL_CHOICES = [
+    SelectChoice("cash", _l("Cash")), SelectChoice("bank", _l("Bank transfer")),
+    SelectChoice("wechat", _l("WeChat transfer")),
+    SelectChoice("alipay", _l("Alipay transfer")), SelectChoice("in_kind", _l("In kind")),
+]
+
+
+def _int_or_none(value):
+    return int(value) if value not in (None, "", "None") and str(value).isdigit() else None
+
+
+class DonationForm(FlaskForm):
+    donor_name = StringField(_l("Donor (empty: anonymous)"), validators=[Length(max=200)])
+    donor_id = HiddenField()
+    amount = StringField(_l("Amount (yuan)"), validators=[Length(max=30)])
+    channel = SelectField(_l("Channel"), choices=CHANNEL_CHOICES, validate_choice=False)
+    received_on = DateField(_l("Date received"), validators=[Optional()])
+    reference = StringField(_l("Bank or transfer serial number"),
+                            validators=[Optional(), Length(max=100)])
+    designation_id = SelectField(_l("Purpose"), coerce=_int_or_none, validate_choice=False)
+    point_id = SelectField(_l("Donation point"), coerce=_int_or_none, validate_choice=False)
+    item_description = StringField(_l("What was given (in kind)"),
+                                   validators=[Optional(), Length(max=200)])
+    item_quantity = StringField(_l("Quantity (in kind)"), validators=[Optional(), Length(max=50)])
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=500)])
+
+
+class BatchForm(FlaskForm):
+    title = StringField(_l("Collection"), validators=[Length(max=200)])
+    channel = SelectField(_l("Channel"), choices=CHANNEL_CHOICES, validate_choice=False)
+    point_id = SelectField(_l("Donation point"), coerce=_int_or_none, validate_choice=False)
+    received_on = DateField(_l("Date received"), validators=[Optional()])
+    counted_total = StringField(_l("Counted total (yuan)"), validators=[Length(max=30)])
+
+
+class RowForm(FlaskForm):
+    donor_name = StringField(_l("Donor (empty: anonymous)"), validators=[Length(max=200)])
+    donor_id = HiddenField()
+    amount = StringField(_l("Amount (yuan)"), validators=[Length(max=30)])
+    reference = StringField(_l("Serial number"), validators=[Optional(), Length(max=100)])
+    designation_id = SelectField(_l("Purpose"), coerce=_int_or_none, validate_choice=False)
+    notes = StringField(_l("Notes"), validators=[Optional(), Length(max=500)])
+
+
+class ReverseForm(FlaskForm):
+    reason = StringField(_l("Why is this donation corrected?"),
+                         validators=[DataRequired(), Length(max=500)])
+
+
+class NamedForm(FlaskForm):
+    """A designation (purpose) or a donation point: a name, and an address for points."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=200)])

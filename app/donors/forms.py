@@ -1,0 +1,42 @@
+"""Donor forms."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional
+
+KIND_CHOICES = [
+    SelectChoice("person", _l("Person")),
+    SelectChoice("organisation", _l("Organisation (shop, firm)")),
+]
+ANONYMITY_CHOICES = [
+    SelectChoice("show", _l("Show my name in public")),
+    SelectChoice("caring", _l("Show me as 爱心人士 (the fund knows who I am)")),
+    SelectChoice("anonymous", _l("Fully anonymous in public")),
+]
+LOCALE_CHOICES = [SelectChoice("zh_Hans", "中文"), SelectChoice("en", "English")]
+
+
+class DonorForm(FlaskForm):
+    kind = SelectField(_l("Donor type"), choices=KIND_CHOICES, default="person")
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    phone = StringField(_l("Mobile number"), validators=[Optional(), Length(max=20)])
+    email = StringField(_l("Email"), validators=[Optional(), Length(max=254)])
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])
+    id_number = StringField(_l("ID or registration number"),
+                            validators=[Optional(), Length(max=30)])
+    anonymity = SelectField(_l("Name in public"), choices=ANONYMITY_CHOICES, default="show")
+    locale = SelectField(_l("Language for receipts"), choices=LOCALE_CHOICES, default="zh_Hans")
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=500)])
+    create_anyway = BooleanField(_l("This is a different donor: create it anyway"))
+
+
+class MergeForm(FlaskForm):
+    other = IntegerField(_l("Donor number to merge into this one"), validators=[DataRequired()])

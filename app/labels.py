@@ -1,0 +1,87 @@
+"""Words shown for codes (roles, statuses, channels), through the translation catalogue."""
+
+from flask_babel import lazy_gettext as _l
+
+ROLE_LABELS = {
+    "platform_admin": _l("Platform administrator"),
+    "township_admin": _l("Township administrator"),
+    "chair": _l("Chair"),
+    "member": _l("Committee member"),
+    "supervisor": _l("Supervisor"),
+    "secretary": _l("Secretary"),
+    "treasurer": _l("Treasurer"),
+    "social_worker": _l("Social worker"),
+}
+
+FUND_STATUS_LABELS = {
+    "active": _l("Active"),
+    "suspended": _l("Suspended"),
+    "archived": _l("Archived"),
+}
+
+FUND_KIND_LABELS = {
+    "village": _l("Village"),
+    "community": _l("Residential community"),
+    "township": _l("Township"),
+}
+
+
+CHANNEL_LABELS = {
+    "cash": _l("Cash"),
+    "bank": _l("Bank transfer"),
+    "wechat": _l("WeChat transfer"),
+    "alipay": _l("Alipay transfer"),
+    "card": _l("Card (online)"),
+    "in_kind": _l("In kind"),
+}
+
+DONATION_STATUS_LABELS = {
+    "pending": _l("Pending"),
+    "confirmed": _l("Confirmed"),
+    "failed": _l("Failed"),
+    "refunded": _l("Refunded"),
+    "partially_refunded": _l("Partly refunded"),
+    "reversed": _l("Corrected (reversed)"),
+}
+
+ANONYMITY_LABELS = {
+    "show": _l("Name shown"),
+    "caring": _l("爱心人士"),
+    "anonymous": _l("Anonymous"),
+}
+
+DONOR_KIND_LABELS = {"person": _l("Person"), "organisation": _l("Organisation")}
+
+LEDGER_KIND_LABELS = {
+    "donation": _l("Donation"),
+    "refund": _l("Refund"),
+    "reversal": _l("Reversal"),
+}
+
+_TABLES = {
+    "role": ROLE_LABELS,
+    "fund_status": FUND_STATUS_LABELS,
+    "fund_kind": FUND_KIND_LABELS,
+    "channel": CHANNEL_LABELS,
+    "donation_status": DONATION_STATUS_LABELS,
+    "anonymity": ANONYMITY_LABELS,
+    "donor_kind": DONOR_KIND_LABELS,
+    "ledger_kind": LEDGER_KIND_LABELS,
+}
+
+
+def label(table: str, code: str | None) -> str:
+    """label("channel", "cash") -> 现金 (in the current language)."""
+    return _TABLES[table].get(code, code or "")
+
+
+def register(app) -> None:
+    from .money import yuan
+
+    app.jinja_env.globals.update(
+        label=label,
+        role_label=lambda role: ROLE_LABELS.get(role, role),
+        fund_status_label=lambda status: FUND_STATUS_LABELS.get(status, status),
+        fund_kind_label=lambda kind: FUND_KIND_LABELS.get(kind, kind),
+    )
+    app.jinja_env.filters["yuan"] = yuan
