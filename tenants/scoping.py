@@ -130,7 +130,8 @@ def install(session_class: type[Session], scoped_session) -> None:
         ]
         for obj in stale:
             session.expunge(obj)
-        if session.in_transaction():
+        transaction = session.get_transaction()
+        if transaction is not None and transaction.is_active:
             connection = session.connection()
             if connection.dialect.name == "postgresql" and not _failed(connection):
                 connection.execute(_SET_SCOPE_SQL, _pg_settings(scope))

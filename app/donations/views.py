@@ -58,6 +58,12 @@ def _date(value) -> date | None:
         return None
 
 
+def _row_loads():
+    """Donor, purpose and point of every row in one query each, not one per row."""
+    return (selectinload(Donation.donor), selectinload(Donation.designation),
+            selectinload(Donation.point))
+
+
 def _filter_from_args() -> services.DonationFilter:
     args = request.args
     return services.DonationFilter(
@@ -73,7 +79,8 @@ def _filter_from_args() -> services.DonationFilter:
 def index():
     filters = _filter_from_args()
     count, total = services.filtered_totals(filters)
-    page = page_of(services.filtered(filters), count, _int(request.args.get("page")) or 1)
+    query = services.filtered(filters).options(*_row_loads())
+    page = page_of(query, count, _int(request.args.get("page")) or 1)
     args = {k: v for k, v in request.args.items() if v and k != "page"}
     return render("donations/index.html", block="results", page=page, total_fen=total,
                   args=args, designations=_designation_choices(), balances=ledger.balances())
@@ -82,9 +89,7 @@ def index():
 @bp.route("/donations/export.<any(csv, xlsx):fmt>")
 @fund_access(*READ_MONEY)
 def export(fmt: str):
-    query = services.filtered(_filter_from_args()).options(
-        selectinload(Donation.donor), selectinload(Donation.designation),
-        selectinload(Donation.point))
+    query = services.filtered(_filter_from_args()).options(*_row_loads())
     return exports.respond(fmt, db.session.scalars(query), g.fund)
 
 

@@ -1,0 +1,47 @@
+"""The public donation form and the treasurer's refund form."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, RadioField, SelectField, StringField, TelField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length
+
+PRESET_YUAN = ("50", "100", "200", "500")
+OTHER = "other"
+
+
+class DonateForm(FlaskForm):
+    # Choices are checked by the service, which names the field in its message.
+    amount = RadioField(_l("Amount"), validate_choice=False, default="100",
+                        choices=[*(SelectChoice(y, f"¥{y}") for y in PRESET_YUAN),
+                                 SelectChoice(OTHER, _l("Another amount"))])
+    other_amount = StringField(_l("Another amount (yuan)"), validators=[Length(max=20)])
+    designation = SelectField(_l("Give to"), coerce=int)
+    name = StringField(_l("Your name"), validators=[Length(max=200)])
+    phone = TelField(_l("Mobile number"), validators=[Length(max=30)])
+    email = EmailField(_l("Email"), validators=[Length(max=254)])
+    anonymity = RadioField(_l("How we name you in public"), validate_choice=False,
+                           default="show", choices=[
+                               SelectChoice("show", _l("Show my name")),
+                               SelectChoice("caring", _l("Only as “a caring person” (爱心人士)")),
+                               SelectChoice("anonymous", _l("Fully anonymous")),
+                           ])
+    message = TextAreaField(_l("A message to the fund (optional)"),
+                            validators=[Length(max=500)])
+
+    def __init__(self, designations, **kwargs):
+        super().__init__(**kwargs)
+        self.designation.choices = [SelectChoice(0, _l("The fund in general"))] + [
+            SelectChoice(d.id, d.name) for d in designations]
+
+    @property
+    def amount_text(self) -> str:
+        """What the donor chose: a preset amount, or what they typed beside "another"."""
+        if self.amount.data == OTHER:
+            return self.other_amount.data or ""
+        return self.amount.data or ""
+
+
+class RefundForm(FlaskForm):
+    amount = StringField(_l("Amount to refund (yuan)"), validators=[Length(max=20)])
+    reason = StringField(_l("Reason"), validators=[Length(max=500)])

@@ -1,0 +1,215 @@
+"""The rules of paying online: starting a gift, what a gateway's events do, giving money back.
+
+A gift is confirmed only by the gateway's signed event, never by the donor's browser coming
+back: a return URL proves nothing about money.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app.auth.services import normalize_email, normalize_phone
+from app.donations import services as donations
+from app.donations.models import Designation, Donation, PaymentEvent
+from app.donors import services as donors
+from app.donors.models import ANONYMITY, Donor
+from app.extensions import db
+from app.funds.models import Fund
+from app.money import AmountError, parse_amount
+from app.validation import Invalid
+from tenants import fund_scope, using
+
+from .gateway import FAILED, OTHER, SUCCEEDED, Event, Gateway, Payment
+
+log = logging.getLogger(__name__)
+
+# Card fees and card testing make gifts below one yuan cost the fund more than they bring.
+MIN_ONLINE_FEN = 100
+
+
+@dataclass
+class GiftInput:
+    """What a donor typed on the public page; text until checked here."""
+
+    amount: str
+    name: str = ""
+    phone: str = ""
+    email: str = ""
+    anonymity: str = "show"
+    designation_id: int | None = None
+    message: str = ""
+    locale: str = "zh_Hans"
+
+
+def open_designations() -> list[Designation]:
+    """The purposes of the current fund a donor may choose."""
+    return list(db.session.scalars(
+        select(Designation).where(Designation.active).order_by(Designation.id)))
+
+
+def start_gift(data: GiftInput, gateway: Gateway) -> tuple[Donation, Payment]:
+    """A pending online gift and the gateway's payment for it. Every field is checked before
+    anything is asked of the gateway; Invalid names each bad field."""
+    errors = {}
+    try:
+        amount_fen = _online_amount(data.amount)
+    except Invalid as error:
+        errors.update(error.errors)
+    try:
+        donor = _donor_for(data)
+    except Invalid as error:
+        errors.update(error.errors)
+    if data.designation_id:
+        designation = db.session.get(Designation, data.designation_id)
+        if designation is None or not designation.active:
+            errors["designation"] = _l("Choose one of this fund's purposes.")
+    if errors:
+        raise Invalid(errors)
+    donation = donations.start_online(
+        amount_fen, gateway=gateway.name, donor_id=donor.id if donor else None,
+        designation_id=data.designation_id or None, message=data.message or "",
+        received_on=local_today())
+    payment = gateway.start(donation)
+    donation.gateway_ref = payment.ref
+    db.session.flush()
+    return donation, payment
+
+
+def local_today() -> date:
+    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
+
+
+def _online_amount(text: str) -> int:
+    try:
+        fen = parse_amount(text)
+    except AmountError as error:
+        raise Invalid({"amount": error.args[0]}) from error
+    if fen < MIN_ONLINE_FEN:
+        raise Invalid({"amount": _l("Online gifts start at 1 yuan.")})
+    return fen
+
+
+def _donor_for(data: GiftInput) -> Donor | None:
+    """The fund's donor with this mobile number or email, else a new one; None for a gift
+    that is fully anonymous and leaves nothing to keep."""
+    if data.anonymity not in ANONYMITY:
+        raise Invalid({"anonymity": _l("Choose how we name you in public.")})
+    given = [(data.name or "").strip(), (data.phone or "").strip(), (data.email or "").strip()]
+    if data.anonymity == "anonymous" and not any(given):
+        return None
+    donor = _known_donor(data.phone, data.email)
+    if donor is not None:
+        # Never publish what an earlier gift kept private: only a more private choice sticks.
+        if ANONYMITY.index(data.anonymity) > ANONYMITY.index(donor.anonymity):
+            donor.anonymity = data.anonymity
+        return donor
+    # Checks the name and contacts as any donor's, naming every wrong field.
+    return donors.create_donor(donors.DonorInput(
+        name=data.name or "", phone=data.phone or "", email=data.email or "",
+        anonymity=data.anonymity, locale=data.locale))
+
+
+def _known_donor(phone: str, email: str) -> Donor | None:
+    """Looked up only by well-formed contacts: a mistyped number is for create_donor to name."""
+    phone = (phone or "").strip()
+    if phone and normalize_phone(phone) is None:
+        return None
+    for column, value in ((Donor.phone, normalize_phone(phone) if phone else None),
+                          (Donor.email, normalize_email(email) or None)):
+        if value is None:
+            continue
+        donor = db.session.scalar(select(Donor).where(column == value))
+        if donor is not None:
+            # A merged record keeps pointing at the donor it became.
+            return db.session.get(Donor, donor.merged_into_id) if donor.merged_into_id else donor
+    return None
+
+
+def handle_event(gateway: Gateway, event: Event) -> str:
+    """Apply a gateway's verified event once; says what happened, for the log.
+
+    The event names its fund; its rows are read and written in that fund's scope only. A
+    replayed event finds its PaymentEvent row and changes nothing. Invalid (for instance a
+    refund of a gift whose payment event has not arrived yet) leaves the caller to roll back
+    and the gateway to send the event again later.
+    """
+    if event.kind == OTHER:
+        return "ignored"
+    fund = db.session.get(Fund, event.fund_id) if event.fund_id else None
+    if fund is None:
+        log.warning("%s event %s names no fund of ours", gateway.name, event.id)
+        return "not ours"
+    with using(fund_scope(fund.id)):
+        seen = db.session.scalar(select(PaymentEvent.id).where(
+            PaymentEvent.gateway == gateway.name, PaymentEvent.event_id == event.id))
+        if seen is not None:
+            return "replayed"
+        db.session.add(PaymentEvent(gateway=gateway.name, event_id=event.id,
+                                    event_type=event.type))
+        donation = donations.by_gateway_ref(gateway.name, event.payment_ref or "")
+        if donation is None:
+            log.warning("%s event %s: no donation for payment %s", gateway.name, event.id,
+                        event.payment_ref)
+            db.session.flush()
+            return "unknown payment"
+        _lock(donation)
+        outcome = _apply(event, donation, gateway.name)
+        db.session.flush()
+        return outcome
+
+
+def _apply(event: Event, donation: Donation, gateway_name: str) -> str:
+    if event.kind == SUCCEEDED:
+        if donation.status not in ("pending", "failed"):
+            return "already confirmed"
+        if event.amount_fen != donation.amount_fen:
+            log.error("donation %s: paid %s fen, expected %s; not confirmed", donation.id,
+                      event.amount_fen, donation.amount_fen)
+            return "amount mismatch"
+        # A declined card is not the end: the donor may pay the same intent with another card.
+        donation.status = "pending"
+        donations.confirm(donation)
+        return "confirmed"
+    if event.kind == FAILED:
+        donations.fail(donation)
+        return "failed"
+    # REFUNDED: the gateway reports everything given back so far; book only what is missing.
+    reference = event.refund_ref or f"{gateway_name}:{event.id}"
+    booked = donations.record_refund_total(donation, event.refunded_total_fen or 0, reference)
+    return "refund booked" if booked else "refund already booked"
+
+
+def _lock(donation: Donation) -> None:
+    """On PostgreSQL, hold the donation's row until commit: a webhook and a treasurer's refund
+    of the same gift then run one after the other and see each other's bookings."""
+    db.session.refresh(donation, with_for_update=True)
+
+
+def refund(gateway: Gateway, donation: Donation, amount: str, reason: str, user):
+    """Give money back through the gateway the gift came in by, then book it under the
+    gateway's refund id, so its later refund event finds it booked. Should booking fail
+    after the gateway has paid out, that refund event books it instead."""
+    errors = {}
+    try:
+        amount_fen = parse_amount(amount)
+    except AmountError as error:
+        errors["amount"] = error.args[0]
+        amount_fen = 0
+    reason = (reason or "").strip()
+    if not reason:
+        errors["reason"] = _l("Say why the money is given back.")
+    if errors:
+        raise Invalid(errors)
+    _lock(donation)
+    # The same rule as donations.record_refund, checked before any money moves at the gateway.
+    if donation.status not in donations.COUNTED:
+        raise Invalid({"amount": _l("Only a confirmed donation can be refunded.")})
+    if amount_fen > donation.net_fen:
+        raise Invalid({"amount": _l("A refund cannot exceed what is left of the donation.")})
+    result = gateway.refund(donation, amount_fen)
+    return donations.record_refund(donation, result.amount_fen, result.ref, reason=reason,
+                                   user=user)
