@@ -99,6 +99,7 @@ def _register_tenancy(app: Flask) -> None:
     app.url_value_preprocessor(access.pop_slugs)
     app.url_defaults(access.add_slugs)
     app.before_request(access.enforce)
+    app.teardown_request(access.leave)
     from .extensions import login_manager
 
     login_manager.user_loader(load_user)

@@ -46,6 +46,8 @@ class Config:
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
 
+        # Uploads (statements, evidence) are refused above this before any view reads them.
+        self.MAX_CONTENT_LENGTH = 6 * 1024 * 1024
         self.WTF_CSRF_TIME_LIMIT = None  # tied to the session instead; phones stay open for days
 
         self.BABEL_DEFAULT_LOCALE = "zh_Hans"

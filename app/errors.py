@@ -17,6 +17,8 @@ def _messages():
         403: _("You do not have access to this page."),
         404: _("This page does not exist."),
         405: _("This action is not allowed here."),
+        409: _("Someone changed this at the same time. Nothing was saved; please try again."),
+        413: _("The file is too large: at most 5 MB."),
         422: _("Some of what you entered needs correcting."),
         429: _("Too many attempts. Please wait a minute and try again."),
         500: _("Something went wrong on our side. Nothing was saved; please try again."),

@@ -54,7 +54,8 @@ def run(kind: str) -> None:
         for label, query in [
             ("first page, no filter", ""),
             ("channel=cash", "?channel=cash"),
-            (f"from {last_year}, channel=wechat, page 3", f"?from={last_year}&channel=wechat&page=3"),
+            (f"from {last_year}, channel=wechat, page 3",
+             f"?from={last_year}&channel=wechat&page=3"),
             ("designation=general, status=confirmed", "?designation=general&status=confirmed"),
         ]:
             print_row(label, time_requests(treasurer, f"/f/daqiaocun/donations/{query}", 50),

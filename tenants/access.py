@@ -159,6 +159,11 @@ def enforce() -> None:
         _refuse()
 
 
+def leave(_error=None) -> None:
+    """teardown_request: the scope ends with the request that set it."""
+    set_scope(None)
+
+
 def _refuse():
     if not current_user.is_authenticated:
         abort(login_manager.unauthorized())

@@ -7,7 +7,7 @@ PostgreSQL each transaction also carries the scope in ``shanlin.fund_ids`` for t
 security policies (tenants.rls), so a filter forgotten here still returns nothing there.
 """
 
-from sqlalchemy import Table, event, text
+from sqlalchemy import Table, event, inspect, text
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.sql import visitors
 
@@ -123,10 +123,12 @@ def install(session_class: type[Session], scoped_session) -> None:
         if not scoped_session.registry.has():
             return
         session = scoped_session()
+        # Read fund_id from what is loaded: touching an expired attribute would query.
         stale = [
             obj
             for obj in session.identity_map.values()
-            if isinstance(obj, FundOwned) and not (scope and scope.allows(obj.fund_id))
+            if isinstance(obj, FundOwned)
+            and not (scope and scope.allows(inspect(obj).dict.get("fund_id")))
         ]
         for obj in stale:
             session.expunge(obj)

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import uuid
 from pathlib import Path
 
@@ -19,6 +20,7 @@ os.environ["SHANLIN_VAR_DIR"] = str(_VAR)  # before app.config is imported
 
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
+from werkzeug.serving import make_server  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.demo.data import build  # noqa: E402
@@ -191,3 +193,55 @@ LOGINS = {
     "two_funds": "13900000020",
     "other_fund_member": "13900000021",  # 南塘村 treasurer, nothing in 东港村
 }
+
+
+# --- browser tests: the app on a live port, and Debian's Chromium through Playwright --------
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = ARTIFACTS / "screenshots"
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def live_server(app):
+    port = free_port()
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not shutil.which("chromium") and not shutil.os.path.exists(CHROMIUM):
+        pytest.fail("Chromium is missing: apt-get install chromium (make test does this)")
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        yield browser
+        browser.close()
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def no_sideways_scroll(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+@pytest.fixture(autouse=True)
+def no_scope_leaks():
+    """Every test starts and ends with no tenant scope: a leak would hide fail-closed bugs."""
+    from tenants import current_scope
+
+    assert current_scope() is None
+    yield
+    assert current_scope() is None, "a tenant scope outlived its request or block"

@@ -198,21 +198,23 @@ def _redis_reachable() -> bool:
 
 
 @pytest.mark.skipif(not _redis_reachable(), reason="no Redis on 127.0.0.1:6379")
-def test_rate_limit_counts_in_redis_when_configured(database):
+@pytest.mark.config(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/15",
+                    LOGIN_RATE_LIMIT="3/minute")
+def test_rate_limit_counts_in_redis_when_configured(app):
     """With REDIS_URL every worker shares the counters: two apps, one budget."""
     import uuid
 
     from app import create_app
 
-    from .conftest import BASE_CONFIG
-
-    config = {**BASE_CONFIG, **database.template_config(), "RATELIMIT_ENABLED": True,
-              "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/15",
-              "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}", "LOGIN_RATE_LIMIT": "3/minute"}
-    workers = [create_app(config).test_client() for _ in range(2)]
+    config = {**app.config, "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+    second = create_app(config)
+    workers = [create_app(config).test_client(), second.test_client()]
     codes = [workers[i % 2].post("/auth/login", data={"login": "x", "password": "y"}).status_code
              for i in range(4)]
     assert codes == [422, 422, 422, 429]
+    for worker in workers:
+        with worker.application.app_context():
+            db.engine.dispose()
     import redis
 
     server = redis.Redis(host="127.0.0.1", port=6379, db=15)

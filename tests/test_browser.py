@@ -3,55 +3,11 @@
 Screenshots go to test-artifacts/screenshots/ for a person to look at.
 """
 
-import shutil
-import threading
-
 import pytest
-from werkzeug.serving import make_server
 
-from .conftest import ARTIFACTS, LOGINS, PASSWORD, free_port
+from .conftest import LOGINS, PASSWORD, PHONE, no_sideways_scroll, shot
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SHOTS = ARTIFACTS / "screenshots"
-PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture
-def live_server(app):
-    port = free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    server.shutdown()
-    thread.join(5)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not shutil.which("chromium") and not shutil.os.path.exists(CHROMIUM):
-        pytest.fail("Chromium is missing: apt-get install chromium (make test does this)")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )
-        yield browser
-        browser.close()
-
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
-def no_sideways_scroll(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-
 
 def test_committee_member_on_a_phone(live_server, browser):
     page = browser.new_page(viewport=PHONE, locale="zh-CN")

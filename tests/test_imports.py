@@ -25,10 +25,7 @@ from app.ledger.models import LedgerEntry
 from app.validation import Invalid
 from tenants import SYSTEM, fund_scope, using
 
-from .conftest import LOGINS, PASSWORD
-
-# The browser fixtures live in test_browser.py; conftest.py would be their better home.
-from .test_browser import PHONE, browser, live_server, no_sideways_scroll, shot  # noqa: F401
+from .conftest import LOGINS, PASSWORD, PHONE, no_sideways_scroll, shot
 
 TODAY = date.today()
 NAMES = ["王秀英", "李大伯", "陈小红", "王建平", "李秀梅", "赵明", "周小兵", "王芳",
@@ -519,7 +516,7 @@ def test_unreadable_dates_are_named(value):
 
 
 @pytest.mark.browser
-def test_treasurer_imports_a_statement_on_a_phone(live_server, browser, fund, tmp_path):  # noqa: F811
+def test_treasurer_imports_a_statement_on_a_phone(live_server, browser, fund, tmp_path):
     """Real Chromium, real htmx: the upload swaps in the preview, the commit lands in the
     workspace, and the wide table scrolls inside its box, not the page."""
     statement = tmp_path / "明细.csv"

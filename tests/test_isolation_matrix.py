@@ -15,6 +15,7 @@ from app.donations.models import Batch, Donation
 from app.donors.models import Donor
 from app.extensions import db
 from app.funds.models import Fund
+from app.imports import storage
 from tenants import fund_scope, using
 
 from .conftest import LOGINS
@@ -30,6 +31,10 @@ SAMPLES = {
         select(Donation.id).where(Donation.status == "confirmed").order_by(Donation.id)),
     "batch_id": lambda: db.session.scalar(select(Batch.id).where(Batch.status == "open")),
     "kind": lambda: "designations",
+    # A real, header-only upload: committing it imports nothing.
+    "token": lambda: storage.save(
+        db.session.scalar(select(Fund.id).where(Fund.slug == FUND)), "金额\n".encode(),
+        {"filename": "sample.csv", "channel": "cash", "received_on": None}),
     "fmt": lambda: "csv",
 }
 

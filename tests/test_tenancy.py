@@ -65,13 +65,18 @@ def test_write_without_tenant_raises(two_funds):
     db.session.rollback()
 
 
+MINE = Donor.name.in_(["王大伯", "李阿姨"])  # the fixture's donors among the demo's
+
+
 def test_fund_scope_sees_only_its_rows(two_funds):
     with using(fund_scope(two_funds["a"])):
-        names = db.session.scalars(select(Donor.name)).all()
-        assert names == ["王大伯"]
+        assert db.session.scalars(select(Donor.name).where(MINE)).all() == ["王大伯"]
+        assert set(db.session.scalars(select(Donor.fund_id))) == {two_funds["a"]}
         assert db.session.get(Donor, two_funds["donor_b"]) is None
         counted = db.session.scalar(select(db.func.count()).select_from(Donor))
-        assert counted == 1
+    with using(SYSTEM):
+        everywhere = db.session.scalar(select(db.func.count()).select_from(Donor))
+    assert 0 < counted < everywhere
 
 
 def test_relationship_loads_are_scoped(two_funds):
@@ -79,7 +84,8 @@ def test_relationship_loads_are_scoped(two_funds):
         donations = db.session.scalars(
             select(Donation).options(joinedload(Donation.donor))
         ).unique().all()
-        assert [d.donor.name for d in donations] == ["李阿姨"]
+        assert {d.donor.fund_id for d in donations if d.donor} == {two_funds["b"]}
+        assert "李阿姨" in {d.donor.name for d in donations if d.donor}
 
 
 def test_identity_map_does_not_leak_across_scopes(two_funds):
@@ -92,11 +98,13 @@ def test_identity_map_does_not_leak_across_scopes(two_funds):
 
 def test_bulk_update_touches_only_the_scoped_fund(two_funds):
     with using(fund_scope(two_funds["a"])):
-        db.session.execute(update(Donor).values(anonymity="caring"))
+        db.session.execute(update(Donor).values(notes="bulk"))
         db.session.commit()
     with using(SYSTEM):
-        rows = dict(db.session.execute(select(Donor.fund_id, Donor.anonymity)).all())
-    assert rows == {two_funds["a"]: "caring", two_funds["b"]: "show"}
+        rows = dict(db.session.execute(select(Donor.fund_id, Donor.notes).where(MINE)).all())
+        touched = set(db.session.scalars(select(Donor.fund_id).where(Donor.notes == "bulk")))
+    assert rows == {two_funds["a"]: "bulk", two_funds["b"]: ""}
+    assert touched == {two_funds["a"]}
 
 
 def test_write_into_another_fund_is_refused(two_funds):
@@ -118,9 +126,9 @@ def test_new_rows_take_the_fund_of_the_scope(two_funds):
 
 def test_township_scope_reads_its_own_funds(two_funds, app):
     with using(township_scope(two_funds["township"], [two_funds["a"], two_funds["b"]])):
-        assert sorted(db.session.scalars(select(Donor.name))) == sorted(["王大伯", "李阿姨"])
+        assert sorted(db.session.scalars(select(Donor.name).where(MINE))) == ["李阿姨", "王大伯"]
     with using(township_scope(two_funds["township"], [two_funds["a"]])):
-        assert db.session.scalars(select(Donor.name)).all() == ["王大伯"]
+        assert db.session.scalars(select(Donor.name).where(MINE)).all() == ["王大伯"]
 
 
 def test_database_refuses_cross_fund_reference(two_funds):
@@ -157,8 +165,8 @@ def test_app_role_sees_nothing_of_another_fund_through_raw_sql(two_funds):
     assert user != owner.scalar()
     db.session.rollback()
     with using(fund_scope(two_funds["a"])):
-        rows = db.session.execute(text("SELECT fund_id, name FROM donor")).all()
-        assert rows == [(two_funds["a"], "王大伯")]
+        rows = db.session.execute(text("SELECT DISTINCT fund_id FROM donor")).all()
+        assert rows == [(two_funds["a"],)]
         other = db.session.execute(
             text("SELECT count(*) FROM donor WHERE fund_id = :b"), {"b": two_funds["b"]}
         ).scalar()
@@ -197,10 +205,15 @@ def test_every_fund_owned_table_has_a_policy(app):
 
 def test_counts_and_subqueries_are_scoped(two_funds):
     with using(fund_scope(two_funds["a"])):
-        assert db.session.scalar(select(db.func.count()).select_from(Donor)) == 1
+        own = db.session.scalar(select(db.func.count()).select_from(Donor).where(
+            Donor.fund_id == two_funds["a"]))
+        assert db.session.scalar(select(db.func.count()).select_from(Donor)) == own
         inner = select(Donor.id).subquery()
-        assert db.session.scalar(select(db.func.count()).select_from(inner)) == 1
-        assert db.session.scalar(select(db.func.sum(Donation.amount_fen))) == 10000
+        assert db.session.scalar(select(db.func.count()).select_from(inner)) == own
+        total = db.session.scalar(select(db.func.sum(Donation.amount_fen)))
+    with using(SYSTEM):
+        assert total == db.session.scalar(select(db.func.sum(Donation.amount_fen)).where(
+            Donation.fund_id == two_funds["a"]))
 
 
 def test_count_without_tenant_raises(two_funds):

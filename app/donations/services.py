@@ -106,7 +106,10 @@ def record_offline(data: DonationInput, user, *, batch=None) -> Donation:
 
 
 def confirm(donation: Donation, user=None) -> LedgerEntry:
-    if donation.status != "pending":
+    # A declined card is not the end of an online gift: the donor may pay the same payment
+    # again with another card, so a failed online donation can still be confirmed.
+    retried = donation.status == "failed" and donation.gateway is not None
+    if donation.status != "pending" and not retried:
         raise Invalid({"status": _l("Only a pending donation can be confirmed.")})
     donation.status = "confirmed"
     donation.confirmed_at = utcnow()
@@ -122,6 +125,14 @@ def fail(donation: Donation) -> None:
         db.session.flush()
 
 
+def check_refund(donation: Donation, amount_fen: int) -> None:
+    """May this much of the donation be given back? Asked before any money moves."""
+    if donation.status not in COUNTED:
+        raise Invalid({"amount": _l("Only a confirmed donation can be refunded.")})
+    if amount_fen <= 0 or amount_fen > donation.net_fen:
+        raise Invalid({"amount": _l("A refund cannot exceed what is left of the donation.")})
+
+
 def record_refund(donation: Donation, amount_fen: int, reference: str, *, reason: str = "",
                   user=None) -> LedgerEntry | None:
     """Book money given back. Idempotent by reference: the same refund seen twice (the API's
@@ -130,10 +141,7 @@ def record_refund(donation: Donation, amount_fen: int, reference: str, *, reason
                                                         LedgerEntry.reference == reference))
     if taken is not None:
         return None
-    if donation.status not in COUNTED:
-        raise Invalid({"amount": _l("Only a confirmed donation can be refunded.")})
-    if amount_fen <= 0 or amount_fen > donation.amount_fen - donation.refunded_fen:
-        raise Invalid({"amount": _l("A refund cannot exceed what is left of the donation.")})
+    check_refund(donation, amount_fen)
     donation.refunded_fen += amount_fen
     fully = donation.refunded_fen == donation.amount_fen
     donation.status = "refunded" if fully else "partially_refunded"

@@ -134,7 +134,8 @@ def search(text: str, limit: int = 8) -> list[Donor]:
 
 def resolve(donor_id: int | None, name: str) -> int | None:
     """The donor a typed entry means: the one picked, else the only donor with exactly this
-    name, else a new donor of that name; no name at all is an anonymous gift."""
+    name, else a new donor of that name; no name at all is an anonymous gift. Two donors of
+    the same name are not guessed between: the person must pick one."""
     if donor_id:
         return donor_id
     name = (name or "").strip()
@@ -142,7 +143,10 @@ def resolve(donor_id: int | None, name: str) -> int | None:
         return None
     same = db.session.scalars(select(Donor.id).where(
         Donor.name == name, Donor.merged_into_id.is_(None)).limit(2)).all()
-    return same[0] if len(same) == 1 else create_donor(DonorInput(name=name)).id
+    if len(same) > 1:
+        raise Invalid({"donor_name": _l(
+            "Several donors have this name: pick the right one from the suggestions.")})
+    return same[0] if same else create_donor(DonorInput(name=name)).id
 
 
 def merge(keep: Donor, absorb: Donor) -> Donor:

@@ -170,8 +170,6 @@ def _apply(event: Event, donation: Donation, gateway_name: str) -> str:
             log.error("donation %s: paid %s fen, expected %s; not confirmed", donation.id,
                       event.amount_fen, donation.amount_fen)
             return "amount mismatch"
-        # A declined card is not the end: the donor may pay the same intent with another card.
-        donation.status = "pending"
         donations.confirm(donation)
         return "confirmed"
     if event.kind == FAILED:
@@ -205,11 +203,7 @@ def refund(gateway: Gateway, donation: Donation, amount: str, reason: str, user)
     if errors:
         raise Invalid(errors)
     _lock(donation)
-    # The same rule as donations.record_refund, checked before any money moves at the gateway.
-    if donation.status not in donations.COUNTED:
-        raise Invalid({"amount": _l("Only a confirmed donation can be refunded.")})
-    if amount_fen > donation.net_fen:
-        raise Invalid({"amount": _l("A refund cannot exceed what is left of the donation.")})
+    donations.check_refund(donation, amount_fen)
     result = gateway.refund(donation, amount_fen)
     return donations.record_refund(donation, result.amount_fen, result.ref, reason=reason,
                                    user=user)
