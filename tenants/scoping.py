@@ -54,6 +54,10 @@ def _scope_statement(state: ORMExecuteState) -> None:
         return
     if state.is_insert:
         _check_bulk_rows(state, scope)
+        if getattr(state.statement, "select", None) is not None:
+            # The loader criteria do not reach a SELECT inside an INSERT: refuse, not leak.
+            raise TenantViolation("INSERT ... SELECT cannot be scoped to a fund; select the "
+                                  "rows first and insert them")
         return
     fund_ids = tuple(sorted(scope.fund_ids))
     state.statement = state.statement.options(

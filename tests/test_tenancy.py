@@ -239,3 +239,16 @@ def test_bulk_insert_is_checked_too(two_funds):
         db.session.execute(insert(Donor), [{"name": "丙", "initials": "b"}])
         assert "丙" in db.session.scalars(select(Donor.name)).all()
         db.session.rollback()
+
+
+def test_insert_from_select_is_refused_in_a_fund_scope(two_funds):
+    """The SELECT inside would read every fund: refused rather than leaking."""
+    from app.ledger.models import LedgerEntry
+
+    copied = select(Donation.fund_id, db.literal("donation"), Donation.amount_fen,
+                    db.literal("copy:") + db.cast(Donation.id, db.String), Donation.id,
+                    db.literal(""))
+    with using(fund_scope(two_funds["a"])), pytest.raises(TenantViolation):
+        db.session.execute(db.insert(LedgerEntry).from_select(
+            ["fund_id", "kind", "amount_fen", "reference", "donation_id", "reason"], copied))
+    db.session.rollback()

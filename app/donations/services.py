@@ -201,36 +201,41 @@ class DonationFilter:
     batch_id: int | None = None
 
 
+def _conditions(f: DonationFilter) -> list:
+    conditions = []
+    if f.date_from:
+        conditions.append(Donation.received_on >= f.date_from)
+    if f.date_to:
+        conditions.append(Donation.received_on <= f.date_to)
+    if f.channel:
+        conditions.append(Donation.channel == f.channel)
+    if f.designation == "general":
+        conditions.append(Donation.designation_id.is_(None))
+    elif f.designation and f.designation.isdigit():
+        conditions.append(Donation.designation_id == int(f.designation))
+    if f.status:
+        conditions.append(Donation.status == f.status)
+    if f.donor_id:
+        conditions.append(Donation.donor_id == f.donor_id)
+    if f.batch_id:
+        conditions.append(Donation.batch_id == f.batch_id)
+    return conditions
+
+
 def filtered(f: DonationFilter):
     """The select() of donations matching the filters, newest first."""
-    query = select(Donation)
-    if f.date_from:
-        query = query.where(Donation.received_on >= f.date_from)
-    if f.date_to:
-        query = query.where(Donation.received_on <= f.date_to)
-    if f.channel:
-        query = query.where(Donation.channel == f.channel)
-    if f.designation == "general":
-        query = query.where(Donation.designation_id.is_(None))
-    elif f.designation and f.designation.isdigit():
-        query = query.where(Donation.designation_id == int(f.designation))
-    if f.status:
-        query = query.where(Donation.status == f.status)
-    if f.donor_id:
-        query = query.where(Donation.donor_id == f.donor_id)
-    if f.batch_id:
-        query = query.where(Donation.batch_id == f.batch_id)
-    return query.order_by(Donation.received_on.desc(), Donation.id.desc())
+    return select(Donation).where(*_conditions(f)).order_by(
+        Donation.received_on.desc(), Donation.id.desc())
 
 
 def filtered_totals(f: DonationFilter) -> tuple[int, int]:
-    """(number of donations, net fen counted in the fund) for the same filters."""
+    """(number of donations, net fen counted in the fund) for the same filters, in one pass
+    over the covering index ix_donation_fund_id_received_on."""
     from sqlalchemy import case, func
 
-    inner = filtered(f).order_by(None).subquery()
-    counted = case((inner.c.status.in_(COUNTED), inner.c.amount_fen - inner.c.refunded_fen),
+    counted = case((Donation.status.in_(COUNTED), Donation.amount_fen - Donation.refunded_fen),
                    else_=0)
     count, total = db.session.execute(
-        select(func.count(), func.coalesce(func.sum(counted), 0)).select_from(inner)
+        select(func.count(), func.coalesce(func.sum(counted), 0)).where(*_conditions(f))
     ).one()
     return int(count), int(total)

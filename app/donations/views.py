@@ -83,7 +83,7 @@ def index():
     page = page_of(query, count, _int(request.args.get("page")) or 1)
     args = {k: v for k, v in request.args.items() if v and k != "page"}
     return render("donations/index.html", block="results", page=page, total_fen=total,
-                  args=args, designations=_designation_choices(), balances=ledger.balances())
+                  args=args, designations=_designation_choices())
 
 
 @bp.route("/donations/export.<any(csv, xlsx):fmt>")

@@ -26,7 +26,9 @@ class LedgerEntry(FundOwned, db.Model):
         same_fund_fk("donation_id", "donation"),
         same_fund_fk("designation_id", "designation"),
         same_fund_fk("reverses_id", "ledger_entry"),
-        Index("ix_ledger_entry_fund_id_designation_id", "fund_id", "designation_id"),
+        # Balances are sums over this index alone.
+        Index("ix_ledger_entry_fund_id_designation_id", "fund_id", "designation_id",
+              "amount_fen"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

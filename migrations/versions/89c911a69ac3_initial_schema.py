@@ -245,7 +245,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_donation_fund_id'), ['fund_id'], unique=False)
         batch_op.create_index('ix_donation_fund_id_batch_id', ['fund_id', 'batch_id'], unique=False)
         batch_op.create_index('ix_donation_fund_id_donor_id', ['fund_id', 'donor_id'], unique=False)
-        batch_op.create_index('ix_donation_fund_id_received_on', ['fund_id', 'received_on', 'id'], unique=False)
+        batch_op.create_index('ix_donation_fund_id_received_on', ['fund_id', 'received_on', 'id', 'status', 'channel', 'designation_id', 'amount_fen', 'refunded_fen'], unique=False)
 
     op.create_table('ledger_entry',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -273,7 +273,7 @@ def upgrade():
     )
     with op.batch_alter_table('ledger_entry', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ledger_entry_fund_id'), ['fund_id'], unique=False)
-        batch_op.create_index('ix_ledger_entry_fund_id_designation_id', ['fund_id', 'designation_id'], unique=False)
+        batch_op.create_index('ix_ledger_entry_fund_id_designation_id', ['fund_id', 'designation_id', 'amount_fen'], unique=False)
 
     # ### end Alembic commands ###
     if op.get_bind().dialect.name == "postgresql":
