@@ -205,8 +205,9 @@ def open_batch():
     return _batches_page(form)
 
 
-def _row_form() -> RowForm:
-    form = RowForm()
+def _row_form(fresh: bool = False) -> RowForm:
+    """The row entry form; fresh=True ignores the request, for the next empty row."""
+    form = RowForm(formdata=None) if fresh else RowForm()
     form.designation_id.choices = _designation_choices()
     return form
 
@@ -221,7 +222,7 @@ def _batch_page(batch: Batch, form: RowForm, status: int = 200, close_error: str
 @bp.route("/batches/<int:batch_id>")
 @fund_access(*READ_MONEY)
 def batch(batch_id: int):
-    return _batch_page(_get(Batch, batch_id), _row_form())
+    return _batch_page(_get(Batch, batch_id), _row_form(fresh=True))
 
 
 @bp.route("/batches/<int:batch_id>/rows", methods=["POST"])
@@ -241,7 +242,7 @@ def add_row(batch_id: int):
             attach(form, error)
         else:
             db.session.commit()
-            return _batch_page(batch, _row_form())  # a fresh row, the cursor back in "donor"
+            return _batch_page(batch, _row_form(fresh=True))  # the cursor back in "donor"
     return _batch_page(batch, form, status=422)
 
 
@@ -252,10 +253,10 @@ def remove_row(batch_id: int, donation_id: int):
     try:
         batch_rules.remove_row(batch, _get(Donation, donation_id))
     except Invalid as error:
-        return _batch_page(batch, _row_form(), status=422,
+        return _batch_page(batch, _row_form(fresh=True), status=422,
                            close_error=next(iter(error.errors.values())))
     db.session.commit()
-    return _batch_page(batch, _row_form())
+    return _batch_page(batch, _row_form(fresh=True))
 
 
 @bp.route("/batches/<int:batch_id>/close", methods=["POST"])
@@ -266,7 +267,7 @@ def close_batch(batch_id: int):
         result = batch_rules.close_batch(batch, current_user)
     except Invalid as error:
         db.session.rollback()
-        return _batch_page(batch, _row_form(), status=422,
+        return _batch_page(batch, _row_form(fresh=True), status=422,
                            close_error=next(iter(error.errors.values())))
     db.session.commit()
     flash(_("Batch closed: %(rows)d donations confirmed.", rows=result.rows), "info")
