@@ -82,6 +82,21 @@ def bench_app(kind: str):
         _admin(f"DROP ROLE IF EXISTS {name}")
 
 
+@contextmanager
+def loading(app):
+    """An app context for loading data in bulk: on PostgreSQL as the tables' owner, so that
+    ANALYZE afterwards can give the planner statistics (the app's role may not)."""
+    owner_url = app.config.get("MIGRATION_DATABASE_URL")
+    loader = create_app({**CONFIG, "SQLALCHEMY_DATABASE_URI": owner_url}) if owner_url else app
+    with loader.app_context():
+        yield
+        if owner_url:
+            db.session.execute(text("ANALYZE"))
+            db.session.commit()
+            db.session.remove()
+            db.engine.dispose()
+
+
 def add_plain_page(app) -> str:
     @app.route("/bench/plain")
     @open_access(PUBLIC)

@@ -17,7 +17,14 @@ from app.funds import services as funds
 from app.funds.models import Fund, Township
 from tenants import SYSTEM, fund_scope, using
 
-from .common import add_plain_page, bench_app, print_header, print_row, time_requests
+from .common import (
+    add_plain_page,
+    bench_app,
+    loading,
+    print_header,
+    print_row,
+    time_requests,
+)
 
 DONATIONS = int(os.environ.get("BENCH_DONATIONS", "100000"))
 
@@ -25,7 +32,7 @@ DONATIONS = int(os.environ.get("BENCH_DONATIONS", "100000"))
 def run(kind: str) -> None:
     with bench_app(kind) as app:
         plain = add_plain_page(app)
-        with app.app_context():
+        with loading(app):
             with using(SYSTEM):
                 build(app.config["DEMO_PASSWORD"])
                 db.session.commit()
@@ -39,9 +46,6 @@ def run(kind: str) -> None:
                 seed_fund(db.session.get(Fund, fund_id), random.Random(1), DONATIONS, date.today())
                 db.session.commit()
             loaded = time.perf_counter() - start
-            if kind == "postgresql":
-                db.session.execute(db.text("ANALYZE"))
-                db.session.commit()
         treasurer = app.test_client()
         # The township admin reads every fund's donations, the new one included.
         treasurer.post("/auth/login", data={"login": "13900000001",

@@ -4,13 +4,20 @@ from app.demo.data import build
 from app.extensions import db
 from tenants import SYSTEM, using
 
-from .common import add_plain_page, bench_app, print_header, print_row, time_requests
+from .common import (
+    add_plain_page,
+    bench_app,
+    loading,
+    print_header,
+    print_row,
+    time_requests,
+)
 
 
 def run(kind: str) -> None:
     with bench_app(kind) as app:
         plain = add_plain_page(app)
-        with app.app_context(), using(SYSTEM):
+        with loading(app), using(SYSTEM):
             build(app.config["DEMO_PASSWORD"])
             db.session.commit()
         anonymous = app.test_client()
