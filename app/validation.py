@@ -15,3 +15,12 @@ def attach(form, error: Invalid) -> None:
             field.errors = [*field.errors, message]
         else:
             form.form_errors.append(message)
+
+
+MAX_ID = 2**31 - 1  # an INTEGER column: a bigger number is no row, not a crash
+
+
+def int_or_none(value) -> int | None:
+    """An id or page number from a URL or a form: a positive int, or None."""
+    text = str(value) if value is not None else ""
+    return int(text) if text.isdigit() and 0 < int(text) <= MAX_ID else None

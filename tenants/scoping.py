@@ -52,6 +52,8 @@ def _scope_statement(state: ORMExecuteState) -> None:
         raise TenantRequired("fund-owned data queried with no tenant scope")
     if scope.fund_ids is None:
         return
+    if state.is_update and "fund_id" in _set_columns(state.statement):
+        raise TenantViolation("a bulk UPDATE may not move rows to another fund")
     if state.is_insert:
         _check_bulk_rows(state, scope)
         if getattr(state.statement, "select", None) is not None:
@@ -67,10 +69,35 @@ def _scope_statement(state: ORMExecuteState) -> None:
     )
 
 
+def _set_columns(statement) -> set[str]:
+    """The column names an INSERT or UPDATE statement sets in its .values()."""
+    names = set()
+    for rows in [[getattr(statement, "_values", None) or {}],
+                 *(getattr(statement, "_multi_values", None) or ())]:
+        for row in rows:
+            names.update(getattr(key, "key", key) for key in (row or {}))
+    return names
+
+
+def _statement_rows(statement) -> list[dict]:
+    rows = [dict(getattr(statement, "_values", None) or {})]
+    for values in getattr(statement, "_multi_values", None) or ():
+        rows.extend(dict(row) for row in values)
+    return [{getattr(k, "key", k): getattr(v, "value", v) for k, v in row.items()}
+            for row in rows if row]
+
+
 def _check_bulk_rows(state: ORMExecuteState, scope: Scope) -> None:
-    """Bulk inserts (session.execute(insert(Model), rows)) skip the flush: check each row."""
+    """Bulk inserts (session.execute(insert(Model), rows) or insert().values(...)) skip the
+    flush: check each row's fund."""
     params = state.parameters
     rows = params if isinstance(params, list) else [params] if params else []
+    embedded = _statement_rows(state.statement)
+    if embedded and any("fund_id" not in row for row in embedded):
+        raise TenantViolation("insert().values() into a fund-owned table must name fund_id")
+    for row in embedded:
+        if not scope.allows(row["fund_id"]):
+            raise TenantViolation(f"insert into fund {row['fund_id']} in scope {scope.kind}")
     for row in rows:
         if "fund_id" not in row and scope.fund_id is not None:
             row["fund_id"] = scope.fund_id

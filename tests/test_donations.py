@@ -323,3 +323,65 @@ def test_another_funds_donation_is_not_found(app, client, auth):
             other = db.session.scalar(select(Donation.id).limit(1))
     auth.login(LOGINS["treasurer"])
     assert client.get(f"/f/donggangcun/donations/{other}").status_code == 404
+
+
+# --- found in review: each a way money or data could go wrong --------------------------------
+
+def test_a_form_sent_twice_records_one_donation(client, auth):
+    auth.login(LOGINS["treasurer"])
+    form = {"donor_name": "双击的王大爷", "amount": "100", "channel": "cash",
+            "received_on": date.today().isoformat(), "submission_key": "a" * 32}
+    assert client.post("/f/donggangcun/donations/new", data=form).status_code == 302
+    again = client.post("/f/donggangcun/donations/new", data=form)
+    assert again.status_code == 422 and "已经提交过" in again.get_data(as_text=True)
+    with client.application.app_context(), using(SYSTEM):
+        gifts = db.session.scalars(select(Donation).join(Donor, Donation.donor_id == Donor.id)
+                                   .where(Donor.name == "双击的王大爷")).all()
+    assert len(gifts) == 1
+
+
+def test_card_gifts_are_not_recorded_by_hand(client, auth):
+    auth.login(LOGINS["treasurer"])
+    response = client.post("/f/donggangcun/donations/new", data={
+        "amount": "100", "channel": "card", "received_on": date.today().isoformat()})
+    assert response.status_code == 422 and 'id="channel-error"' in response.get_data(as_text=True)
+
+
+def test_offline_gifts_have_no_public_status_page(app, client):
+    with app.app_context():
+        dgc = db.session.scalar(select(Fund).where(Fund.receipt_prefix == "DGC"))
+        with using(fund_scope(dgc.id)):
+            cash = db.session.scalar(select(Donation.id).where(Donation.channel == "cash"))
+    assert client.get(f"/f/donggangcun/donate/{cash}/status").status_code == 404
+
+
+def test_huge_numbers_in_urls_are_no_crash(client, auth):
+    auth.login(LOGINS["treasurer"])
+    huge = "9" * 20
+    assert client.get(f"/f/donggangcun/donations/?page={huge}&donor={huge}").status_code == 200
+    assert client.get(f"/f/donggangcun/donors/?page={huge}").status_code == 200
+    assert client.get(f"/f/donggangcun/donations/new?donor_id={huge}").status_code == 200
+
+
+def test_exports_keep_formulas_as_text(fund, client, auth):
+    donor = donors.create_donor(donors.DonorInput(name="=HYPERLINK(\"http://x\")"))
+    services.record_offline(_cash("1", donor_id=donor.id), None)
+    db.session.commit()
+    auth.login(LOGINS["treasurer"])
+    body = client.get("/f/donggangcun/donations/export.csv").get_data(as_text=True)
+    assert "'=HYPERLINK" in body
+
+
+def test_online_gifts_are_corrected_by_refund_not_reversal(fund):
+    donation = services.start_online(5000, gateway="stripe", donor_id=None, designation_id=None,
+                                     message="", received_on=date.today())
+    services.confirm(donation)
+    with pytest.raises(Invalid):
+        services.reverse(donation, "录错了")
+
+
+def test_merging_a_merged_donor_keeps_the_chain_short(fund):
+    a, b, c = (donors.create_donor(donors.DonorInput(name=n)) for n in ("甲", "乙", "丙"))
+    donors.merge(b, c)
+    donors.merge(a, b)
+    assert (b.merged_into_id, c.merged_into_id) == (a.id, a.id)

@@ -27,8 +27,10 @@ TOWNSHIP = "luwan"
 # Later features add theirs here.
 SAMPLES = {
     "donor_id": lambda: db.session.scalar(select(Donor.id).order_by(Donor.id)),
+    # An online gift: every donation route takes it, the public status page only such gifts.
     "donation_id": lambda: db.session.scalar(
-        select(Donation.id).where(Donation.status == "confirmed").order_by(Donation.id)),
+        select(Donation.id).where(Donation.status == "confirmed", Donation.gateway.is_not(None))
+        .order_by(Donation.id)),
     "batch_id": lambda: db.session.scalar(select(Batch.id).where(Batch.status == "open")),
     "kind": lambda: "designations",
     # A real, header-only upload: committing it imports nothing.

@@ -252,3 +252,18 @@ def test_insert_from_select_is_refused_in_a_fund_scope(two_funds):
         db.session.execute(db.insert(LedgerEntry).from_select(
             ["fund_id", "kind", "amount_fen", "reference", "donation_id", "reason"], copied))
     db.session.rollback()
+
+
+def test_values_clauses_cannot_cross_funds(two_funds):
+    from sqlalchemy import insert
+
+    with using(fund_scope(two_funds["a"])):
+        with pytest.raises(TenantViolation):
+            db.session.execute(insert(Donor).values(fund_id=two_funds["b"], name="越界"))
+        db.session.rollback()
+        with pytest.raises(TenantViolation):
+            db.session.execute(update(Donor).values(fund_id=two_funds["b"]))
+        db.session.rollback()
+        db.session.execute(insert(Donor).values(fund_id=two_funds["a"], name="本基金",
+                                                initials="bjj"))
+        db.session.rollback()

@@ -68,6 +68,7 @@ class RowInput:
 
 
 def _require_open(batch: Batch) -> None:
+    services.lock(batch)  # a row added while the batch closes must not slip past the totals
     if batch.status != "open":
         raise Invalid({"amount": _l("This batch is closed; its rows can no longer change.")})
 

@@ -18,16 +18,27 @@ def _header() -> list[str]:
             _("Batch"), _("Notes"), _("Number")]
 
 
+def _cell(value):
+    """Text a spreadsheet would run as a formula (=, +, -, @) is kept as text."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
 def _rows(donations):
     for d in donations:
-        yield [
-            d.received_on.isoformat(), d.donor.name if d.donor else _("Anonymous"),
-            yuan(d.amount_fen).replace(",", ""), yuan(d.refunded_fen).replace(",", ""),
-            str(label("channel", d.channel)), d.reference or "",
-            d.designation.name if d.designation else _("The fund in general"),
-            d.point.name if d.point else "", str(label("donation_status", d.status)),
-            d.batch_id or "", d.notes, d.id,
-        ]
+        yield [_cell(value) for value in _row(d)]
+
+
+def _row(d) -> list:
+    return [
+        d.received_on.isoformat(), d.donor.name if d.donor else _("Anonymous"),
+        yuan(d.amount_fen).replace(",", ""), yuan(d.refunded_fen).replace(",", ""),
+        str(label("channel", d.channel)), d.reference or "",
+        d.designation.name if d.designation else _("The fund in general"),
+        d.point.name if d.point else "", str(label("donation_status", d.status)),
+        d.batch_id or "", d.notes, d.id,
+    ]
 
 
 def respond(fmt: str, donations, fund) -> Response:

@@ -1,9 +1,13 @@
 """Donation, batch, correction and filter forms."""
 
+import uuid
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
+
+from app.validation import int_or_none
 
 CHANNEL_CHOICES = [
     SelectChoice("cash", _l("Cash")), SelectChoice("bank", _l("Bank transfer")),
@@ -13,10 +17,12 @@ CHANNEL_CHOICES = [
 
 
 def _int_or_none(value):
-    return int(value) if value not in (None, "", "None") and str(value).isdigit() else None
+    return int_or_none(value)
 
 
 class DonationForm(FlaskForm):
+    # One key per form shown: sent twice (a double tap, a resend), it records one donation.
+    submission_key = HiddenField(default=lambda: uuid.uuid4().hex)
     donor_name = StringField(_l("Donor (empty: anonymous)"), validators=[Length(max=200)])
     donor_id = HiddenField()
     amount = StringField(_l("Amount (yuan)"), validators=[Length(max=30)])

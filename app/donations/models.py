@@ -73,6 +73,7 @@ class Donation(FundOwned, db.Model):
         CheckConstraint(f"status IN {STATUSES}", name="status"),
         UniqueConstraint("fund_id", "channel", "reference"),
         UniqueConstraint("fund_id", "gateway", "gateway_ref"),
+        UniqueConstraint("fund_id", "submission_key"),
         same_fund_fk("donor_id", "donor"),
         same_fund_fk("point_id", "donation_point"),
         same_fund_fk("designation_id", "designation"),
@@ -103,6 +104,7 @@ class Donation(FundOwned, db.Model):
     gateway: Mapped[str | None] = mapped_column(String(20))  # "stripe" for online gifts
     gateway_ref: Mapped[str | None] = mapped_column(String(100))  # the payment intent id
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    submission_key: Mapped[str | None] = mapped_column(String(40))  # the form that recorded it
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

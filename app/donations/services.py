@@ -18,7 +18,7 @@ from app.ledger.models import LedgerEntry
 from app.money import AmountError, parse_amount
 from app.validation import Invalid
 
-from .models import CHANNELS, Designation, Donation, DonationPoint
+from .models import CHANNELS, OFFLINE_CHANNELS, Designation, Donation, DonationPoint
 
 COUNTED = ("confirmed", "partially_refunded")  # statuses whose money is in the fund
 
@@ -39,6 +39,13 @@ class DonationInput:
     item_quantity: str = ""
     message: str = ""
     notes: str = ""
+    submission_key: str | None = None  # the form's one-time key: a resent form counts once
+
+
+def lock(row) -> None:
+    """Reload the row and hold it until commit (PostgreSQL; SQLite writes one at a time), so
+    two requests changing the same donation or batch run one after the other."""
+    db.session.refresh(row, with_for_update=True)
 
 
 def check(data: DonationInput, *, today: date | None = None, channels=CHANNELS) -> dict:
@@ -68,6 +75,9 @@ def check(data: DonationInput, *, today: date | None = None, channels=CHANNELS) 
         errors["designation_id"] = _l("Choose a purpose of this fund.")
     if data.point_id and db.session.get(DonationPoint, data.point_id) is None:
         errors["point_id"] = _l("Choose a donation point of this fund.")
+    if data.submission_key and db.session.scalar(select(Donation.id).where(
+            Donation.submission_key == data.submission_key)) is not None:
+        errors["amount"] = _l("This form was already sent: the donation is recorded once.")
     if data.donor_id:
         from app.donors.models import Donor
 
@@ -83,6 +93,7 @@ def check(data: DonationInput, *, today: date | None = None, channels=CHANNELS) 
         item_description=(data.item_description or "").strip(),
         item_quantity=(data.item_quantity or "").strip(),
         message=(data.message or "").strip(), notes=(data.notes or "").strip(),
+        submission_key=data.submission_key or None,
     )
     return values
 
@@ -95,7 +106,7 @@ def _reference_taken(channel: str, reference: str) -> bool:
 
 def record_offline(data: DonationInput, user, *, batch=None) -> Donation:
     """Money in hand: confirmed at once, unless it is a row of a batch still being entered."""
-    values = check(data)
+    values = check(data, channels=OFFLINE_CHANNELS)
     donation = Donation(**values, status="pending", recorded_by_id=user.id if user else None,
                         batch_id=batch.id if batch else None)
     db.session.add(donation)
@@ -164,6 +175,9 @@ def reverse(donation: Donation, reason: str, user=None) -> LedgerEntry:
     a reason. The treasurer then records it again correctly."""
     if not (reason or "").strip():
         raise Invalid({"reason": _l("Say why this donation is corrected.")})
+    lock(donation)  # a refund running at the same time must see the reversal, or wait for it
+    if donation.gateway is not None:
+        raise Invalid({"reason": _l("An online gift is corrected by refunding it.")})
     if donation.status != "confirmed" or donation.refunded_fen:
         raise Invalid({"reason": _l("Only a confirmed donation without refunds can be corrected.")})
     entry = db.session.scalar(select(LedgerEntry).where(

@@ -16,13 +16,13 @@ from app.ledger import services as ledger
 from app.ledger.models import LedgerEntry
 from app.pagination import page_of
 from app.rendering import render, render_form
-from app.validation import Invalid, attach
+from app.validation import Invalid, attach, int_or_none
 from tenants.access import fund_access
 
 from . import batches as batch_rules
 from . import exports, services
 from .forms import BatchForm, DonationForm, NamedForm, ReverseForm, RowForm
-from .models import Batch, Designation, Donation, DonationPoint
+from .models import OFFLINE_CHANNELS, Batch, Designation, Donation, DonationPoint
 
 bp = Blueprint("donations", __name__, url_prefix="/f/<fund_slug>")
 
@@ -47,8 +47,7 @@ def _point_choices():
     return [SelectChoice("", "—")] + [SelectChoice(str(p.id), p.name) for p in rows]
 
 
-def _int(value) -> int | None:
-    return int(value) if value and str(value).isdigit() else None
+_int = int_or_none
 
 
 def _date(value) -> date | None:
@@ -129,9 +128,11 @@ def _record(form: DonationForm) -> Donation:
         point_id=form.point_id.data, handler_id=current_user.id,
         item_description=form.item_description.data or "",
         item_quantity=form.item_quantity.data or "", notes=form.notes.data or "",
-        donor_id=_int(form.donor_id.data),
+        donor_id=_int(form.donor_id.data), submission_key=form.submission_key.data or None,
     )
-    services.check(data)  # all messages first: a new donor is created only for a valid gift
+    # All messages first (a new donor is created only for a valid gift); online gifts come
+    # through the payment gateway, never through this form.
+    services.check(data, channels=OFFLINE_CHANNELS)
     data.donor_id = donors.resolve(data.donor_id, form.donor_name.data)
     return services.record_offline(data, current_user)
 

@@ -171,6 +171,9 @@ def merge(keep: Donor, absorb: Donor) -> Donor:
             db.session.flush()
             setattr(keep, field, value)
     absorb.merged_into_id = keep.id
+    # Records merged into the absorbed donor earlier now lead straight to the kept one.
+    db.session.execute(update(Donor).where(Donor.merged_into_id == absorb.id)
+                       .values(merged_into_id=keep.id))
     db.session.flush()
     return keep
 

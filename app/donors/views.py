@@ -8,7 +8,7 @@ from app.auth.roles import READ_MONEY, RECORD_MONEY
 from app.donations.models import Donation
 from app.extensions import db
 from app.rendering import render, render_form
-from app.validation import Invalid, attach
+from app.validation import Invalid, attach, int_or_none
 from tenants.access import fund_access
 
 from . import services
@@ -38,7 +38,8 @@ def index():
     if q:
         ids = [d.id for d in services.search(q, limit=200)]
         query = query.where(Donor.id.in_(ids))
-    page = db.paginate(query.order_by(Donor.id.desc()), per_page=50, error_out=False)
+    page = db.paginate(query.order_by(Donor.id.desc()), per_page=50, error_out=False,
+                       page=int_or_none(request.args.get("page")) or 1)
     return render("donors/index.html", block="results", page=page, q=q)
 
 

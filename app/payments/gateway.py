@@ -55,7 +55,6 @@ class Event:
     payment_ref: str | None = None
     amount_fen: int | None = None  # SUCCEEDED: what was paid, in CNY fen
     refunded_total_fen: int | None = None  # REFUNDED: everything refunded so far
-    refund_ref: str | None = None  # REFUNDED: the newest refund, when the event names it
 
 
 @dataclass(frozen=True)

@@ -156,7 +156,7 @@ def handle_event(gateway: Gateway, event: Event) -> str:
                         event.payment_ref)
             db.session.flush()
             return "unknown payment"
-        _lock(donation)
+        donations.lock(donation)
         outcome = _apply(event, donation, gateway.name)
         db.session.flush()
         return outcome
@@ -176,15 +176,12 @@ def _apply(event: Event, donation: Donation, gateway_name: str) -> str:
         donations.fail(donation)
         return "failed"
     # REFUNDED: the gateway reports everything given back so far; book only what is missing.
-    reference = event.refund_ref or f"{gateway_name}:{event.id}"
+    # Booked under the event: the running total, not the newest refund's id, says what is
+    # missing, and the row lock keeps two bookings apart.
+    reference = f"{gateway_name}:{event.id}"
     booked = donations.record_refund_total(donation, event.refunded_total_fen or 0, reference)
     return "refund booked" if booked else "refund already booked"
 
-
-def _lock(donation: Donation) -> None:
-    """On PostgreSQL, hold the donation's row until commit: a webhook and a treasurer's refund
-    of the same gift then run one after the other and see each other's bookings."""
-    db.session.refresh(donation, with_for_update=True)
 
 
 def refund(gateway: Gateway, donation: Donation, amount: str, reason: str, user):
@@ -202,7 +199,7 @@ def refund(gateway: Gateway, donation: Donation, amount: str, reason: str, user)
         errors["reason"] = _l("Say why the money is given back.")
     if errors:
         raise Invalid(errors)
-    _lock(donation)
+    donations.lock(donation)
     donations.check_refund(donation, amount_fen)
     result = gateway.refund(donation, amount_fen)
     return donations.record_refund(donation, result.amount_fen, result.ref, reason=reason,

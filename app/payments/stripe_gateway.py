@@ -113,8 +113,7 @@ class StripeGateway:
             metadata = obj.get("metadata") or self._metadata_of(obj["payment_intent"])
             return Event(event["id"], event["type"], kind, fund_id=_fund_id(metadata),
                          payment_ref=obj["payment_intent"],
-                         refunded_total_fen=obj["amount_refunded"],
-                         refund_ref=_newest_refund(obj))
+                         refunded_total_fen=obj["amount_refunded"])
         amount = obj["amount"] if obj.get("currency") == CURRENCY else None
         return Event(event["id"], event["type"], kind, fund_id=_fund_id(obj.get("metadata")),
                      payment_ref=obj["id"], amount_fen=amount)
@@ -150,12 +149,6 @@ def _metadata(donation) -> dict:
 def _fund_id(metadata: Mapping | None) -> int | None:
     value = (metadata or {}).get("fund_id", "")
     return int(value) if str(value).isdigit() else None
-
-
-def _newest_refund(charge: Mapping) -> str | None:
-    """Older API versions list the charge's refunds in the event; newer ones leave them out."""
-    refunds = (charge.get("refunds") or {}).get("data") or []
-    return max(refunds, key=lambda r: r["created"])["id"] if refunds else None
 
 
 def _csp_with(extra: Mapping[str, str]) -> str:

@@ -72,8 +72,10 @@ def donate():
 def status(donation_id: int):
     """Where the donor lands after paying. It shows what the webhook has recorded, and htmx
     asks again every two seconds while the gift is pending. No donor details: anyone may
-    guess the URL."""
+    guess the URL, so only online gifts are shown: offline gifts are no one's business here."""
     donation = _donation(donation_id)
+    if donation.gateway is None:
+        abort(404)
     return render("payments/status.html", block="status", fund=g.fund, donation=donation)
 
 

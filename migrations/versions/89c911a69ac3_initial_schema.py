@@ -222,6 +222,7 @@ def upgrade():
     sa.Column('gateway', sa.String(length=20), nullable=True),
     sa.Column('gateway_ref', sa.String(length=100), nullable=True),
     sa.Column('recorded_by_id', sa.Integer(), nullable=True),
+    sa.Column('submission_key', sa.String(length=40), nullable=True),
     sa.Column('confirmed_at', sa.DateTime(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('fund_id', sa.Integer(), nullable=False),
@@ -239,6 +240,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_donation')),
     sa.UniqueConstraint('fund_id', 'channel', 'reference', name=op.f('uq_donation_fund_id_channel_reference')),
     sa.UniqueConstraint('fund_id', 'gateway', 'gateway_ref', name=op.f('uq_donation_fund_id_gateway_gateway_ref')),
+    sa.UniqueConstraint('fund_id', 'submission_key', name=op.f('uq_donation_fund_id_submission_key')),
     sa.UniqueConstraint('fund_id', 'id', name=op.f('uq_donation_fund_id_id'))
     )
     with op.batch_alter_table('donation', schema=None) as batch_op:
