@@ -4,6 +4,7 @@ import logging
 
 from flask import Flask, request
 from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .rendering import render
@@ -31,6 +32,16 @@ def register(app: Flask) -> None:
         if error.response is not None:  # e.g. the login redirect raised by abort(response)
             return error.response
         return _page(error.code or 500)
+
+    @app.errorhandler(IntegrityError)
+    def _conflict(error: IntegrityError):
+        # Two requests at once hit the same unique key (a transfer serial, a name): the
+        # database kept one; this one is rolled back whole and may simply be sent again.
+        log.warning("conflict on %s %s: %s", request.method, request.path, error.orig)
+        from .extensions import db
+
+        db.session.rollback()
+        return _page(409)
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

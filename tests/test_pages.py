@@ -160,3 +160,16 @@ def test_times_are_shown_in_shanghai(app):
     with app.test_request_context(), force_locale("zh_Hans"):
         shown = app.jinja_env.filters["datetime"](datetime(2026, 1, 1, 16, 30, tzinfo=UTC), "short")
     assert shown.startswith("2026/1/2") and "00:30" in shown
+
+
+def test_a_collision_between_two_requests_answers_409_not_500(app, client):
+    from sqlalchemy.exc import IntegrityError
+
+    @app.route("/collide")
+    @open_access(PUBLIC)
+    def collide():
+        raise IntegrityError("INSERT ...", {}, Exception("UNIQUE constraint failed"))
+
+    response = client.get("/collide")
+    assert response.status_code == 409
+    assert "有人同时修改了这里" in response.get_data(as_text=True)
