@@ -386,3 +386,22 @@ def test_merging_a_merged_donor_keeps_the_chain_short(fund):
     donors.merge(b, c)
     donors.merge(a, b)
     assert (b.merged_into_id, c.merged_into_id) == (a.id, a.id)
+
+
+def test_messages_without_a_visible_field_are_shown(client, auth, app):
+    """A bad picked donor (a hidden field) and two donors of one name both get a message."""
+    with app.app_context():
+        ntc = db.session.scalar(select(Fund).where(Fund.receipt_prefix == "NTC"))
+        with using(fund_scope(ntc.id)):
+            foreign = db.session.scalar(select(Donor.id))
+        dgc = db.session.scalar(select(Fund).where(Fund.receipt_prefix == "DGC"))
+        with using(fund_scope(dgc.id)):
+            for _ in range(2):
+                donors.create_donor(donors.DonorInput(name="同名同姓"))
+            db.session.commit()
+    auth.login(LOGINS["treasurer"])
+    base = {"amount": "10", "channel": "cash", "received_on": date.today().isoformat()}
+    other = client.post("/f/donggangcun/donations/new", data={**base, "donor_id": str(foreign)})
+    assert other.status_code == 422 and "请选择本基金的捐赠人" in other.get_data(as_text=True)
+    twins = client.post("/f/donggangcun/donations/new", data={**base, "donor_name": "同名同姓"})
+    assert twins.status_code == 422 and "有多位同名捐赠人" in twins.get_data(as_text=True)
