@@ -78,10 +78,5 @@ def label(table: str, code: str | None) -> str:
 def register(app) -> None:
     from .money import yuan
 
-    app.jinja_env.globals.update(
-        label=label,
-        role_label=lambda role: ROLE_LABELS.get(role, role),
-        fund_status_label=lambda status: FUND_STATUS_LABELS.get(status, status),
-        fund_kind_label=lambda kind: FUND_KIND_LABELS.get(kind, kind),
-    )
+    app.jinja_env.globals["label"] = label
     app.jinja_env.filters["yuan"] = yuan
