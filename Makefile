@@ -6,8 +6,9 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi.py
 TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
-# Debian packages the tests need: a browser, Chinese fonts, fast font subsetting, PDF tools.
-APT_PACKAGES := chromium fonts-noto-cjk fonts-wqy-microhei libharfbuzz-subset0 poppler-utils
+# Debian packages the tests need: a browser, Chinese fonts, fast font subsetting, PDF tools,
+# a QR decoder (zbarimg) to read the codes printed on receipts.
+APT_PACKAGES := chromium fonts-noto-cjk fonts-wqy-microhei libharfbuzz-subset0 poppler-utils zbar-tools postgresql-client
 
 .PHONY: messages run test test-sqlite test-postgres bench lint system-deps translations db clean
 
@@ -36,8 +37,11 @@ db: translations
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load
 
-# Plain http on loopback, so the session cookie may not demand https here.
+# Plain http on loopback, so the session cookie may not demand https here. The background-job
+# worker (flask jobs worker) runs beside the dev server and is stopped when the server stops.
 run: db
+	@SESSION_COOKIE_SECURE=0 $(BIN)/flask jobs worker & worker=$$!; \
+	trap 'kill -INT $$worker 2>/dev/null; wait $$worker' EXIT; \
 	SESSION_COOKIE_SECURE=0 $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 test: $(BIN)/.installed system-deps translations lint test-sqlite test-postgres

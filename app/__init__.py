@@ -16,8 +16,17 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.from_object(Config())
     if overrides:
         app.config.update(overrides)
+    if hops := app.config.get("PROXY_FIX_HOPS"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+    from . import urls
+
+    urls.register(app)  # before any route is added: <int:...> ids must fit the database
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("weasyprint").setLevel(logging.WARNING)
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
 
     _init_extensions(app)
     _register_blueprints(app)
@@ -63,32 +72,62 @@ def _init_extensions(app: Flask) -> None:
 
     tenants.scoping.install(FlaskSession, db.session)
     _import_models()
+    from .audit.recording import install as install_audit  # after tenancy's hooks: it reads them
+
+    install_audit(FlaskSession)
 
 
 def _import_models() -> None:
     """Every model module, so migrations and the tenancy layer see all tables."""
+    from .audit import models as _audit  # noqa: F401
+    from .audit import subjects as _audit_subjects  # noqa: F401  (registers audited models)
     from .auth import models as _auth  # noqa: F401
+    from .disclosure import models as _disclosure  # noqa: F401
     from .donations import models as _donations  # noqa: F401
     from .donors import models as _donors  # noqa: F401
     from .funds import models as _funds  # noqa: F401
+    from .governance import models as _governance  # noqa: F401
+    from .jobs import models as _jobs  # noqa: F401
     from .ledger import models as _ledger  # noqa: F401
+    from .oversight import models as _oversight  # noqa: F401
+    from .payouts import models as _payouts  # noqa: F401
+    from .portal import models as _portal  # noqa: F401
+    from .receipts import models as _receipts  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
     from tenants.cli import bp as tenants_cli
 
+    from .audit.views import bp as audit_bp
     from .auth.views import bp as auth_bp
+    from .auth.views import township_bp as auth_township_bp
+    from .backup.cli import bp as backup_cli
     from .demo.cli import bp as demo_bp
+    from .disclosure.views import bp as disclosure_bp
     from .donations.views import bp as donations_bp
     from .donors.views import bp as donors_bp
     from .funds.views import bp as funds_bp
+    from .governance.committee_views import township_bp as governance_township_bp
+    from .governance.views import bp as governance_bp
     from .imports.views import bp as imports_bp
+    from .jobs.cli import bp as jobs_cli
+    from .jobs.views import bp as jobs_bp
     from .main.views import bp as main_bp
     from .payments.views import bp as payments_bp
+    from .payouts.views import bp as payouts_bp
+    from .portal.views import bp as portal_bp
+    from .receipts.views import bp as receipts_bp
 
-    for bp in (main_bp, auth_bp, funds_bp, donors_bp, donations_bp, imports_bp, payments_bp,
-               demo_bp, tenants_cli):
+    for bp in (main_bp, auth_bp, auth_township_bp, funds_bp, donors_bp, donations_bp, imports_bp,
+               payments_bp, receipts_bp, jobs_bp, governance_bp, governance_township_bp, audit_bp,
+               portal_bp, payouts_bp, disclosure_bp, demo_bp, jobs_cli, tenants_cli, backup_cli):
         app.register_blueprint(bp)
+    from .oversight.views import register as register_oversight
+
+    register_oversight(app)  # the township workspace's pages and `flask oversight`
+    from .receipts import delivery
+
+    delivery.init_app(app)  # receipt emails: tasks on the jobs queue built just above
 
 
 def _register_tenancy(app: Flask) -> None:
@@ -99,6 +138,9 @@ def _register_tenancy(app: Flask) -> None:
     app.url_value_preprocessor(access.pop_slugs)
     app.url_defaults(access.add_slugs)
     app.before_request(access.enforce)
+    from .auth.views import require_enrolment
+
+    app.before_request(require_enrolment)  # a township may require two-step sign-in
     app.teardown_request(access.leave)
     from .extensions import login_manager
 

@@ -58,12 +58,27 @@ class Config:
         self.RATELIMIT_STORAGE_URI = redis_url or "memory://"
         self.RATELIMIT_HEADERS_ENABLED = True
         self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+        # How many reverse proxies stand in front (nginx: 1). Their X-Forwarded-For and
+        # -Proto are then believed, so rate limits count each client, not the proxy. 0 believes
+        # no such header: never set it higher than the proxies really there (spoofing).
+        self.PROXY_FIX_HOPS = int(os.environ.get("PROXY_FIX_HOPS", "0"))
+
+        # Background jobs (app/jobs): huey with a SQLite file in var/ by default, Redis when
+        # HUEY_URL or REDIS_URL is set. HUEY_IMMEDIATE runs each job at once, in-process (tests).
+        self.HUEY_NAME = os.environ.get("HUEY_NAME", "shanlin")
+        self.HUEY_URL = os.environ.get("HUEY_URL") or redis_url
+        self.HUEY_FILE = Path(os.environ.get("HUEY_FILE", VAR_DIR / "huey.db"))
+        self.HUEY_IMMEDIATE = _flag("HUEY_IMMEDIATE", False)
+        self.JOBS_DIR = Path(os.environ.get("JOBS_DIR", VAR_DIR / "jobs"))
 
         self.MAIL_SERVER = os.environ.get("MAIL_SERVER")
         self.MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
         self.MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
         self.MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
         self.MAIL_USE_TLS = _flag("MAIL_USE_TLS", False)
+        # Where the public reaches this site, for links made outside a request (a receipt's QR
+        # code rendered by a background job). Inside a request the request's own host is used.
+        self.PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/")
         self.MAIL_FROM = os.environ.get("MAIL_FROM", "善邻 Shanlin <no-reply@shanlin.local>")
         self.OUTBOX_DIR = Path(os.environ.get("OUTBOX_DIR", VAR_DIR / "outbox"))
 
@@ -77,5 +92,6 @@ class Config:
         self.STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET")
         self.STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE")
 
+        self.DEMO_RECEIPTS_PER_FUND = int(os.environ.get("DEMO_RECEIPTS_PER_FUND", "30"))
         self.DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "shanlin2026")
         self.DEMO_DONATIONS_PER_FUND = int(os.environ.get("DEMO_DONATIONS_PER_FUND", "2500"))

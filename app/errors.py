@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from .pdf import FONT_PACKAGES, FontMissing
 from .rendering import render
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,17 @@ def register(app: Flask) -> None:
         db.session.rollback()
         return _page(409)
 
+    @app.errorhandler(FontMissing)
+    def _no_font(error: FontMissing):
+        # The operator must install a package: say which, rather than print boxes.
+        log.error("%s", error)
+        from .extensions import db
+
+        db.session.rollback()
+        return _page(503, _("Receipts cannot be printed: no Chinese font is installed on the "
+                            "server. Ask the administrator to install %(package)s.",
+                            package=FONT_PACKAGES))
+
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
@@ -52,6 +64,6 @@ def register(app: Flask) -> None:
         return _page(InternalServerError.code)
 
 
-def _page(code: int):
-    message = _messages().get(code, _messages()[500])
+def _page(code: int, message: str | None = None):
+    message = message or _messages().get(code, _messages()[500])
     return render("errors/error.html", block="content", status=code, code=code, message=message)

@@ -56,6 +56,31 @@ LEDGER_KIND_LABELS = {
     "donation": _l("Donation"),
     "refund": _l("Refund"),
     "reversal": _l("Reversal"),
+    "payout": _l("Payout"),
+}
+
+PAYOUT_STATUS_LABELS = {
+    "requested": _l("Waiting for approval"),
+    "approved": _l("Approved, not paid yet"),
+    "paid": _l("Paid"),
+    "rejected": _l("Refused"),
+    "withdrawn": _l("Withdrawn"),
+    "reversed": _l("Reversed"),
+}
+
+DECISION_LABELS = {"approve": _l("Approved"), "reject": _l("Refused")}
+
+REPORT_KIND_LABELS = {"quarterly": _l("Quarterly report"), "annual": _l("Annual report")}
+
+RECEIPT_STATUS_LABELS = {"valid": _l("Valid"), "void": _l("Void (作废)")}
+
+RECEIPT_KIND_LABELS = {"single": _l("Receipt"), "annual": _l("Annual receipt")}
+
+DELIVERY_LABELS = {
+    "none": _l("Not sent"),
+    "queued": _l("Sending"),
+    "sent": _l("Emailed"),
+    "failed": _l("Email failed"),
 }
 
 _TABLES = {
@@ -67,6 +92,12 @@ _TABLES = {
     "anonymity": ANONYMITY_LABELS,
     "donor_kind": DONOR_KIND_LABELS,
     "ledger_kind": LEDGER_KIND_LABELS,
+    "receipt_status": RECEIPT_STATUS_LABELS,
+    "receipt_kind": RECEIPT_KIND_LABELS,
+    "delivery": DELIVERY_LABELS,
+    "payout_status": PAYOUT_STATUS_LABELS,
+    "decision": DECISION_LABELS,
+    "report_kind": REPORT_KIND_LABELS,
 }
 
 

@@ -2,6 +2,8 @@
 
 import logging
 import smtplib
+import ssl
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from email.message import EmailMessage
 
@@ -10,18 +12,28 @@ from flask import current_app
 log = logging.getLogger(__name__)
 
 
-def send_mail(to: str, subject: str, body: str) -> None:
+def send_mail(to: str, subject: str, body: str,
+              attachments: Iterable[tuple[str, str, bytes]] = ()) -> None:
+    """Send one message; ``attachments`` are (file name, content type, bytes), sent unchanged.
+
+    SMTP errors (and OSError when the server cannot be reached, ssl.SSLError when its
+    certificate does not check out) reach the caller."""
     config = current_app.config
     message = EmailMessage()
     message["From"] = config["MAIL_FROM"]
     message["To"] = to
     message["Subject"] = subject
     message.set_content(body)
+    for name, content_type, data in attachments:
+        maintype, _, subtype = content_type.partition("/")
+        message.add_attachment(bytes(data), maintype=maintype, subtype=subtype, filename=name)
 
     if config.get("MAIL_SERVER"):
         with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=15) as smtp:
             if config.get("MAIL_USE_TLS"):
-                smtp.starttls()
+                # Checks the server's certificate and name; starttls() alone checks neither,
+                # so anyone on the path could read the receipts and the sign-in links.
+                smtp.starttls(context=ssl.create_default_context())
             if config.get("MAIL_USERNAME"):
                 smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
             smtp.send_message(message)

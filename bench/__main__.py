@@ -6,7 +6,7 @@ app's own work; each table has a baseline measured in the same run and the ratio
 
 import sys
 
-from . import donations, pages
+from . import disclosure, donations, oversight, pages, receipts
 from .common import N, postgres_reachable
 
 
@@ -16,6 +16,9 @@ def main() -> int:
     for kind in kinds:
         pages.run(kind)
         donations.run(kind)
+        receipts.run(kind)
+        disclosure.run(kind)
+        oversight.run(kind)
     return 0
 
 

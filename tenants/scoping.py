@@ -7,7 +7,7 @@ PostgreSQL each transaction also carries the scope in ``shanlin.fund_ids`` for t
 security policies (tenants.rls), so a filter forgotten here still returns nothing there.
 """
 
-from sqlalchemy import Table, event, inspect, text
+from sqlalchemy import Table, event, inspect, literal_column, text
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.sql import visitors
 
@@ -61,10 +61,14 @@ def _scope_statement(state: ORMExecuteState) -> None:
             raise TenantViolation("INSERT ... SELECT cannot be scoped to a fund; select the "
                                   "rows first and insert them")
         return
-    fund_ids = tuple(sorted(scope.fund_ids))
+    # The ids are written into the SQL as one literal list (integers only), which is part of
+    # the statement's cache key: a township of 1,000 funds as 1,000 bind parameters cost
+    # ~20 ms per statement to expand and for the driver to parse.
+    ids = ",".join(str(int(i)) for i in sorted(scope.fund_ids)) or "NULL"
+    fund_ids = literal_column(f"({ids})")
     state.statement = state.statement.options(
         with_loader_criteria(
-            FundOwned, lambda cls: cls.fund_id.in_(fund_ids), include_aliases=True
+            FundOwned, lambda cls: cls.fund_id.op("IN")(fund_ids), include_aliases=True
         )
     )
 

@@ -40,6 +40,7 @@ BASE_CONFIG = {
     "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # scrypt would make the suite slow
     "DEMO_PASSWORD": PASSWORD,
     "DEMO_DONATIONS_PER_FUND": 40,
+    "DEMO_RECEIPTS_PER_FUND": 4,
 }
 
 

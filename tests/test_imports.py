@@ -417,7 +417,7 @@ def test_too_many_rows_are_refused(fund, treasurer):
     data = ("日期,金额\n" + "2026-01-20,10\n" * (reading.MAX_ROWS + 1)).encode()
     response = upload(treasurer, data, "many.csv", channel="cash")
     assert response.status_code == 422
-    assert "more than 2000 rows" in response.get_data(as_text=True)
+    assert f"more than {reading.MAX_ROWS} rows" in response.get_data(as_text=True)
 
 
 def test_htmx_gets_the_preview_or_the_form_as_a_fragment(fund, treasurer):

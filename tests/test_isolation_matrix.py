@@ -16,9 +16,11 @@ from app.donors.models import Donor
 from app.extensions import db
 from app.funds.models import Fund
 from app.imports import storage
+from app.receipts.models import Receipt
 from tenants import fund_scope, using
 
 from .conftest import LOGINS
+from .test_jobs import finished_job
 
 FUND = "donggangcun"  # 东港村, in 芦湾镇
 TOWNSHIP = "luwan"
@@ -38,7 +40,37 @@ SAMPLES = {
         db.session.scalar(select(Fund.id).where(Fund.slug == FUND)), "金额\n".encode(),
         {"filename": "sample.csv", "channel": "cash", "received_on": None}),
     "fmt": lambda: "csv",
+    "job_id": lambda: finished_job(),  # a job of 东港村 that ran and left a file
+    "receipt_id": lambda: db.session.scalar(
+        select(Receipt.id).where(Receipt.status == "valid").order_by(Receipt.id)),
+    # Governance: a project on public notice (public and member pages), the open vote, a
+    # closed vote's resolution, a file, an objection, last year's round, a committee term.
+    "proposal_id": lambda: _governance("proposal_id"),
+    "motion_id": lambda: _governance("motion_id"),
+    "resolution_id": lambda: _governance("resolution_id"),
+    "file_id": lambda: _governance("file_id"),
+    "objection_id": lambda: _governance("objection_id"),
+    "round_id": lambda: _governance("round_id"),
+    "membership_id": lambda: _governance("membership_id"),
+    # Payouts and disclosure: a paid payout, its evidence (public too), a published report.
+    "payout_id": lambda: _payouts("payout_id"),
+    "evidence_id": lambda: _payouts("evidence_id"),
+    "report_id": lambda: _payouts("report_id"),
+    # Township pages: a fund of the township (its status form answers 422 to an empty POST).
+    "fund_id": lambda: db.session.scalar(select(Fund.id).where(Fund.slug == FUND)),
 }
+
+def _payouts(name: str) -> int:
+    from app.payouts import demo
+
+    return demo.sample(name)
+
+
+def _governance(name: str) -> int:
+    from app.governance import demo
+
+    return demo.sample(name)
+
 
 PERSONAS = ["anonymous", "other_fund_member", "this_fund_member", "other_township_admin",
             "this_township_admin"]
@@ -107,7 +139,7 @@ def test_isolation_matrix(app, persona):
             client.post("/auth/login", data={"login": login, "password": "demo-password-1"})
         response = client.open(_url(app, rule), method=method)
         expected = _expected(kind, access, persona)
-        body = response.get_data(as_text=True)
+        body = response.get_data().decode(errors="replace")  # PDFs and photos are bytes
         if expected == "allowed":  # past the door: the view answered (a 422 is the view's)
             ok = response.status_code not in (401, 403, 404, 500) \
                 and "/auth/login" not in (response.location or "")

@@ -195,10 +195,9 @@ def test_every_fund_owned_table_has_a_policy(app):
     from tenants.rls import fund_owned_tables, missing_policies
 
     with app.app_context():
-        assert fund_owned_tables(db.Model) == [
-            "batch", "designation", "donation", "donation_point", "donor", "ledger_entry",
-            "payment_event",
-        ]
+        # Found from the models, so a new feature's tables are checked without editing this.
+        assert {"donation", "donor", "ledger_entry", "receipt", "receipt_file", "ballot",
+                "audit_entry", "job"} <= set(fund_owned_tables(db.Model))
         with db.engine.connect() as connection:
             assert missing_policies(connection, db.Model) == []
 

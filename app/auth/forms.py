@@ -26,3 +26,13 @@ class ResetPasswordForm(FlaskForm):
         _l("Repeat the new password"),
         validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
     )
+
+
+class CodeForm(FlaskForm):
+    """A six-digit code from the authenticator app, or a recovery code."""
+
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=20)])
+
+
+class RequireTwoStepForm(FlaskForm):
+    require = BooleanField(_l("Township administrators must sign in with a one-time code"))

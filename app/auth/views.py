@@ -1,24 +1,45 @@
 """Sign in with a mobile number or email, sign out, reset a forgotten password."""
 
+import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
+from app.db_types import utcnow
 from app.extensions import db, limiter
 from app.mail import send_mail
-from app.rendering import render_form
-from tenants.access import open_access
+from app.rendering import render, render_form
+from tenants.access import open_access, township_access
 
-from . import services
-from .forms import LoginForm, ResetPasswordForm, ResetRequestForm
+from . import services, totp
+from .forms import CodeForm, LoginForm, RequireTwoStepForm, ResetPasswordForm, ResetRequestForm
+from .models import User
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
+township_bp = Blueprint("auth_township", __name__, url_prefix="/t/<township_slug>")
+
+PENDING = "two_step"  # the session key of a sign-in waiting for its one-time code
+PENDING_MAX_AGE = 300  # seconds to type the code
 
 
 def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _code_limit() -> str:
+    return current_app.config.get("TOTP_RATE_LIMIT", "5 per minute;20 per hour")
+
+
+def _code_key() -> str:
+    """Code attempts count per account waiting for its code (and per address otherwise)."""
+    pending = session.get(PENDING) or {}
+    if pending.get("uid"):
+        return f"two-step:{pending['uid']}"
+    if current_user.is_authenticated:
+        return f"two-step:{current_user.id}"
+    return request.remote_addr or "unknown"
 
 
 def _safe_next(target: str | None) -> str:
@@ -41,12 +62,147 @@ def login():
         user = services.authenticate(form.login.data, form.password.data)
         if user is None:
             form.password.errors.append(_("Wrong mobile number, email or password."))
+        elif user.has_totp:
+            # The password was right; the code comes next. Not signed in until then.
+            db.session.rollback()
+            session.clear()
+            session[PENDING] = {"uid": user.id, "remember": bool(form.remember.data),
+                                "next": _safe_next(request.args.get("next")),
+                                "at": int(time.time())}
+            return redirect(url_for("auth.two_step"))
         else:
-            session.clear()  # a fresh session on sign-in: nothing planted before survives
-            login_user(user, remember=form.remember.data)
-            db.session.commit()
+            _sign_in(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")))
     return render_form("auth/login.html", form, block="form")
+
+
+def _sign_in(user: User, remember: bool, **how) -> None:
+    session.clear()  # a fresh session on sign-in: nothing planted before survives
+    login_user(user, remember=remember)
+    totp.audit(user, "auth.login", **how)  # sign-ins of those who hold the keys
+    db.session.commit()
+
+
+def _pending_user() -> tuple[dict, User | None]:
+    pending = session.get(PENDING) or {}
+    if not pending or time.time() - pending.get("at", 0) > PENDING_MAX_AGE:
+        return pending, None
+    user = db.session.get(User, pending.get("uid"))
+    if user is None or not user.active or not user.has_totp:
+        return pending, None
+    return pending, user
+
+
+@bp.route("/code", methods=["GET", "POST"])
+@open_access("public")
+@limiter.limit(_code_limit, methods=["POST"], key_func=_code_key)
+def two_step():
+    """The second step of signing in: the code from the phone, or a recovery code."""
+    pending, user = _pending_user()
+    if user is None:
+        session.pop(PENDING, None)
+        flash(_("Please sign in again."), "info")
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        how = totp.check_code_or_recovery(user, form.code.data)
+        if how:
+            user.last_login_at = utcnow()
+            _sign_in(user, remember=pending.get("remember", False), method=how)
+            if how == "recovery":
+                flash(_("You signed in with a recovery code; %(left)d remain. Each works once.",
+                        left=totp.recovery_codes_left(user)), "info")
+            return redirect(_safe_next(pending.get("next")))
+        totp.audit(user, "auth.code_failed", always=True, step="sign-in")
+        db.session.commit()  # the failure stays on record though the answer is 422
+        form.code.errors.append(_("Wrong or expired code. Check the time on your phone."))
+    return render_form("auth/two_step.html", form, block="form")
+
+
+@bp.route("/security", methods=["GET", "POST"])
+@open_access("login")
+@limiter.limit(_code_limit, methods=["POST"], key_func=_code_key)
+def security():
+    """Two-step sign-in: enrol (QR code, then a code confirms it) or see that it is on."""
+    user = current_user._get_current_object()
+    if user.has_totp:
+        return render("auth/security.html", user=user, form=CodeForm(),
+                      codes_left=totp.recovery_codes_left(user),
+                      required=totp.township_requires(user))
+    totp.start_enrolment(user)
+    form = CodeForm()
+    codes = None
+    if form.validate_on_submit():
+        codes = totp.confirm_enrolment(user, form.code.data)
+        if codes is None:
+            totp.audit(user, "auth.code_failed", always=True, step="enrolment")
+            form.code.errors.append(_("Wrong or expired code. Check the time on your phone."))
+        else:
+            totp.audit(user, "auth.two_step_enabled", always=True)
+    db.session.commit()  # the pending secret survives a reload of the page
+    if codes:
+        return render("auth/recovery_codes.html", codes=codes)
+    uri = totp.provisioning_uri(user)
+    return render_form("auth/security.html", form, block="form", user=user, uri=uri,
+                       secret=user.totp_secret, qr=totp.qr_svg_data_uri(uri),
+                       required=totp.enrolment_required(user))
+
+
+@bp.route("/security/off", methods=["POST"])
+@open_access("login")
+@limiter.limit(_code_limit, key_func=_code_key)
+def security_off():
+    """Turn two-step sign-in off; it takes a current code (or a recovery code)."""
+    user = current_user._get_current_object()
+    if not user.has_totp:
+        return redirect(url_for("auth.security"))
+    form = CodeForm()
+    if totp.township_requires(user):
+        form.code.errors = [_("Your township requires two-step sign-in of its administrators.")]
+    elif form.validate_on_submit():
+        if totp.check_code_or_recovery(user, form.code.data):
+            totp.disable(user)
+            totp.audit(user, "auth.two_step_disabled", always=True)
+            db.session.commit()
+            flash(_("Two-step sign-in is off."), "info")
+            return redirect(url_for("auth.security"))
+        totp.audit(user, "auth.code_failed", always=True, step="disable")
+        db.session.commit()
+        form.code.errors.append(_("Wrong or expired code. Check the time on your phone."))
+    return render("auth/security.html", status=422, user=user, form=form,
+                  codes_left=totp.recovery_codes_left(user), required=False)
+
+
+def require_enrolment():
+    """before_request: a township admin whose township requires two-step sign-in and who has
+    not enrolled is sent to enrolment before anything else."""
+    if not current_user.is_authenticated:
+        return None
+    endpoint = request.endpoint or ""
+    if endpoint.startswith("auth.") or endpoint in ("static", "main.set_language",
+                                                    "main.healthz"):
+        return None
+    if totp.enrolment_required(current_user):
+        flash(_("Your township requires two-step sign-in of its administrators: set it up "
+                "to continue."), "info")
+        return redirect(url_for("auth.security"))
+    return None
+
+
+@township_bp.route("/security", methods=["GET", "POST"])
+@township_access()
+def township_security():
+    """The township's rule: its admins sign in with a one-time code as well."""
+    township = g.township
+    form = RequireTwoStepForm()
+    if request.method == "GET":
+        form.require.data = township.require_admin_2fa
+    elif form.validate_on_submit():
+        township.require_admin_2fa = bool(form.require.data)
+        db.session.commit()
+        flash(_("Saved."), "info")
+        return redirect(url_for("auth_township.township_security"))
+    return render_form("auth/township_security.html", form, township=township)
 
 
 @bp.route("/logout", methods=["POST"])

@@ -112,8 +112,12 @@ def build(password: str) -> Demo:
 
 def _seed_steps():
     from app.donations.demo import seed as donations
+    from app.governance.demo import seed as governance
+    from app.payouts.demo import seed as payouts
+    from app.portal.demo import seed as portal
+    from app.receipts.demo import seed as receipts
 
-    return [donations]
+    return [donations, receipts, governance, payouts, portal]
 
 
 SEED_STEPS = _seed_steps()

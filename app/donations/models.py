@@ -105,6 +105,7 @@ class Donation(FundOwned, db.Model):
     gateway_ref: Mapped[str | None] = mapped_column(String(100))  # the payment intent id
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     submission_key: Mapped[str | None] = mapped_column(String(40))  # the form that recorded it
+    receipt_waived: Mapped[bool] = mapped_column(default=False)  # the donor wants no receipt
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -15,6 +15,7 @@ from app.extensions import db
 from app.ledger import services as ledger
 from app.ledger.models import LedgerEntry
 from app.pagination import page_of
+from app.receipts.models import Receipt
 from app.rendering import render, render_form
 from app.validation import Invalid, attach, int_or_none
 from tenants.access import fund_access
@@ -144,7 +145,7 @@ def detail(donation_id: int):
     entries = db.session.scalars(select(LedgerEntry).where(
         LedgerEntry.donation_id == donation.id).order_by(LedgerEntry.id)).all()
     return render("donations/detail.html", donation=donation, entries=entries,
-                  reverse_form=ReverseForm())
+                  receipts=_receipts(donation), reverse_form=ReverseForm())
 
 
 @bp.route("/donations/<int:donation_id>/reverse", methods=["POST"])
@@ -165,7 +166,12 @@ def reverse(donation_id: int):
     entries = db.session.scalars(select(LedgerEntry).where(
         LedgerEntry.donation_id == donation.id)).all()
     return render("donations/detail.html", status=422, donation=donation, entries=entries,
-                  reverse_form=form)
+                  receipts=_receipts(donation), reverse_form=form)
+
+
+def _receipts(donation: Donation) -> list[Receipt]:
+    return db.session.scalars(select(Receipt).where(Receipt.donation_id == donation.id)
+                              .order_by(Receipt.id)).all()
 
 
 def _batch_form() -> BatchForm:

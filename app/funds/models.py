@@ -17,6 +17,8 @@ class Township(db.Model):
     slug: Mapped[str] = mapped_column(String(80), unique=True)
     name: Mapped[str] = mapped_column(String(100))
     region: Mapped[str] = mapped_column(String(100), default="")  # 县/区, 市
+    # Township admins must sign in with a one-time code as well (app/auth/totp.py).
+    require_admin_2fa: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     funds: Mapped[list["Fund"]] = relationship(back_populates="township", order_by="Fund.id")

@@ -2,7 +2,7 @@
 
 from flask import Blueprint, g
 
-from app.auth.roles import ANY_MEMBER, COMMITTEE_ROLES, PUBLIC
+from app.auth.roles import ANY_MEMBER, PUBLIC
 from app.rendering import render
 from tenants.access import fund_access, township_access
 
@@ -24,12 +24,14 @@ def workspace():
 @bp.route("/f/<fund_slug>/public")
 @fund_access(PUBLIC)
 def public():
-    people = services.people_of_fund(g.fund)
-    committee = [(m, u) for m, u in people if m.role in COMMITTEE_ROLES]
-    return render("funds/public.html", fund=g.fund, committee=committee)
+    from app.disclosure.views import public_board  # the notice board lives in disclosure
+
+    return public_board()
 
 
 @bp.route("/t/<township_slug>/")
 @township_access()
 def township():
-    return render("funds/township.html", township=g.township, funds=g.township.funds)
+    from app.oversight.views import workspace_page
+
+    return workspace_page()

@@ -304,10 +304,12 @@ class CommitFailed(Exception):
         self.messages = messages
 
 
-def commit(preview: Preview, user) -> Outcome:
+def commit(preview: Preview, user, progress=None) -> Outcome:
     """Record every valid row, creating the new donors they name. Flushes only: the caller
-    commits once, or rolls back everything on CommitFailed."""
-    for row in preview.of(VALID):
+    commits once, or rolls back everything on CommitFailed. ``progress(done, total)`` hears
+    of each row recorded (a background job's progress bar)."""
+    valid = preview.of(VALID)
+    for done, row in enumerate(valid, start=1):
         try:
             if isinstance(row.donor, NewDonor):
                 row.data.donor_id = row.donor.create().id
@@ -315,4 +317,6 @@ def commit(preview: Preview, user) -> Outcome:
             donations.record_offline(row.data, user)
         except Invalid as error:
             raise CommitFailed(row.line, list(error.errors.values())) from error
+        if progress:
+            progress(done, len(valid))
     return Outcome(imported=len(preview.of(VALID)), duplicates=len(preview.of(DUPLICATE)))

@@ -55,6 +55,15 @@ def claim(fund_id: int, token: str) -> tuple[bytes, dict] | None:
     return (busy / "upload").read_bytes(), json.loads((busy / "meta.json").read_text())
 
 
+def claimed(fund_id: int, token: str) -> tuple[bytes, dict] | None:
+    """The upload a background job is committing (claimed by the request that started it)."""
+    folder = _folder(fund_id, token)
+    if folder is None or not _busy(folder).is_dir():
+        return None
+    busy = _busy(folder)
+    return (busy / "upload").read_bytes(), json.loads((busy / "meta.json").read_text())
+
+
 def is_busy(fund_id: int, token: str) -> bool:
     folder = _folder(fund_id, token)
     return folder is not None and _busy(folder).is_dir()

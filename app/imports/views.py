@@ -6,11 +6,13 @@ from flask import Blueprint, abort, flash, g, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app import jobs
 from app.auth.roles import RECORD_MONEY
 from app.extensions import db
 from app.rendering import render, render_form
 from tenants.access import fund_access
 
+from . import jobs as _jobs  # noqa: F401  (registers the background import)
 from . import reading, services, storage
 from .forms import UploadForm
 
@@ -32,7 +34,8 @@ def upload():
             options = services.Options(form.channel.data, form.received_on.data)
             preview = services.preview(rows, options)
             meta = {"filename": form.file.data.filename or "", "channel": options.channel,
-                    "received_on": options.received_on and options.received_on.isoformat()}
+                    "received_on": options.received_on and options.received_on.isoformat(),
+                    "rows": len(rows)}
             token = storage.save(g.fund.id, data, meta)
             return render("imports/preview.html", block="import", preview=preview,
                           token=token, meta=meta)
@@ -49,6 +52,12 @@ def commit(token: str):
             return redirect(url_for("funds.workspace"))
         abort(404)  # unknown, expired, already committed, or another fund's
     data, meta = stored
+    if meta.get("rows", 0) > reading.BACKGROUND_ROWS:
+        # Too many rows for one request: a background job commits them, all or none.
+        job = jobs.start("donation_import", {"token": token}, user=current_user,
+                         detail=meta["filename"])
+        db.session.commit()
+        return redirect(url_for("jobs.show", job_id=job.id))
     received_on = date.fromisoformat(meta["received_on"]) if meta["received_on"] else None
     options = services.Options(meta["channel"], received_on)
     try:

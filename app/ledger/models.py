@@ -13,7 +13,7 @@ from app.db_types import UTCDateTime, utcnow
 from app.extensions import db
 from tenants.model import FundOwned, same_fund_fk
 
-ENTRY_KINDS = ("donation", "refund", "reversal")
+ENTRY_KINDS = ("donation", "refund", "reversal", "payout")  # payout: money out, negative
 
 
 class LedgerEntry(FundOwned, db.Model):

@@ -1,0 +1,20 @@
+"""The report form: which period, the donor threshold, and a correction's note."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import Length, Optional
+
+KIND_CHOICES = [SelectChoice("annual", _l("Annual report")),
+                SelectChoice("quarterly", _l("Quarterly report"))]
+QUARTER_CHOICES = [SelectChoice("", "—")] + [SelectChoice(str(q), f"Q{q}") for q in range(1, 5)]
+
+
+class ReportForm(FlaskForm):
+    kind = SelectField(_l("Report"), choices=KIND_CHOICES, validate_choice=False)
+    year = IntegerField(_l("Year"), validators=[Optional()])
+    quarter = SelectField(_l("Quarter"), choices=QUARTER_CHOICES, validate_choice=False)
+    threshold = StringField(_l("List donors from (yuan)"), validators=[Optional(),
+                                                                       Length(max=30)])
+    correction_note = TextAreaField(_l("Correction note (更正说明), for a new version"),
+                                    validators=[Optional(), Length(max=1000)])

@@ -1,0 +1,206 @@
+"""The public notice board and its project pages, evidence and reports (no login), and the
+reports page where the fund publishes its quarterly and annual disclosure."""
+
+from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.auth.roles import CHAIR, PUBLIC, READ_MONEY, TREASURER
+from app.extensions import db
+from app.money import AmountError, parse_amount
+from app.rendering import render
+from app.validation import Invalid, attach
+from tenants.access import fund_access
+
+from . import board as board_data
+from . import reports, services
+from .forms import ReportForm
+from .models import Report
+
+bp = Blueprint("disclosure", __name__, url_prefix="/f/<fund_slug>")
+PUBLISHERS = (TREASURER, CHAIR)
+
+
+def public_board():
+    """The body of funds.public (/f/<slug>/public): no login, phone first."""
+    from app.auth.roles import COMMITTEE_ROLES
+    from app.funds import services as funds
+
+    committee = [(m, u) for m, u in funds.people_of_fund(g.fund) if m.role in COMMITTEE_ROLES]
+    return render("funds/public.html", fund=g.fund, committee=committee,
+                  board=board_data.board(g.fund, reports_today()))
+
+
+def reports_today():
+    from app.payouts.services import local_today
+
+    return local_today()
+
+
+def _public_project(proposal_id: int):
+    from app.governance.models import Proposal
+    from app.governance.proposals import PUBLIC_STATES
+
+    proposal = db.session.get(Proposal, proposal_id)
+    if proposal is None or proposal.status not in PUBLIC_STATES:
+        abort(404)  # only what the committee has approved is on the notice board
+    return proposal
+
+
+@bp.route("/public/projects/<int:proposal_id>")
+@fund_access(PUBLIC)
+def project(proposal_id: int):
+    from app.payouts import progress
+
+    proposal = _public_project(proposal_id)
+    spent = progress.spending(proposal, public=True)
+    updates = progress.updates_of([proposal.id])
+    return render("disclosure/project.html", fund=g.fund, proposal=proposal, spent=spent,
+                  updates=updates, note=progress.acceptance_of(proposal),
+                  motion=progress.acceptance_motion(proposal),
+                  files=progress.evidence_of(payout_ids=[p.id for p in spent.payouts
+                                                         if p.status == "paid"],
+                                             update_ids=[u.id for u in updates]))
+
+
+@bp.route("/public/files/<int:evidence_id>")
+@fund_access(PUBLIC)
+def public_file(evidence_id: int):
+    """Evidence of a paid payout or of a public project's progress; nothing else."""
+    from app.governance.models import Proposal
+    from app.payouts.models import Evidence, Payout, ProgressUpdate
+    from app.payouts.views import send_file
+
+    evidence = db.session.get(Evidence, evidence_id)
+    if evidence is None:
+        abort(404)
+    if evidence.payout_id:
+        payout = db.session.get(Payout, evidence.payout_id)
+        visible = payout is not None and payout.status == "paid"
+    else:
+        update = db.session.get(ProgressUpdate, evidence.update_id)
+        proposal = update and db.session.get(Proposal, update.proposal_id)
+        visible = proposal is not None and proposal.status in board_data.PROJECT_STATES
+    if not visible:
+        abort(404)
+    return send_file(evidence)
+
+
+_TYPES = {"pdf": "application/pdf", "csv": "text/csv; charset=utf-8",
+          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def _download(data: reports.ReportData, fmt: str, name: str, pdf: bytes | None = None):
+    if fmt == "pdf":
+        body = pdf if pdf is not None else services.report_pdf(g.fund, data)
+    elif fmt == "xlsx":
+        body = services.as_xlsx(data)
+    else:
+        body = services.as_csv(data)
+    return Response(body, mimetype=_TYPES[fmt], headers={
+        "Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
+
+
+@bp.route("/public/reports/<int:report_id>.<any(pdf, xlsx, csv):fmt>")
+@fund_access(PUBLIC)
+def report_file(report_id: int, fmt: str):
+    report = db.session.get(Report, report_id)
+    if report is None:
+        abort(404)
+    name = f"{g.fund.slug}-{report.kind}-{report.year}" + (
+        f"-q{report.quarter}" if report.quarter else "") + f"-v{report.version}"
+    return _download(reports.ReportData.from_json(report.data), fmt, name, report.pdf)
+
+
+def _form_period(form: ReportForm) -> tuple[reports.Period, int]:
+    errors = {}
+    try:
+        p = reports.period(form.kind.data, form.year.data, form.quarter.data)
+    except Invalid as error:
+        errors.update(error.errors)
+        p = None
+    threshold = reports.DEFAULT_THRESHOLD_FEN
+    if (form.threshold.data or "").strip():
+        try:
+            threshold = parse_amount(form.threshold.data)
+        except AmountError as error:
+            errors["threshold"] = error.args[0]
+    if errors:
+        raise Invalid(errors)
+    return p, threshold
+
+
+def _reports_page(form: ReportForm, status: int = 200, data=None):
+    return render("disclosure/reports.html", status=status, form=form, data=data,
+                  chart=services.chart(data) if data else None,
+                  published=services.published())
+
+
+@bp.route("/reports/")
+@fund_access(*READ_MONEY, CHAIR)
+def index():
+    args = request.args
+    form = ReportForm(formdata=args if args.get("year") else None,
+                      year=reports_today().year - 1, kind="annual")
+    data = None
+    if args.get("year"):
+        try:
+            p, threshold = _form_period(form)
+            data = reports.compute(g.fund, p, threshold)
+        except Invalid as error:
+            attach(form, error)
+            return _reports_page(form, 422)
+    return _reports_page(form, data=data)
+
+
+@bp.route("/reports/preview.<any(pdf, xlsx, csv):fmt>")
+@fund_access(*READ_MONEY, CHAIR)
+def preview(fmt: str):
+    form = ReportForm(formdata=request.args)
+    try:
+        p, threshold = _form_period(form)
+    except Invalid as error:
+        attach(form, error)
+        return _reports_page(form, 422)
+    data = reports.compute(g.fund, p, threshold)
+    return _download(data, fmt, f"{g.fund.slug}-{p.kind}-{p.label.replace(' ', '-')}-draft")
+
+
+@bp.route("/reports/publish", methods=["POST"])
+@fund_access(*PUBLISHERS)
+def publish():
+    form = ReportForm()
+    try:
+        p, threshold = _form_period(form)
+        report = services.publish(g.fund, p, current_user, threshold_fen=threshold,
+                                  correction_note=form.correction_note.data or "")
+    except Invalid as error:
+        db.session.rollback()
+        attach(form, error)
+        return _reports_page(form, 422)
+    db.session.commit()
+    flash(_("Report published on the public notice board (version %(v)d).", v=report.version),
+          "info")
+    return redirect(url_for("disclosure.index"))
+
+
+@bp.app_template_global("report_name")
+def report_name(report) -> str:
+    from app.labels import label
+
+    period = f"{report.year}" + (f" Q{report.quarter}" if report.quarter else "")
+    return f"{period} {label('report_kind', report.kind)}"
+
+
+def latest_versions(rows) -> set[int]:
+    """Ids of the newest version of each period: the others are superseded."""
+    seen, newest = set(), set()
+    for r in rows:
+        key = (r.kind, r.year, r.quarter)
+        if key not in seen:
+            seen.add(key)
+            newest.add(r.id)
+    return newest
+
+
+bp.add_app_template_global(latest_versions, "latest_versions")

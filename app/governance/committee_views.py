@@ -1,0 +1,147 @@
+"""The committee: its members and their terms (history kept), its rules; the township admin
+appoints and replaces members from the township's committees page."""
+
+from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.auth.models import Membership
+from app.auth.roles import ANY_MEMBER, CHAIR, COMMITTEE_ROLES, TOWNSHIP_ADMIN
+from app.extensions import db
+from app.funds.models import Fund
+from app.rendering import render
+from app.validation import Invalid, attach
+from tenants.access import fund_access, township_access
+
+from . import committees
+from .forms import AppointForm, RulesForm
+from .views import bp
+
+
+def _rules_form(rules, formdata=None) -> RulesForm:
+    form = RulesForm(formdata=formdata) if formdata is not None else RulesForm(formdata=None)
+    if formdata is None:
+        form.quorum.data = committees.quorum_code(rules)
+        form.threshold.data = rules.threshold
+        form.two_thirds_above.data = (f"{rules.two_thirds_above_fen / 100:.2f}"
+                                      if rules.two_thirds_above_fen else "")
+        form.casting_vote.data = rules.casting_vote
+        form.live_results.data = rules.live_results
+        form.period_hours.data = rules.period_hours
+        form.notice_days.data = rules.notice_days
+    return form
+
+
+def _committee_page(form=None, status: int = 200):
+    rules = committees.rules_of(g.fund.id)
+    return render("governance/committee.html", status=status, fund=g.fund,
+                  current=committees.terms(g.fund, current=True),
+                  history=committees.terms(g.fund, current=False), rules=rules,
+                  open_motions=committees.open_motion_count(),
+                  form=form or _rules_form(rules),
+                  may_edit=bool(g.roles & {CHAIR, TOWNSHIP_ADMIN, "platform_admin"}))
+
+
+@bp.route("/committee")
+@fund_access(ANY_MEMBER)
+def committee():
+    page = _committee_page()
+    db.session.commit()  # the default rules, written the first time they are shown
+    return page
+
+
+@bp.route("/committee/rules", methods=["POST"])
+@fund_access(CHAIR, TOWNSHIP_ADMIN)
+def edit_rules():
+    rules = committees.rules_of(g.fund.id)
+    form = _rules_form(rules, request.form)
+    try:
+        form.validate()
+        committees.update_rules(rules, committees.RulesInput(
+            quorum=form.quorum.data or "", threshold=form.threshold.data or "",
+            two_thirds_above=form.two_thirds_above.data or "",
+            casting_vote=form.casting_vote.data, live_results=form.live_results.data,
+            period_hours=form.period_hours.data, notice_days=form.notice_days.data),
+            current_user)
+    except Invalid as error:
+        db.session.rollback()
+        attach(form, error)
+        return _committee_page(form, status=422)
+    db.session.commit()
+    flash(_("The committee's rules are saved; the next vote follows them."), "info")
+    return redirect(url_for("governance.committee"))
+
+
+# --- the township admin's side ------------------------------------------------------------
+
+def _township_page(form=None, status: int = 200):
+    funds = g.township.funds
+    form = form or AppointForm(formdata=None)
+    form.replaces.choices = [("", "—")]
+    committees_by_fund = []
+    for fund in funds:
+        rows = committees.terms(fund, current=True)
+        committees_by_fund.append((fund, rows))
+        form.replaces.choices += [(str(m.id), f"{fund.name} · {u.name}") for m, u in rows]
+    return render("governance/township_committees.html", status=status, form=form,
+                  committees=committees_by_fund, funds=funds)
+
+
+township_bp = Blueprint("governance_township", __name__, url_prefix="/t/<township_slug>")
+
+
+@township_bp.route("/committees", methods=["GET", "POST"])
+@township_access()
+def township_committees():
+    form = AppointForm()
+    form.replaces.choices = []
+    if request.method == "GET":
+        return _township_page()
+    fund = db.session.get(Fund, _int(request.form.get("fund_id")))
+    try:
+        if fund is None or fund not in g.township.funds:
+            raise Invalid({"login": _("Choose a fund of this township.")})
+        form.validate()
+        replaced = None
+        if form.replaces.data:
+            replaced = db.session.get(Membership, form.replaces.data)
+            if replaced is None or replaced.fund_id != fund.id \
+                    or replaced.role not in COMMITTEE_ROLES:
+                raise Invalid({"replaces": _("Choose a member of this fund's committee.")})
+            committees.end_term(replaced)
+        membership = committees.appoint(fund, form.login.data or "", form.role.data or "",
+                                        name=form.name.data or "", start=form.start.data,
+                                        end=form.end.data)
+    except Invalid as error:
+        db.session.rollback()
+        attach(form, error)
+        return _township_page(form, status=422)
+    db.session.commit()
+    flash(_("%(name)s is appointed to %(fund)s.", name=membership.user.name, fund=fund.name),
+          "info")
+    return redirect(url_for("governance_township.township_committees"))
+
+
+@township_bp.route("/memberships/<int:membership_id>/end", methods=["POST"])
+@township_access()
+def end_term(membership_id: int):
+    membership = db.session.get(Membership, membership_id)
+    if membership is None or membership.role not in COMMITTEE_ROLES or \
+            membership.fund_id not in {f.id for f in g.township.funds}:
+        abort(404)
+    try:
+        committees.end_term(membership)
+    except Invalid as error:
+        db.session.rollback()
+        flash(" ".join(str(m) for m in error.errors.values()), "error")
+        return _township_page(status=422)
+    db.session.commit()
+    flash(_("The term of %(name)s has ended; it stays in the committee's history.",
+            name=membership.user.name), "info")
+    return redirect(url_for("governance_township.township_committees"))
+
+
+def _int(value):
+    from app.validation import int_or_none
+
+    return int_or_none(value)

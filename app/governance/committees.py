@@ -1,0 +1,156 @@
+"""The fund's committee: who sits on it for which term, and the rules it decides by."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app.auth import services as accounts
+from app.auth.models import Membership, User
+from app.auth.roles import CHAIR, COMMITTEE_ROLES, MEMBER
+from app.db_types import utcnow
+from app.extensions import db
+from app.money import AmountError, parse_amount
+from app.validation import Invalid
+
+from .models import THRESHOLDS, CommitteeRules, Motion
+
+VOTING_ROLES = (CHAIR, MEMBER)  # the supervisor and the secretary do not vote
+QUORUMS = {"1/2": (1, 2), "2/3": (2, 3), "3/4": (3, 4), "1/1": (1, 1)}
+
+
+def rules_of(fund_id: int) -> CommitteeRules:
+    """The fund's rules; the defaults are written the first time they are asked for."""
+    rules = db.session.scalar(select(CommitteeRules).where(CommitteeRules.fund_id == fund_id))
+    if rules is None:
+        rules = CommitteeRules(fund_id=fund_id)
+        db.session.add(rules)
+        db.session.flush()
+    return rules
+
+
+def open_motion_count() -> int:
+    return len(db.session.scalars(select(Motion.id).where(Motion.status == "open")).all())
+
+
+@dataclass
+class RulesInput:
+    quorum: str
+    threshold: str
+    two_thirds_above: str = ""
+    casting_vote: bool = False
+    live_results: bool = False
+    period_hours: int | None = 72
+    notice_days: int | None = 5
+
+
+def update_rules(rules: CommitteeRules, data: RulesInput, user) -> CommitteeRules:
+    """Change the rules between motions only: an open motion keeps the rules it opened with,
+    and a change now would make two motions of one committee follow different rules."""
+    errors = {}
+    if open_motion_count():
+        errors["quorum"] = _l("The rules cannot change while a motion is open.")
+    if data.quorum not in QUORUMS:
+        errors["quorum"] = _l("Choose a quorum.")
+    if data.threshold not in THRESHOLDS:
+        errors["threshold"] = _l("Choose a threshold.")
+    above = None
+    if (data.two_thirds_above or "").strip():
+        try:
+            above = parse_amount(data.two_thirds_above)
+        except AmountError as error:
+            errors["two_thirds_above"] = error.args[0]
+    if not data.period_hours or not 1 <= data.period_hours <= 720:
+        errors["period_hours"] = _l("A vote lasts from 1 to 720 hours.")
+    if not data.notice_days or not 1 <= data.notice_days <= 30:
+        errors["notice_days"] = _l("Public notice lasts from 1 to 30 days.")
+    if errors:
+        raise Invalid(errors)
+    rules.quorum_num, rules.quorum_den = QUORUMS[data.quorum]
+    rules.threshold = data.threshold
+    rules.two_thirds_above_fen = above
+    rules.casting_vote = bool(data.casting_vote)
+    rules.live_results = bool(data.live_results)
+    rules.period_hours = data.period_hours
+    rules.notice_days = data.notice_days
+    rules.updated_by_id = user.id if user else None
+    rules.updated_at = utcnow()
+    db.session.flush()
+    return rules
+
+
+def quorum_code(rules) -> str:
+    return f"{rules.quorum_num}/{rules.quorum_den}"
+
+
+def terms(fund, *, current: bool | None = None, day: date | None = None):
+    """Committee terms of the fund, newest first: [(membership, user)]. current=True only
+    those in force today, False only ended ones, None all (the history)."""
+    day = day or date.today()
+    rows = db.session.execute(
+        select(Membership, User).join(User).where(Membership.fund_id == fund.id,
+                                                  Membership.role.in_(COMMITTEE_ROLES))
+        .order_by(Membership.start_date.desc(), Membership.id.desc())).all()
+    if current is None:
+        return rows
+    return [(m, u) for m, u in rows if m.current_on(day) == current]
+
+
+def voters_on(fund_id: int, day: date) -> list[tuple[int, str]]:
+    """(user id, role) of the members who may vote on this day; the chair first."""
+    rows = db.session.scalars(select(Membership).where(
+        Membership.fund_id == fund_id, Membership.role.in_(VOTING_ROLES))).all()
+    roles: dict[int, str] = {}
+    for m in rows:
+        if m.current_on(day) and roles.get(m.user_id) != CHAIR:
+            roles[m.user_id] = m.role
+    return sorted(roles.items(), key=lambda ur: (ur[1] != CHAIR, ur[0]))
+
+
+def may_vote_on(fund_id: int, user_id: int, day: date) -> bool:
+    return any(uid == user_id for uid, _role in voters_on(fund_id, day))
+
+
+def appoint(fund, login: str, role: str, *, name: str = "", start: date | None = None,
+            end: date | None = None, password: str | None = None) -> Membership:
+    """A new term: the person is found by mobile number or email, or created when a name is
+    given (they then choose a password through "forgot password")."""
+    import secrets
+
+    errors = {}
+    if role not in COMMITTEE_ROLES:
+        errors["role"] = _l("Choose a committee role.")
+    user = accounts.find_user(login or "")
+    if user is None:
+        phone = accounts.normalize_phone(login or "")
+        email = None if phone else accounts.normalize_email(login or "")
+        if not (name or "").strip():
+            errors["login"] = _l("Nobody has this mobile number or email: give a name too, "
+                                 "to create the account.")
+        elif not phone and "@" not in (email or ""):
+            errors["login"] = _l("Enter a mobile number or an email.")
+    start = start or date.today()
+    if end and end < start:
+        errors["end"] = _l("A term cannot end before it starts.")
+    if errors:
+        raise Invalid(errors)
+    if user is None:
+        user = accounts.create_user(name.strip(), password or secrets.token_urlsafe(24),
+                                    phone=phone, email=email)
+    return accounts.add_membership(user, role, fund=fund, start=start, end=end)
+
+
+def end_term(membership: Membership, day: date | None = None) -> Membership:
+    """The term's last day (yesterday by default, so it ends at once); the row stays as
+    history."""
+    from datetime import timedelta
+
+    day = day or date.today() - timedelta(days=1)
+    if membership.end_date is not None and membership.end_date <= day:
+        raise Invalid({"end": _l("This term has already ended.")})
+    if day < membership.start_date:
+        raise Invalid({"end": _l("A term cannot end before it starts.")})
+    membership.end_date = day
+    db.session.flush()
+    return membership

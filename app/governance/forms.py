@@ -1,0 +1,146 @@
+"""Forms of committees, proposals, votes, objections and rounds."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import Length, Optional
+
+from app.validation import int_or_none
+
+CATEGORY_CHOICES = [
+    SelectChoice("elderly", _l("Elderly care (助老)")),
+    SelectChoice("education", _l("Education (助学)")),
+    SelectChoice("hardship", _l("Hardship relief (助困)")),
+    SelectChoice("disability", _l("Disability aid (助残)")),
+    SelectChoice("environment", _l("Environment (环境)")),
+    SelectChoice("small_wish", _l("Small wish (微心愿)")),
+    SelectChoice("other", _l("Other")),
+]
+CHOICE_CHOICES = [SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No")),
+                  SelectChoice("abstain", _l("Abstain"))]
+THRESHOLD_CHOICES = [
+    SelectChoice("cast", _l("More than half of the votes cast, abstentions not counted")),
+    SelectChoice("all", _l("More than half of all eligible members")),
+    SelectChoice("two_thirds", _l("Two thirds of all eligible members")),
+]
+QUORUM_CHOICES = [SelectChoice("1/2", _l("Half of the eligible members")),
+                  SelectChoice("2/3", _l("Two thirds of the eligible members")),
+                  SelectChoice("3/4", _l("Three quarters of the eligible members")),
+                  SelectChoice("1/1", _l("All eligible members"))]
+KIND_CHOICES = [SelectChoice("proposal", _l("Approve the project")),
+                SelectChoice("budget_change", _l("Change the budget")),
+                SelectChoice("acceptance", _l("Accept the completed project"))]
+
+
+class ProposalForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[Length(max=100)])
+    category = SelectField(_l("Category"), choices=CATEGORY_CHOICES, validate_choice=False)
+    description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
+    beneficiaries = StringField(_l("Who benefits"), validators=[Optional(), Length(max=500)])
+    requested = StringField(_l("Amount requested (yuan)"), validators=[Length(max=30)])
+    budget = TextAreaField(_l("Budget lines (one per line: item, then amount in yuan)"),
+                           validators=[Optional(), Length(max=3000)])
+    photo = FileField(_l("Photo or quote (JPEG, PNG or PDF, at most 5 MB)"))
+
+
+class VillagerProposalForm(ProposalForm):
+    proposer_name = StringField(_l("Your name"), validators=[Length(max=100)])
+    proposer_phone = StringField(_l("Your mobile number"), validators=[Length(max=20)])
+
+
+class UploadForm(FlaskForm):
+    kind = SelectField(_l("What is it"), choices=[SelectChoice("photo", _l("Photo")),
+                                                  SelectChoice("quote", _l("Quote"))],
+                       validate_choice=False)
+    file = FileField(_l("File (JPEG, PNG or PDF, at most 5 MB)"))
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField(_l("Comment"), validators=[Length(max=2000)])
+
+
+class OpenMotionForm(FlaskForm):
+    kind = SelectField(_l("The vote is about"), choices=KIND_CHOICES, validate_choice=False)
+    amount = StringField(_l("New budget (yuan, budget changes only)"),
+                         validators=[Optional(), Length(max=30)])
+    hours = IntegerField(_l("Voting period (hours; empty: the committee's default)"),
+                         validators=[Optional()])
+
+
+class VoteForm(FlaskForm):
+    choice = RadioField(_l("Your vote"), choices=CHOICE_CHOICES, validate_choice=False)
+
+
+class RecuseForm(FlaskForm):
+    reason = StringField(_l("Your personal interest"), validators=[Length(max=500)])
+
+
+class OfflineBallotForm(FlaskForm):
+    member_id = SelectField(_l("Member"), coerce=int_or_none, validate_choice=False)
+    choice = SelectField(_l("Their vote"), choices=CHOICE_CHOICES, validate_choice=False)
+    evidence = FileField(_l("Photo of the minutes (JPEG, PNG or PDF)"))
+
+
+class RulesForm(FlaskForm):
+    quorum = SelectField(_l("Quorum: how many must vote"), choices=QUORUM_CHOICES,
+                         validate_choice=False)
+    threshold = SelectField(_l("A motion passes with"), choices=THRESHOLD_CHOICES,
+                            validate_choice=False)
+    two_thirds_above = StringField(_l("Two thirds needed above this amount (yuan; empty: "
+                                      "never)"), validators=[Optional(), Length(max=30)])
+    casting_vote = BooleanField(_l("The chair's vote decides a tie"))
+    live_results = BooleanField(_l("Show the counts while the vote is open"))
+    period_hours = IntegerField(_l("Default voting period (hours)"), validators=[Optional()])
+    notice_days = IntegerField(_l("Public notice period (days)"), validators=[Optional()])
+
+
+class AppointForm(FlaskForm):
+    login = StringField(_l("Mobile number or email"), validators=[Length(max=254)])
+    name = StringField(_l("Name (only for a new account)"),
+                       validators=[Optional(), Length(max=100)])
+    role = SelectField(_l("Role"), choices=[
+        SelectChoice("chair", _l("Chair")), SelectChoice("member", _l("Committee member")),
+        SelectChoice("supervisor", _l("Supervisor")), SelectChoice("secretary", _l("Secretary"))],
+        validate_choice=False)
+    start = DateField(_l("Term starts"), validators=[Optional()])
+    end = DateField(_l("Term ends (optional)"), validators=[Optional()])
+    replaces = SelectField(_l("Replaces (their term ends yesterday)"), coerce=int_or_none,
+                           validate_choice=False)
+
+
+class ObjectionForm(FlaskForm):
+    name = StringField(_l("Your name"), validators=[Length(max=100)])
+    phone = StringField(_l("Your mobile number"), validators=[Length(max=20)])
+    body = TextAreaField(_l("Your objection"), validators=[Length(max=2000)])
+
+
+class DecideForm(FlaskForm):
+    decision = SelectField(_l("Decision"), choices=[
+        SelectChoice("dismiss", _l("Dismiss")),
+        SelectChoice("uphold", _l("Uphold: put the project to a new vote"))],
+        validate_choice=False)
+    note = StringField(_l("Reason"), validators=[Optional(), Length(max=500)])
+
+
+class RoundForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[Length(max=100)])
+    budget = StringField(_l("Budget cap (yuan)"), validators=[Length(max=30)])
+    # int_or_none: a value that cannot be an id becomes None, which the service refuses.
+    proposal_ids = SelectMultipleField(_l("Proposals in the round"), coerce=int_or_none,
+                                       validate_choice=False)
+
+
+class ApproveForm(FlaskForm):
+    proposal_ids = SelectMultipleField(_l("Proposals you approve"), coerce=int_or_none,
+                                       validate_choice=False)

@@ -1,0 +1,232 @@
+"""Votes: opening one, the motion page with its live tally, voting in two taps, recusal,
+offline ballots, closing, and the resolution (决议) as a page and a PDF."""
+
+import logging
+from datetime import timedelta
+
+from flask import abort, flash, g, make_response, redirect, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.auth.models import User
+from app.auth.roles import ANY_MEMBER, CHAIR, MEMBER, PUBLIC, SECRETARY
+from app.db_types import utcnow
+from app.extensions import db
+from app.money import AmountError, parse_amount
+from app.rendering import render, wants_partial
+from app.validation import Invalid, attach
+from tenants.access import fund_access
+
+from . import motions as rules
+from . import uploads
+from .forms import OfflineBallotForm, OpenMotionForm, RecuseForm, VoteForm
+from .models import Motion, Proposal
+from .views import bp, get_or_404, proposal_page
+
+log = logging.getLogger(__name__)
+
+
+def announce(motion: Motion) -> None:
+    """Tell the members, after the motion is committed. The vote is open whatever happens
+    here: a failure is logged, never shown as an error (mail failures never reach here)."""
+    try:
+        rules.announce(motion)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("motion %s: the members could not be told", motion.id)
+
+
+@bp.route("/proposals/<int:proposal_id>/motions", methods=["POST"])
+@fund_access(CHAIR)
+def open_motion(proposal_id: int):
+    proposal = get_or_404(Proposal, proposal_id)
+    form = OpenMotionForm()
+    try:
+        form.validate_on_submit()
+        amount = None
+        if form.kind.data == "budget_change":
+            try:
+                amount = parse_amount(form.amount.data)
+            except AmountError as error:
+                raise Invalid({"amount": error.args[0]}) from error
+        hours = form.hours.data
+        deadline = utcnow() + timedelta(hours=hours) if hours and 0 < hours <= 720 else None
+        motion = rules.open_motion(proposal, current_user, kind=form.kind.data or "",
+                                   amount_fen=amount, deadline=deadline)
+    except Invalid as error:
+        db.session.rollback()
+        attach(form, error)
+        return proposal_page(proposal, status=422, motion_form=form)
+    db.session.commit()
+    announce(motion)
+    flash(_("The vote is open. Members have been told."), "info")
+    return redirect(url_for("governance.motion", motion_id=motion.id))
+
+
+@bp.route("/motions/")
+@fund_access(ANY_MEMBER)
+def motions():
+    rows = db.session.scalars(select(Motion).order_by(Motion.id.desc())).all()
+    return render("governance/motions.html", motions=rows)
+
+
+def _load(motion_id: int) -> Motion:
+    motion = get_or_404(Motion, motion_id)
+    if rules.close_if_due(motion):  # the deadline passed and no job has closed it yet
+        db.session.commit()
+    return motion
+
+
+def motion_page(motion: Motion, *, status: int = 200, block=None, vote_form=None,
+                recuse_form=None, offline_form=None, close_error: str = ""):
+    electors = rules.electorate(motion)
+    ballots = {b.user_id: b for b in rules.ballots(motion)}
+    mine = ballots.get(current_user.id)
+    me = next((e for e in electors if e.user_id == current_user.id), None)
+    show_counts = motion.status == "closed" or motion.live_results
+    offline_form = offline_form or OfflineBallotForm(formdata=None)
+    offline_form.member_id.choices = [("", "—")] + [
+        (str(e.user_id), e.user.name) for e in electors if not e.recused]
+    return render(
+        "governance/motion.html", block=block, status=status, motion=motion,
+        proposal=motion.proposal, electors=electors, ballots=ballots, mine=mine, me=me,
+        awaiting=[b for b in ballots.values() if not b.confirmed],
+        refusal=rules.refusal(motion, current_user.id), outcome=rules.outcome(motion),
+        show_counts=show_counts, everyone_voted=rules.everyone_voted(motion),
+        history=rules.history(motion) if g.roles & {"supervisor", "chair", "township_admin",
+                                                     "platform_admin"} else [],
+        vote_form=vote_form or VoteForm(formdata=None),
+        recuse_form=recuse_form or RecuseForm(formdata=None), offline_form=offline_form,
+        close_error=close_error)
+
+
+@bp.route("/motions/<int:motion_id>")
+@fund_access(ANY_MEMBER)
+def motion(motion_id: int):
+    return motion_page(_load(motion_id), block="tally")
+
+
+@bp.route("/motions/<int:motion_id>/vote", methods=["POST"])
+@fund_access(CHAIR, MEMBER)
+def vote(motion_id: int):
+    motion = _load(motion_id)
+    form = VoteForm()
+    try:
+        form.validate_on_submit()
+        rules.cast(motion, current_user, form.choice.data or "")
+    except Invalid as error:
+        db.session.rollback()
+        attach(form, error)
+        return motion_page(motion, status=422, block="ballot", vote_form=form)
+    db.session.commit()
+    if wants_partial():
+        return motion_page(motion, block="ballot")
+    flash(_("Your vote is recorded."), "info")
+    return redirect(url_for("governance.motion", motion_id=motion.id))
+
+
+@bp.route("/motions/<int:motion_id>/recuse", methods=["POST"])
+@fund_access(CHAIR, MEMBER)
+def recuse(motion_id: int):
+    motion = _load(motion_id)
+    form = RecuseForm()
+    try:
+        form.validate_on_submit()
+        rules.recuse(motion, current_user, form.reason.data or "")
+    except Invalid as error:
+        db.session.rollback()
+        attach(form, error)
+        return motion_page(motion, status=422, recuse_form=form)
+    db.session.commit()
+    flash(_("You are recused from this vote; the record shows why."), "info")
+    return redirect(url_for("governance.motion", motion_id=motion.id))
+
+
+@bp.route("/motions/<int:motion_id>/confirm", methods=["POST"])
+@fund_access(CHAIR, MEMBER)
+def confirm(motion_id: int):
+    motion = _load(motion_id)
+    try:
+        rules.confirm(motion, current_user)
+    except Invalid as error:
+        db.session.rollback()
+        flash(" ".join(str(m) for m in error.errors.values()), "error")
+        return motion_page(motion, status=422)
+    db.session.commit()
+    flash(_("You confirmed the ballot recorded at the meeting."), "info")
+    return redirect(url_for("governance.motion", motion_id=motion.id))
+
+
+@bp.route("/motions/<int:motion_id>/offline", methods=["POST"])
+@fund_access(SECRETARY)
+def offline(motion_id: int):
+    motion = _load(motion_id)
+    form = OfflineBallotForm()
+    try:
+        form.validate_on_submit()
+        evidence = None
+        if form.evidence.data:
+            evidence = uploads.from_form(form.evidence.data, g.fund.id, "minutes",
+                                         current_user, motion_id=motion.id, field="evidence")
+        rules.record_offline(motion, current_user, form.member_id.data,
+                             form.choice.data or "", evidence)
+    except Invalid as error:
+        db.session.rollback()
+        attach(form, error)
+        return motion_page(motion, status=422, offline_form=form)
+    db.session.commit()
+    flash(_("Ballot recorded; it stays unconfirmed until the member confirms it."), "info")
+    return redirect(url_for("governance.motion", motion_id=motion.id))
+
+
+@bp.route("/motions/<int:motion_id>/close", methods=["POST"])
+@fund_access(CHAIR)
+def close(motion_id: int):
+    motion = _load(motion_id)
+    try:
+        rules.close(motion, current_user)
+    except Invalid as error:
+        db.session.rollback()
+        return motion_page(motion, status=422, close_error=error.errors["close"])
+    db.session.commit()
+    return redirect(url_for("governance.resolution", resolution_id=motion.id))
+
+
+def _closed(resolution_id: int) -> Motion:
+    motion = _load(resolution_id)
+    if motion.status != "closed":
+        abort(404)  # no resolution before the vote ends
+    return motion
+
+
+def _resolution_context(motion: Motion) -> dict:
+    electors = rules.electorate(motion)
+    ballots = {b.user_id: b for b in rules.ballots(motion)}
+    names = dict(db.session.execute(select(User.id, User.name).where(
+        User.id.in_([e.user_id for e in electors] + [motion.opened_by_id or 0,
+                                                      motion.closed_by_id or 0]))).all())
+    return {"motion": motion, "proposal": motion.proposal, "electors": electors,
+            "ballots": ballots, "names": names, "outcome": rules.outcome(motion),
+            "fund": g.fund}
+
+
+@bp.route("/resolutions/<int:resolution_id>")
+@fund_access(PUBLIC)
+def resolution(resolution_id: int):
+    return render("governance/resolution.html", **_resolution_context(_closed(resolution_id)))
+
+
+@bp.route("/resolutions/<int:resolution_id>.pdf")
+@fund_access(PUBLIC)
+def resolution_pdf(resolution_id: int):
+    from app.pdf import render_pdf
+
+    motion = _closed(resolution_id)
+    pdf = render_pdf("governance/resolution_pdf.html", **_resolution_context(motion))
+    response = make_response(pdf)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = (
+        f'inline; filename="resolution-{g.fund.receipt_prefix}-{motion.id}.pdf"')
+    return response

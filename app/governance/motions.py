@@ -1,0 +1,491 @@
+"""Motions: opening with a frozen electorate, ballots (online and offline), recusal, closing
+at the deadline or by the chair, reminders. The decision itself is tally.tally().
+
+A ballot the secretary records from a meeting counts only once the member confirms it from
+their own account; one still unconfirmed at the close does not count, and the resolution
+lists it as unconfirmed. The worker closes due votes, ends notice periods and sends the
+24-hour reminders every minute (close_due_motions, send_due_reminders)."""
+
+import logging
+import smtplib
+from datetime import date, datetime, timedelta
+
+from flask import current_app, has_request_context, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app import jobs
+from app.auth.models import User
+from app.auth.roles import CHAIR
+from app.db_types import utcnow
+from app.extensions import db
+from app.mail import send_mail
+from app.validation import Invalid
+from tenants import SYSTEM, fund_scope, using
+
+from . import proposals as proposal_rules
+from .committees import may_vote_on, rules_of, voters_on
+from .models import CHOICES, Ballot, BallotChange, Elector, Motion, Proposal
+from .tally import Outcome, Rules, Voter, tally
+
+log = logging.getLogger(__name__)
+MAX_DAYS = 30
+REMIND_BEFORE = timedelta(hours=24)
+# Which proposal states a motion of each kind may be opened in.
+OPENS_FROM = {
+    "proposal": ("submitted", "discussion"),
+    "budget_change": ("final", "in_progress"),
+    "acceptance": ("completed",),
+}
+
+
+def _lock(row) -> None:
+    """Hold the motion until commit (PostgreSQL), so a ballot and the close never cross."""
+    db.session.refresh(row, with_for_update=True)
+
+
+def _today(now: datetime) -> date:
+    from zoneinfo import ZoneInfo
+
+    return now.astimezone(ZoneInfo("Asia/Shanghai")).date()
+
+
+def open_motion(proposal: Proposal, user, *, kind: str = "proposal", amount_fen: int | None = None,
+                deadline: datetime | None = None, now: datetime | None = None,
+                note: str = "", revote: bool = False) -> Motion:
+    """Put a proposal to the vote. The rules are copied and the electorate frozen now.
+    revote: an upheld objection sends a proposal on public notice back to a vote."""
+    now = now or utcnow()
+    # Hold the proposal until commit (PostgreSQL), so two chairs opening a vote on it at once
+    # run one after the other and the second sees the first's motion.
+    _lock(proposal)
+    errors = {}
+    if kind not in OPENS_FROM:
+        errors["kind"] = _l("Choose what the vote is about.")
+    elif proposal.status not in OPENS_FROM[kind] and not (revote and proposal.status == "notice"):
+        errors["kind"] = _l("This proposal cannot be put to this vote in its present state.")
+    if db.session.scalar(select(Motion.id).where(Motion.proposal_id == proposal.id,
+                                                 Motion.status == "open")):
+        errors["kind"] = _l("A vote on this proposal is already open.")
+    rules = rules_of(proposal.fund_id)
+    deadline = deadline or now + timedelta(hours=rules.period_hours)
+    if deadline <= now + timedelta(minutes=5) or deadline > now + timedelta(days=MAX_DAYS):
+        errors["deadline"] = _l("The vote must close between 5 minutes and 30 days from now.")
+    voters = voters_on(proposal.fund_id, _today(now))
+    if not voters:
+        errors["kind"] = _l("The committee has no member who may vote.")
+    if errors:
+        raise Invalid(errors)
+    if kind == "budget_change" and not amount_fen:
+        raise Invalid({"amount": _l("Enter the new budget.")})
+    titles = {"proposal": _("Approve the project “%(title)s”", title=proposal.title),
+              "budget_change": _("Change the budget of “%(title)s”", title=proposal.title),
+              "acceptance": _("Accept the completed project “%(title)s”", title=proposal.title)}
+    motion = Motion(
+        fund_id=proposal.fund_id, proposal_id=proposal.id, kind=kind, title=titles[kind][:200],
+        amount_fen=amount_fen or proposal.requested_fen,
+        quorum_num=rules.quorum_num, quorum_den=rules.quorum_den, threshold=rules.threshold,
+        two_thirds_above_fen=rules.two_thirds_above_fen, casting_vote=rules.casting_vote,
+        live_results=rules.live_results, opened_by_id=user.id if user else None,
+        opened_at=now, deadline=deadline, status="open")
+    db.session.add(motion)
+    db.session.flush()
+    for user_id, role in voters:
+        db.session.add(Elector(fund_id=motion.fund_id, motion_id=motion.id, user_id=user_id,
+                               role=role))
+    if kind == "proposal":
+        proposal_rules.transition(proposal, "voting", user, note=note, now=now)
+    db.session.flush()
+    return motion
+
+
+def electorate(motion: Motion) -> list[Elector]:
+    return list(db.session.scalars(select(Elector).where(Elector.motion_id == motion.id)
+                                   .order_by(Elector.id)))
+
+
+def ballots(motion: Motion) -> list[Ballot]:
+    return list(db.session.scalars(select(Ballot).where(Ballot.motion_id == motion.id)
+                                   .order_by(Ballot.id)))
+
+
+def counted(motion: Motion) -> list[Ballot]:
+    """The ballots that count: cast by the member, or recorded at a meeting and confirmed."""
+    return [b for b in ballots(motion) if b.confirmed]
+
+
+def awaiting_confirmation(motion: Motion) -> list[Ballot]:
+    """Ballots recorded at a meeting that the member has not confirmed: they do not count."""
+    return [b for b in ballots(motion) if not b.confirmed]
+
+
+def outcome(motion: Motion) -> Outcome:
+    rules = Rules(motion.quorum_num, motion.quorum_den, motion.threshold,
+                  motion.two_thirds_above_fen, motion.casting_vote)
+    voters = [Voter(e.user_id, e.role == CHAIR, e.recused) for e in electorate(motion)]
+    return tally(rules, motion.amount_fen, voters, {b.user_id: b.choice for b in counted(motion)})
+
+
+def history(motion: Motion) -> list[BallotChange]:
+    return list(db.session.scalars(select(BallotChange).where(
+        BallotChange.motion_id == motion.id).order_by(BallotChange.id)))
+
+
+def _elector(motion: Motion, user_id: int) -> Elector | None:
+    return db.session.scalar(select(Elector).where(Elector.motion_id == motion.id,
+                                                   Elector.user_id == user_id))
+
+
+def _ballot(motion: Motion, user_id: int) -> Ballot | None:
+    return db.session.scalar(select(Ballot).where(Ballot.motion_id == motion.id,
+                                                  Ballot.user_id == user_id))
+
+
+def refusal(motion: Motion, user_id: int, now: datetime | None = None) -> str | None:
+    """Why this person may not cast a ballot now, or None when they may."""
+    now = now or utcnow()
+    if motion.status != "open" or motion.deadline <= now:
+        return _l("This vote is closed: no ballot can be cast or changed any more.")
+    elector = _elector(motion, user_id)
+    if elector is None:
+        return _l("You were not on the committee when this vote opened, so you do not vote "
+                  "on it.")
+    if elector.recused:
+        return _l("You declared a personal interest and are recused from this vote.")
+    if not may_vote_on(motion.fund_id, user_id, _today(now)):
+        return _l("Your term on the committee has ended: a ballot you cast stays, but you "
+                  "cannot cast a new one.")
+    return None
+
+
+def _write(motion: Motion, user_id: int, choice: str, by, *, offline: bool, evidence_id=None,
+           now: datetime) -> Ballot:
+    """Insert or update the one ballot of this member. Two requests racing to insert meet
+    the unique key: INSERT .. ON CONFLICT DO NOTHING lets one in, the other updates it."""
+    values = {"fund_id": motion.fund_id, "motion_id": motion.id, "user_id": user_id,
+              "choice": choice, "offline": offline, "confirmed": not offline,
+              "recorded_by_id": by.id if offline else None, "evidence_id": evidence_id,
+              "cast_at": now, "changed_at": now}
+    if _ballot(motion, user_id) is None and _insert_once(values):
+        _record(motion, user_id, choice, None, "offline" if offline else "cast", by, now)
+        return _ballot(motion, user_id)
+    ballot = _ballot(motion, user_id)
+    previous = ballot.choice
+    if previous == choice and ballot.offline == offline and (ballot.confirmed or offline):
+        return ballot  # the same vote sent twice changes nothing
+    ballot.choice = choice
+    ballot.changed_at = now
+    ballot.offline = offline
+    ballot.confirmed = not offline
+    ballot.recorded_by_id = by.id if offline else None
+    ballot.evidence_id = evidence_id if offline else None
+    _record(motion, user_id, choice, previous, "offline" if offline else "change", by, now)
+    return ballot
+
+
+def _insert_once(values: dict) -> bool:
+    """True when this statement wrote the ballot, False when one was already there."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(Ballot).on_conflict_do_nothing(
+        index_elements=["fund_id", "motion_id", "user_id"]).returning(Ballot.id)
+    return db.session.execute(statement, values).first() is not None
+
+
+def _record(motion, user_id, choice, previous, action, by, now) -> None:
+    db.session.add(BallotChange(fund_id=motion.fund_id, motion_id=motion.id, user_id=user_id,
+                                choice=choice, previous=previous, action=action,
+                                by_id=by.id if by else None, at=now))
+    db.session.flush()
+
+
+def cast(motion: Motion, user, choice: str, now: datetime | None = None) -> Ballot:
+    """A member votes or changes their vote, until the close."""
+    now = now or utcnow()
+    close_if_due(motion, now)
+    if choice not in CHOICES:
+        raise Invalid({"choice": _l("Choose yes, no or abstain.")})
+    _lock(motion)
+    if reason := refusal(motion, user.id, now):
+        raise Invalid({"choice": reason})
+    return _write(motion, user.id, choice, user, offline=False, now=now)
+
+
+def record_offline(motion: Motion, secretary, member_id: int | None, choice: str,
+                   evidence, now: datetime | None = None) -> Ballot:
+    """The secretary enters a ballot given at a physical meeting, with the minutes photo;
+    it stays unconfirmed until the member confirms it from their own account."""
+    now = now or utcnow()
+    close_if_due(motion, now)
+    errors = {}
+    if choice not in CHOICES:
+        errors["choice"] = _l("Choose yes, no or abstain.")
+    if evidence is None:
+        errors["evidence"] = _l("Attach a photo of the minutes.")
+    if member_id is None:
+        errors["member_id"] = _l("Choose the member.")
+    if errors:
+        raise Invalid(errors)
+    _lock(motion)
+    if reason := refusal(motion, member_id, now):
+        raise Invalid({"member_id": reason})
+    existing = _ballot(motion, member_id)
+    if existing is not None and not existing.offline:
+        raise Invalid({"member_id": _l("This member has already voted from their account: "
+                                       "their own ballot cannot be replaced.")})
+    if existing is not None and existing.confirmed:
+        raise Invalid({"member_id": _l("This member has confirmed the ballot recorded for "
+                                       "them: only they can change it now, from their "
+                                       "account.")})
+    return _write(motion, member_id, choice, secretary, offline=True, evidence_id=evidence.id,
+                  now=now)
+
+
+def confirm(motion: Motion, user, now: datetime | None = None) -> Ballot:
+    """The member confirms the ballot the secretary recorded for them."""
+    now = now or utcnow()
+    close_if_due(motion, now)
+    _lock(motion)
+    if motion.status != "open":
+        raise Invalid({"choice": _l("This vote is closed: a ballot not confirmed before the "
+                                    "close does not count.")})
+    ballot = _ballot(motion, user.id)
+    if ballot is None or not ballot.offline or ballot.confirmed:
+        raise Invalid({"choice": _l("There is no recorded ballot of yours to confirm.")})
+    ballot.confirmed = True
+    _record(motion, user.id, ballot.choice, ballot.choice, "confirm", user, now)
+    return ballot
+
+
+def recuse(motion: Motion, user, reason: str, now: datetime | None = None) -> Elector:
+    """Declare a personal interest (慈善法 art. 14): the member leaves the denominators and a
+    ballot already cast is withdrawn, both on the record."""
+    now = now or utcnow()
+    close_if_due(motion, now)
+    if not (reason or "").strip():
+        raise Invalid({"reason": _l("Say what your interest is.")})
+    _lock(motion)
+    elector = _elector(motion, user.id)
+    if motion.status != "open":
+        raise Invalid({"reason": _l("This vote is closed.")})
+    if elector is None:
+        raise Invalid({"reason": _l("You do not vote on this motion.")})
+    if elector.recused:
+        raise Invalid({"reason": _l("You are already recused.")})
+    elector.recused = True
+    elector.recusal_reason = reason.strip()[:500]
+    elector.recused_at = now
+    ballot = _ballot(motion, user.id)
+    if ballot is not None:
+        _record(motion, user.id, None, ballot.choice, "recuse", user, now)
+        db.session.delete(ballot)
+    db.session.flush()
+    return elector
+
+
+def everyone_voted(motion: Motion, now: datetime | None = None) -> bool:
+    """Every member who can still vote has a ballot that counts (recused members and ended
+    terms aside); a ballot recorded at a meeting counts once the member confirms it."""
+    now = now or utcnow()
+    voted = {b.user_id for b in counted(motion)}
+    today = _today(now)
+    return all(e.recused or e.user_id in voted or not may_vote_on(motion.fund_id, e.user_id,
+                                                                  today)
+               for e in electorate(motion))
+
+
+def close(motion: Motion, user=None, now: datetime | None = None) -> Outcome:
+    """Close the vote and apply its result. By the chair only once every eligible member has
+    voted; by the system (user None) at the deadline."""
+    now = now or utcnow()
+    _lock(motion)
+    if motion.status != "open":
+        raise Invalid({"close": _l("This vote is already closed.")})
+    if user is not None and motion.deadline > now and not everyone_voted(motion, now):
+        raise Invalid({"close": _l("Not every member has voted yet: the vote closes by itself "
+                                   "at its deadline.")})
+    result = outcome(motion)
+    motion.status = "closed"
+    motion.closed_at = min(now, motion.deadline) if user is None else now
+    motion.closed_by_id = user.id if user else None
+    motion.passed = result.passed
+    db.session.flush()
+    _apply(motion, result, user, now)
+    return result
+
+
+def _apply(motion: Motion, result: Outcome, user, now: datetime) -> None:
+    proposal = db.session.get(Proposal, motion.proposal_id)
+    note = f"motion #{motion.id}"
+    if motion.kind == "proposal" and proposal.status == "voting":
+        proposal_rules.transition(proposal, "approved" if result.passed else "rejected", user,
+                                  note=note, now=now)
+    elif motion.kind == "budget_change" and result.passed:
+        proposal.requested_fen = motion.amount_fen
+        db.session.flush()
+    elif motion.kind == "acceptance" and result.passed and proposal.status == "completed":
+        proposal_rules.transition(proposal, "accepted", user, note=note, now=now)
+
+
+def close_if_due(motion: Motion, now: datetime | None = None) -> bool:
+    """Close a motion whose deadline has passed (called whenever one is looked at)."""
+    now = now or utcnow()
+    if motion.status == "open" and motion.deadline <= now:
+        close(motion, None, now)
+        return True
+    return False
+
+
+@jobs.every_minute
+def close_due_motions(now: datetime | None = None) -> int:
+    """Every fund: close the motions whose deadline has passed, each in its fund's scope, and
+    end the notice periods that are over. Commits per motion (a job, not a request); one
+    that fails is logged and left for the next run, the others go on."""
+    now = now or utcnow()
+    with using(SYSTEM):
+        due = db.session.execute(select(Motion.id, Motion.fund_id).where(
+            Motion.status == "open", Motion.deadline <= now).order_by(Motion.id)).all()
+    closed = 0
+    for motion_id, fund_id in due:
+        with using(fund_scope(fund_id)):
+            try:
+                motion = db.session.get(Motion, motion_id)
+                if motion is not None and close_if_due(motion, now):
+                    closed += 1
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                log.exception("motion %s: closing at the deadline failed", motion_id)
+    proposal_rules.finalize_due_notices(now)
+    return closed
+
+
+def _motion_link(motion: Motion) -> str:
+    from app.funds.models import Fund
+
+    fund = db.session.get(Fund, motion.fund_id)
+    if has_request_context():
+        return url_for("governance.motion", fund_slug=fund.slug, motion_id=motion.id,
+                       _external=True)
+    # Outside a request (a job): no request context, whose teardown would end the scope.
+    from urllib.parse import urlsplit
+
+    base = urlsplit(current_app.config.get("PUBLIC_URL") or "http://localhost/")
+    adapter = current_app.url_map.bind(base.netloc, url_scheme=base.scheme)
+    return adapter.build("governance.motion", {"fund_slug": fund.slug, "motion_id": motion.id},
+                         force_external=True)
+
+
+MAIL_PENDING = "shanlin_governance_mail"  # session.info: messages to send after the commit
+
+
+def _mail(user: User, subject: str, body: str) -> bool:
+    """Send this message once the transaction that records it (Elector.reminded_at,
+    Motion.reminded_at) commits; a rollback drops it. True when there is an address."""
+    if not user.email:
+        return False  # members with a phone only see the vote on their workspace
+    db.session.info.setdefault(MAIL_PENDING, []).append((user.email, subject, body))
+    return True
+
+
+def send_now(messages: list[tuple[str, str, str]]) -> int:
+    """Send committee mail; returns how many got through. A failure (an address refused,
+    the server down) is logged, never raised: the vote and its record stand whatever the
+    mail server does, and the member was told once. Once the server cannot be reached, the
+    rest are not tried (each try could wait for the timeout)."""
+    sent, unreachable = 0, False
+    for to, subject, body in messages:
+        if unreachable:
+            log.warning("mail to %s not sent (no mail server): %s", to, subject)
+            continue
+        try:
+            send_mail(to, subject, body)
+        except (smtplib.SMTPException, OSError) as error:
+            # SMTPException is an OSError; any other OSError means no server to talk to.
+            unreachable = not isinstance(error, smtplib.SMTPException)
+            log.warning("mail to %s not sent: %s: %s", to, subject, error)
+        else:
+            sent += 1
+    return sent
+
+
+def _send_committed(session) -> None:
+    """after_commit: send the mail this transaction recorded as sent."""
+    if pending := session.info.pop(MAIL_PENDING, None):
+        send_now(pending)
+
+
+def _forget_rolled_back(session, previous_transaction) -> None:
+    if previous_transaction.parent is None:  # the outermost transaction: nothing was told
+        session.info.pop(MAIL_PENDING, None)
+
+
+def _install() -> None:
+    from flask_sqlalchemy.session import Session
+    from sqlalchemy import event
+
+    if not event.contains(Session, "after_commit", _send_committed):
+        event.listen(Session, "after_commit", _send_committed)
+        event.listen(Session, "after_soft_rollback", _forget_rolled_back)
+
+
+_install()
+
+
+def announce(motion: Motion) -> int:
+    """Mail every elector that a vote has opened, when the caller commits; returns how many
+    have an address. Each elector is told once (Elector.reminded_at), whether or not the
+    mail gets through."""
+    link = _motion_link(motion)
+    sent = 0
+    for elector in electorate(motion):
+        if elector.reminded_at is None and _mail(
+                elector.user, _("Shanlin: a committee vote is open"),
+                _("Hello %(name)s,\n\nThe committee votes on: %(title)s\nThe vote closes at "
+                  "%(deadline)s (Beijing time).\n\n%(link)s",
+                  name=elector.user.name, title=motion.title,
+                  deadline=_beijing(motion.deadline), link=link)):
+            sent += 1
+        elector.reminded_at = utcnow()
+    db.session.flush()
+    return sent
+
+
+def _beijing(moment: datetime) -> str:
+    from zoneinfo import ZoneInfo
+
+    return moment.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+
+
+@jobs.every_minute
+def send_due_reminders(now: datetime | None = None) -> int:
+    """Every fund: 24 hours before a vote closes, remind the members who have not voted
+    (a ballot awaiting their confirmation counts as not voted). Each motion is reminded once
+    (Motion.reminded_at), whether or not every mail gets through: the mail goes when the
+    motion's reminded_at is committed. Commits per motion; returns how many were mailed."""
+    now = now or utcnow()
+    with using(SYSTEM):
+        due = db.session.execute(select(Motion.id, Motion.fund_id).where(
+            Motion.status == "open", Motion.reminded_at.is_(None),
+            Motion.deadline > now, Motion.deadline <= now + REMIND_BEFORE)).all()
+    sent = 0
+    for motion_id, fund_id in due:
+        with using(fund_scope(fund_id)):
+            motion = db.session.get(Motion, motion_id)
+            voted = {b.user_id for b in counted(motion)}
+            link = _motion_link(motion)
+            for elector in electorate(motion):
+                if elector.recused or elector.user_id in voted:
+                    continue
+                if _mail(elector.user, _("Shanlin: a vote closes within 24 hours"),
+                         _("Hello %(name)s,\n\nYou have not voted yet on: %(title)s\nThe vote "
+                           "closes at %(deadline)s (Beijing time).\n\n%(link)s",
+                           name=elector.user.name, title=motion.title,
+                           deadline=_beijing(motion.deadline), link=link)):
+                    sent += 1
+            motion.reminded_at = now
+            db.session.commit()
+    return sent

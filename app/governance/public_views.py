@@ -1,0 +1,88 @@
+"""Pages anyone may open: a villager's proposal form, an approved project on public notice
+with its objection form. Both forms are rate-limited."""
+
+from flask import abort, current_app, flash, g, redirect, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.auth.roles import PUBLIC
+from app.extensions import db, limiter
+from app.rendering import render, render_form
+from app.validation import Invalid, attach
+from tenants.access import fund_access
+
+from . import proposals as rules
+from . import uploads
+from .forms import ObjectionForm, VillagerProposalForm
+from .models import Motion, Objection, Proposal
+from .views import _input, bp
+
+
+def _public_limit() -> str:
+    return current_app.config.get("PUBLIC_FORM_RATE_LIMIT", "5 per minute;20 per hour")
+
+
+@bp.route("/propose", methods=["GET", "POST"])
+@fund_access(PUBLIC)
+@limiter.limit(_public_limit, methods=["POST"])
+def propose():
+    form = VillagerProposalForm()
+    if form.validate_on_submit():
+        try:
+            proposal = rules.create(_input(form), None)
+            if form.photo.data:
+                uploads.from_form(form.photo.data, g.fund.id, "photo", None,
+                                  proposal_id=proposal.id, field="photo")
+        except Invalid as error:
+            db.session.rollback()
+            attach(form, error)
+        else:
+            db.session.commit()
+            return render("governance/proposed.html", fund=g.fund, proposal=proposal)
+    return render_form("governance/propose.html", form, block="form", fund=g.fund)
+
+
+def _public_proposal(proposal_id: int) -> Proposal:
+    proposal = db.session.get(Proposal, proposal_id)
+    if proposal is None or proposal.status not in rules.PUBLIC_STATES:
+        abort(404)  # only what the committee has approved is on the notice board
+    if rules.finalize_if_due(proposal):
+        db.session.commit()
+    return proposal
+
+
+def _project_page(proposal: Proposal, form=None, status: int = 200):
+    motion = db.session.scalar(select(Motion).where(
+        Motion.proposal_id == proposal.id, Motion.status == "closed", Motion.passed)
+        .order_by(Motion.id.desc()))
+    objections = db.session.scalars(select(Objection).where(
+        Objection.proposal_id == proposal.id).order_by(Objection.id)).all()
+    return render("governance/project.html", block="objection", status=status, fund=g.fund,
+                  proposal=proposal, motion=motion, objections=objections,
+                  form=form or ObjectionForm(formdata=None))
+
+
+@bp.route("/projects/<int:proposal_id>")
+@fund_access(PUBLIC)
+def project(proposal_id: int):
+    return _project_page(_public_proposal(proposal_id))
+
+
+@bp.route("/projects/<int:proposal_id>/objection", methods=["POST"])
+@fund_access(PUBLIC)
+@limiter.limit(_public_limit)
+def object_to(proposal_id: int):
+    proposal = _public_proposal(proposal_id)
+    form = ObjectionForm()
+    try:
+        form.validate_on_submit()
+        rules.file_objection(proposal, form.name.data or "", form.phone.data or "",
+                             form.body.data or "")
+    except Invalid as error:
+        db.session.rollback()
+        attach(form, error)
+        return _project_page(proposal, form, status=422)
+    db.session.commit()
+    flash(_("Your objection is filed. The committee's chair will answer it before the project "
+            "goes ahead."), "info")
+    return redirect(url_for("governance.project", proposal_id=proposal.id))

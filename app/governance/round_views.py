@@ -1,0 +1,102 @@
+"""Annual project rounds: opening one, members' approvals, the greedy selection shown."""
+
+from flask import flash, redirect, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.auth.roles import ANY_MEMBER, CHAIR, MEMBER
+from app.extensions import db
+from app.rendering import render
+from app.validation import Invalid, attach
+from tenants.access import fund_access
+
+from . import rounds as rules
+from .forms import ApproveForm, RoundForm
+from .models import Proposal, Round
+from .views import bp, get_or_404
+
+
+def _candidates():
+    return db.session.scalars(select(Proposal).where(
+        Proposal.status.in_(rules.CANDIDATE_STATES)).order_by(Proposal.id)).all()
+
+
+def _rounds_page(form=None, status: int = 200):
+    form = form or RoundForm(formdata=None)
+    form.proposal_ids.choices = [(p.id, p.title) for p in _candidates()]
+    rows = db.session.scalars(select(Round).order_by(Round.id.desc())).all()
+    return render("governance/rounds.html", status=status, rounds=rows, form=form)
+
+
+@bp.route("/rounds/")
+@fund_access(ANY_MEMBER)
+def rounds():
+    return _rounds_page()
+
+
+@bp.route("/rounds/", methods=["POST"])
+@fund_access(CHAIR)
+def open_round():
+    form = RoundForm()
+    try:
+        form.validate()
+        round_ = rules.open_round(form.title.data or "", form.budget.data or "",
+                                  form.proposal_ids.data or [], current_user)
+    except Invalid as error:
+        db.session.rollback()
+        attach(form, error)
+        return _rounds_page(form, status=422)
+    db.session.commit()
+    return redirect(url_for("governance.round_page", round_id=round_.id))
+
+
+def _round_page(round_: Round, status: int = 200, form=None, error: str = ""):
+    entries = rules.entries(round_)
+    candidates = {c.proposal_id: c for c in rules.candidates(round_)}
+    steps = rules.select_winners(list(candidates.values()), round_.budget_fen)
+    return render("governance/round.html", status=status, round=round_, entries=entries,
+                  steps=steps, mine=rules.my_approvals(round_, current_user.id),
+                  form=form or ApproveForm(formdata=None), error=error,
+                  titles={e.proposal_id: e.proposal.title for e in entries},
+                  excluded=rules.excluded(round_),
+                  running=[e for e in entries if rules.in_running(round_, e)])
+
+
+@bp.route("/rounds/<int:round_id>")
+@fund_access(ANY_MEMBER)
+def round_page(round_id: int):
+    return _round_page(get_or_404(Round, round_id))
+
+
+@bp.route("/rounds/<int:round_id>/approve", methods=["POST"])
+@fund_access(CHAIR, MEMBER)
+def approve(round_id: int):
+    round_ = get_or_404(Round, round_id)
+    form = ApproveForm()
+    try:
+        form.validate()
+        rules.approve(round_, current_user, form.proposal_ids.data or [])
+    except Invalid as error:
+        db.session.rollback()
+        attach(form, error)
+        return _round_page(round_, status=422, form=form,
+                           error=" ".join(str(m) for m in error.errors.values()))
+    db.session.commit()
+    flash(_("Your approvals are saved."), "info")
+    return redirect(url_for("governance.round_page", round_id=round_.id))
+
+
+@bp.route("/rounds/<int:round_id>/close", methods=["POST"])
+@fund_access(CHAIR)
+def close_round(round_id: int):
+    round_ = get_or_404(Round, round_id)
+    try:
+        rules.close_round(round_, current_user)
+    except Invalid as error:
+        db.session.rollback()
+        return _round_page(round_, status=422,
+                           error=" ".join(str(m) for m in error.errors.values()))
+    db.session.commit()
+    flash(_("The round is closed: the selected proposals are approved."), "info")
+    return redirect(url_for("governance.round_page", round_id=round_.id))

@@ -1,0 +1,222 @@
+"""Proposal pages of a fund: the list, submitting, one proposal with its comment thread,
+files and state buttons. Motions, the committee, rounds and public pages are in the
+sibling *_views modules, on the same blueprint."""
+
+from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.auth.roles import ANY_MEMBER, CHAIR, MEMBER, SECRETARY, SOCIAL_WORKER, TREASURER
+from app.extensions import db
+from app.rendering import render, render_form
+from app.validation import Invalid, attach
+from tenants.access import fund_access
+
+from . import proposals as rules
+from . import uploads
+from .forms import CommentForm, OpenMotionForm, ProposalForm, UploadForm
+from .models import Attachment, Comment, Motion, Objection, Proposal, ProposalEvent
+
+bp = Blueprint("governance", __name__, url_prefix="/f/<fund_slug>")
+
+PROPOSERS = (CHAIR, MEMBER, SECRETARY, TREASURER, SOCIAL_WORKER)
+
+
+@bp.app_template_global("governance_board")
+def _board(fund):
+    """What the public notice board shows of the committee's work."""
+    limit = 20
+    return {
+        "notice": db.session.scalars(select(Proposal).where(Proposal.status == "notice")
+                                     .order_by(Proposal.notice_until)).all(),
+        "fundable": db.session.scalars(select(Proposal).where(
+            Proposal.status.in_(("final", "in_progress"))).order_by(Proposal.id.desc())
+            .limit(limit)).all(),
+        "open": db.session.scalars(select(Motion).where(Motion.status == "open")
+                                   .order_by(Motion.deadline)).all(),
+        "closed": db.session.scalars(select(Motion).where(Motion.status == "closed")
+                                     .order_by(Motion.closed_at.desc()).limit(limit)).all(),
+    }
+
+
+@bp.app_template_global("gov_label")
+def _gov_label(table: str, code) -> str:
+    from .labels import gov_label
+
+    return gov_label(table, code)
+
+
+def get_or_404(model, row_id: int):
+    row = db.session.get(model, row_id)  # scoped to the fund: another fund's row is absent
+    if row is None:
+        abort(404)
+    return row
+
+
+@bp.route("/proposals/")
+@fund_access(ANY_MEMBER)
+def proposals():
+    status = request.args.get("status") or None
+    query = select(Proposal).order_by(Proposal.id.desc())
+    if status:
+        query = query.where(Proposal.status == status)
+    rows = db.session.scalars(query).all()
+    return render("governance/proposals.html", block="results", proposals=rows, status=status)
+
+
+@bp.route("/proposals/new", methods=["GET", "POST"])
+@fund_access(*PROPOSERS)
+def new_proposal():
+    form = ProposalForm()
+    if form.validate_on_submit():
+        try:
+            proposal = rules.create(_input(form), current_user,
+                                    submit=request.form.get("action") != "draft")
+            if form.photo.data:
+                uploads.from_form(form.photo.data, g.fund.id, "photo", current_user,
+                                  proposal_id=proposal.id, field="photo")
+        except Invalid as error:
+            db.session.rollback()
+            attach(form, error)
+        else:
+            db.session.commit()
+            flash(_("Proposal saved."), "info")
+            return redirect(url_for("governance.proposal", proposal_id=proposal.id))
+    return render_form("governance/proposal_form.html", form, block="form")
+
+
+def _input(form) -> rules.ProposalInput:
+    return rules.ProposalInput(
+        title=form.title.data or "", category=form.category.data or "",
+        description=form.description.data or "", requested=form.requested.data or "",
+        beneficiaries=form.beneficiaries.data or "", budget=form.budget.data or "",
+        proposer_name=getattr(form, "proposer_name", None) and form.proposer_name.data or "",
+        proposer_phone=getattr(form, "proposer_phone", None) and form.proposer_phone.data
+        or "")
+
+
+def proposal_page(proposal: Proposal, *, status: int = 200, comment_form=None,
+                  upload_form=None, motion_form=None, block=None):
+    if rules.finalize_if_due(proposal):
+        db.session.commit()
+    events = db.session.scalars(select(ProposalEvent).where(
+        ProposalEvent.proposal_id == proposal.id).order_by(ProposalEvent.id)).all()
+    comments = db.session.scalars(select(Comment).where(
+        Comment.proposal_id == proposal.id).order_by(Comment.id)).all()
+    files = db.session.scalars(select(Attachment).where(
+        Attachment.proposal_id == proposal.id).order_by(Attachment.id)).all()
+    motions = db.session.scalars(select(Motion).where(
+        Motion.proposal_id == proposal.id).order_by(Motion.id.desc())).all()
+    objections = db.session.scalars(select(Objection).where(
+        Objection.proposal_id == proposal.id).order_by(Objection.id)).all()
+    moves = [to for to in sorted(rules.MANUAL)
+             if rules.may_move(proposal, to, current_user, g.roles)]
+    return render("governance/proposal.html", block=block, status=status, proposal=proposal,
+                  events=events, comments=comments, files=files, motions=motions,
+                  objections=objections, moves=moves,
+                  comment_form=comment_form or CommentForm(formdata=None),
+                  upload_form=upload_form or UploadForm(formdata=None),
+                  motion_form=motion_form or OpenMotionForm(formdata=None))
+
+
+@bp.route("/proposals/<int:proposal_id>")
+@fund_access(ANY_MEMBER)
+def proposal(proposal_id: int):
+    return proposal_page(get_or_404(Proposal, proposal_id))
+
+
+@bp.route("/proposals/<int:proposal_id>/comments", methods=["POST"])
+@fund_access(ANY_MEMBER)
+def comment(proposal_id: int):
+    proposal = get_or_404(Proposal, proposal_id)
+    form = CommentForm()
+    if form.validate_on_submit():
+        try:
+            rules.add_comment(proposal, current_user, form.body.data)
+        except Invalid as error:
+            db.session.rollback()
+            attach(form, error)
+        else:
+            db.session.commit()
+            if request.headers.get("HX-Request-Type") == "partial":
+                return proposal_page(proposal, block="comments")
+            return redirect(url_for("governance.proposal", proposal_id=proposal.id))
+    return proposal_page(proposal, status=422, comment_form=form, block="comments")
+
+
+@bp.route("/proposals/<int:proposal_id>/files", methods=["POST"])
+@fund_access(*PROPOSERS)
+def upload(proposal_id: int):
+    proposal = get_or_404(Proposal, proposal_id)
+    form = UploadForm()
+    try:
+        if not form.validate_on_submit():
+            raise Invalid({"file": _("Choose a file.")})
+        uploads.from_form(form.file.data, g.fund.id, form.kind.data or "photo", current_user,
+                          proposal_id=proposal.id)
+    except Invalid as error:
+        db.session.rollback()
+        attach(form, error)
+        return proposal_page(proposal, status=422, upload_form=form)
+    db.session.commit()
+    flash(_("File attached."), "info")
+    return redirect(url_for("governance.proposal", proposal_id=proposal.id))
+
+
+@bp.route("/files/<int:file_id>")
+@fund_access(ANY_MEMBER)
+def file(file_id: int):
+    from flask import make_response
+
+    attachment = get_or_404(Attachment, file_id)
+    data = uploads.read(attachment)
+    if data is None:
+        abort(404)
+    response = make_response(data)
+    response.headers["Content-Type"] = attachment.content_type
+    response.headers["Content-Disposition"] = "inline"
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@bp.route("/proposals/<int:proposal_id>/move", methods=["POST"])
+@fund_access(ANY_MEMBER)
+def move(proposal_id: int):
+    proposal = get_or_404(Proposal, proposal_id)
+    try:
+        rules.move(proposal, request.form.get("to", ""), current_user, g.roles)
+    except Invalid as error:
+        db.session.rollback()
+        flash(" ".join(str(m) for m in error.errors.values()), "error")
+        return proposal_page(proposal, status=422)
+    db.session.commit()
+    return redirect(url_for("governance.proposal", proposal_id=proposal.id))
+
+
+@bp.route("/objections/<int:objection_id>/decide", methods=["POST"])
+@fund_access(CHAIR)
+def decide_objection(objection_id: int):
+    objection = get_or_404(Objection, objection_id)
+    decision = request.form.get("decision")
+    try:
+        if decision not in ("uphold", "dismiss"):
+            raise Invalid({"decision": _("Choose to uphold or dismiss the objection.")})
+        motion = rules.decide_objection(objection, current_user, decision == "uphold",
+                                        request.form.get("note", ""))
+    except Invalid as error:
+        db.session.rollback()
+        flash(" ".join(str(m) for m in error.errors.values()), "error")
+        return proposal_page(objection.proposal, status=422)
+    db.session.commit()
+    if motion is not None:
+        from .motion_views import announce
+
+        announce(motion)
+        flash(_("The objection is upheld: the project is put to a new vote."), "info")
+        return redirect(url_for("governance.motion", motion_id=motion.id))
+    flash(_("The objection is dismissed."), "info")
+    return redirect(url_for("governance.proposal", proposal_id=objection.proposal_id))
+
+
+from . import cli, committee_views, motion_views, public_views, round_views  # noqa: E402,F401

@@ -1,0 +1,127 @@
+"""The huey queue behind background jobs: one instance per app, built from its config.
+
+SqliteHuey in ``HUEY_FILE`` (var/huey.db) by default; RedisHuey when ``HUEY_URL`` (or
+``REDIS_URL``) is set; with ``HUEY_IMMEDIATE`` a job runs at once in the process that queued
+it (tests). Two tasks are registered on it: ``run_job`` runs one job and ``every_minute`` calls
+the callables registered with ``app.jobs.every_minute``. Both run inside an app context.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask import Flask, current_app
+from huey import RedisHuey, SqliteHuey, crontab
+
+EXTENSION = "shanlin_jobs"
+log = logging.getLogger(__name__)
+
+
+class Queue:
+    def __init__(self, app: Flask):
+        config = app.config
+        options = {"name": config["HUEY_NAME"], "results": False,
+                   "immediate": bool(config["HUEY_IMMEDIATE"])}
+        if config.get("HUEY_URL"):
+            self.huey = RedisHuey(url=config["HUEY_URL"], **options)
+        else:
+            config["HUEY_FILE"].parent.mkdir(parents=True, exist_ok=True)
+            self.huey = SqliteHuey(filename=str(config["HUEY_FILE"]), **options)
+
+        @self.huey.task(name="run_job")
+        def run_job(job_id: int, key: str) -> None:
+            from . import services
+
+            with app.app_context():
+                services.run(job_id, key)
+
+        @self.huey.periodic_task(crontab(), name="every_minute")
+        def every_minute() -> None:
+            from . import services
+
+            with app.app_context():
+                services.run_every_minute()
+
+        self.run_job = run_job
+        self.every_minute = every_minute
+
+
+def init_app(app: Flask) -> None:
+    from flask_sqlalchemy.session import Session
+    from sqlalchemy import event
+
+    from . import services
+
+    app.extensions[EXTENSION] = Queue(app)
+    if not event.contains(Session, "after_commit", services.enqueue_committed):
+        event.listen(Session, "after_commit", services.enqueue_committed)
+        event.listen(Session, "after_soft_rollback", _forget)
+
+
+def _forget(session, previous_transaction) -> None:
+    from . import services
+
+    if previous_transaction.parent is None:  # the outermost transaction: its rows are gone
+        services.forget_rolled_back(session)
+
+
+def get(app: Flask | None = None) -> Queue:
+    return (app or current_app).extensions[EXTENSION]
+
+
+def enqueue(job_id: int, key: str) -> None:
+    get().run_job(job_id, key)
+
+
+def _progress_key(job_id: int, key: str) -> str:
+    return f"progress:{job_id}:{key}"
+
+
+def write_progress(job_id: int, key: str, report: tuple[int, int, str]) -> None:
+    get().huey.put(_progress_key(job_id, key), report)
+
+
+def read_progress(job_id: int, key: str) -> tuple[int, int, str] | None:
+    return get().huey.get(_progress_key(job_id, key), peek=True)
+
+
+def clear_progress(job_id: int, key: str) -> None:
+    get().huey.delete(_progress_key(job_id, key))
+
+
+def consume(app: Flask, workers: int = 2, periodic: bool = True) -> None:
+    """Run huey's consumer in this process until it is stopped (SIGINT/SIGTERM)."""
+    huey = get(app).huey
+    huey.immediate = False
+    huey.create_consumer(workers=workers, periodic=periodic, worker_type="thread").run()
+
+
+class ThreadWorker:
+    """A consumer in a background thread of this process, for tests and the benchmark: it
+    takes tasks off the same queue and runs them as the real consumer does."""
+
+    def __init__(self, app: Flask, poll: float = 0.05):
+        self.huey = get(app).huey
+        self.poll = poll
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True, name="jobs-worker")
+
+    def __enter__(self) -> ThreadWorker:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(30)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            task = self.huey.dequeue()
+            if task is None:
+                self._stop.wait(self.poll)
+                continue
+            try:
+                self.huey.execute(task)
+            except Exception:  # huey logs it; a test sees the job marked failed
+                log.exception("task %s failed", task)

@@ -1,0 +1,53 @@
+"""The new-fund wizard, a fund's status change and an anomaly review."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import Length, Optional
+
+SEATS = 5  # rows shown for the first committee; more members are appointed later
+
+ROLE_CHOICES = [SelectChoice("chair", _l("Chair")), SelectChoice("member", _l("Committee member")),
+                SelectChoice("supervisor", _l("Supervisor")),
+                SelectChoice("secretary", _l("Secretary"))]
+KIND_CHOICES = [SelectChoice("village", _l("Village")),
+                SelectChoice("community", _l("Residential community")),
+                SelectChoice("township", _l("Township"))]
+
+
+class SeatForm(Form):
+    login = StringField(_l("Mobile number"), validators=[Optional(), Length(max=254)])
+    name = StringField(_l("Name (only for a new account)"), validators=[Optional(),
+                                                                        Length(max=100)])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, validate_choice=False)
+
+
+class FundForm(FlaskForm):
+    name = StringField(_l("Name of the fund"), validators=[Length(max=100)])
+    slug = StringField(_l("Web address (empty: from the name's pinyin)"),
+                       validators=[Optional(), Length(max=80)])
+    village = StringField(_l("Village or community"), validators=[Optional(), Length(max=100)])
+    kind = SelectField(_l("Kind"), choices=KIND_CHOICES, validate_choice=False)
+    host_charity = StringField(_l("Host charity"), validators=[Length(max=200)])
+    receipt_prefix = StringField(_l("Receipt number prefix"), validators=[Length(max=12)])
+    committee = FieldList(FormField(SeatForm), min_entries=SEATS, max_entries=SEATS)
+
+
+class StatusForm(FlaskForm):
+    action = HiddenField()
+
+
+class ReviewForm(FlaskForm):
+    fund_id = HiddenField()
+    kind = HiddenField()
+    subject = HiddenField()
+    note = TextAreaField(_l("What did you find?"), validators=[Length(max=1000)])

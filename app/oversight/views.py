@@ -1,0 +1,197 @@
+"""Township pages: the workspace table of every fund, anomalies, the annual export, and the
+fund lifecycle (new-fund wizard, suspend, archive, reactivate). Township admins only."""
+
+from datetime import date
+
+import click
+from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.disclosure.charts import monthly_bars
+from app.extensions import db
+from app.funds.models import Fund
+from app.rendering import render, render_form
+from app.validation import Invalid, attach, int_or_none
+from tenants import SYSTEM, using
+from tenants.access import township_access
+
+from . import anomalies, exports, lifecycle, services, summary
+from .forms import FundForm, ReviewForm, StatusForm
+
+bp = Blueprint("oversight", __name__, url_prefix="/t/<township_slug>")
+cli = Blueprint("oversight_cli", __name__, cli_group="oversight")
+
+
+def register(app) -> None:
+    app.register_blueprint(bp)
+    app.register_blueprint(cli)
+
+
+PLACEHOLDER_ID = 987654321
+SHOWN_ANOMALIES = 100  # per kind filter; the rest are counted
+
+
+def workspace_page():
+    """The body of /t/<township>/ (endpoint funds.township): the table of every fund."""
+    funds = g.township.funds
+    rows = services.fund_rows(funds)
+    view = services.view_from(request.args)
+    chosen = services.select_rows(rows, view)
+    pages = max(1, -(-len(chosen) // services.PER_PAGE))
+    page = min(view.page, pages)
+    shown = chosen[(page - 1) * services.PER_PAGE: page * services.PER_PAGE]
+    found = anomalies.detect(funds, {r.fund.id: r.deadlines for r in rows})
+    chart = monthly_bars(services.monthly(), title=_("Income and spending by month"),
+                         income_label=_("Income"), spending_label=_("Spending"))
+    # One url_for per kind of link, not three per row: slugs and ids are URL-safe as they are.
+    links = {"workspace": url_for("funds.workspace", fund_slug="SLUG"),
+             "public": url_for("funds.public", fund_slug="SLUG"),
+             "status": url_for("oversight.fund_status", fund_id=PLACEHOLDER_ID)}
+    return render("funds/township.html", block="table", township=g.township, rows=shown,
+                  links=links, placeholder_id=str(PLACEHOLDER_ID),
+                  totals=services.totals(chosen), all_totals=services.totals(rows), view=view,
+                  page=page, pages=pages, chart=chart, year=date.today().year,
+                  open_anomalies=sum(a.review is None for a in found))
+
+
+def _fund(fund_id: int) -> Fund:
+    fund = db.session.get(Fund, fund_id)
+    if fund is None or fund.township_id != g.township.id:
+        abort(404)
+    return fund
+
+
+@bp.route("/anomalies")
+@township_access()
+def anomalies_page(form=None, status: int = 200):
+    found = anomalies.detect(g.township.funds)
+    kind = request.args.get("kind", "")
+    if kind in anomalies.KINDS:
+        found = [a for a in found if a.kind == kind]
+    waiting = [a for a in found if a.review is None]
+    failed = getattr(form, "target", None)  # the anomaly whose review was refused
+    listed = any((a.fund.id, a.kind, a.subject) == failed for a in waiting)
+    return render("oversight/anomalies.html", status=status, township=g.township,
+                  open=waiting[:SHOWN_ANOMALIES], open_count=len(waiting), kind=kind,
+                  kinds=anomalies.KINDS,
+                  reviewed=[a for a in found if a.review is not None][:SHOWN_ANOMALIES],
+                  form=form,
+                  failed=failed, unplaced_errors=[] if listed or form is None else
+                  [*form.note.errors, *form.form_errors])
+
+
+@bp.route("/anomalies/review", methods=["POST"])
+@township_access()
+def review():
+    form = ReviewForm()
+    fund = db.session.get(Fund, int_or_none(form.fund_id.data) or 0)
+    form.target = (int_or_none(form.fund_id.data), form.kind.data, form.subject.data)
+    try:
+        if fund is None or fund.township_id != g.township.id:
+            raise Invalid({"note": _("This anomaly is no longer listed.")})
+        form.validate()
+        anomalies.review(fund, form.kind.data or "", form.subject.data or "",
+                         form.note.data or "", current_user, anomalies.detect([fund]))
+    except Invalid as error:
+        db.session.rollback()
+        attach(form, error)
+        return anomalies_page(form, status=422)
+    db.session.commit()
+    flash(_("Marked as reviewed, with your note."), "info")
+    return redirect(url_for("oversight.anomalies_page"))
+
+
+@bp.route("/annual.xlsx")
+@township_access()
+def annual_export():
+    year = int_or_none(request.args.get("year")) or date.today().year - 1
+    if not 2000 <= year <= date.today().year:
+        abort(404)
+    rows = exports.annual_rows(g.township.funds, year)
+    filename = f"annual-{g.township.slug}-{year}.xlsx"
+    return Response(exports.xlsx(g.township, rows, year), headers={
+        "Content-Disposition": f'attachment; filename="{filename}"'},
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.route("/funds/new", methods=["GET", "POST"])
+@township_access()
+def new_fund():
+    form = FundForm()
+    if request.method == "GET":
+        for n, seat in enumerate(form.committee):
+            seat.form.role.data = "chair" if n == 0 else "member"
+    else:
+        data = lifecycle.NewFund(
+            name=form.name.data or "", host_charity=form.host_charity.data or "",
+            receipt_prefix=form.receipt_prefix.data or "", village=form.village.data or "",
+            kind=form.kind.data or "village", slug=form.slug.data or "",
+            committee=[lifecycle.Seat(login=s.form.login.data or "", name=s.form.name.data or "",
+                                      role=s.form.role.data or "member")
+                       for s in form.committee])
+        try:
+            form.validate()
+            fund = lifecycle.create(g.township, data)
+        except Invalid as error:
+            db.session.rollback()
+            if "committee" in error.errors:  # about the rows together: shown above them
+                form.form_errors.append(error.errors.pop("committee"))
+            attach(form, error)
+        else:
+            db.session.commit()
+            flash(_("%(fund)s is created with its committee.", fund=fund.name), "info")
+            return redirect(url_for("funds.workspace", fund_slug=fund.slug))
+    return render_form("oversight/new_fund.html", form, block="form", township=g.township)
+
+
+@bp.route("/funds/slug")
+@township_access()
+def slug_hint():
+    """The wizard's live hint: only the fragment, whoever asks (it has no page of its own)."""
+    from jinja2_fragments.flask import render_block
+
+    return render_block("oversight/new_fund.html", "slug_hint",
+                        slug=lifecycle.suggested_slug(request.args.get("name", "")[:100]))
+
+
+@bp.route("/funds/<int:fund_id>/status", methods=["POST"])
+@township_access()
+def fund_status(fund_id: int):
+    fund = _fund(fund_id)
+    form = StatusForm()
+    try:
+        form.validate()
+        lifecycle.change_status(fund, form.action.data or "")
+    except Invalid as error:
+        db.session.rollback()
+        flash(" ".join(str(m) for m in error.errors.values()), "error")
+        response = workspace_page()
+        response.status_code = 422
+        return response
+    db.session.commit()
+    flash(_("%(fund)s is now %(status)s.", fund=fund.name,
+            status=_status_word(fund.status)), "info")
+    return redirect(url_for("funds.township"))
+
+
+def _status_word(status: str) -> str:
+    from app.labels import label
+
+    return str(label("fund_status", status))
+
+
+@cli.cli.command("rebuild")
+@click.option("--check", is_flag=True, help="Only report differences, change nothing.")
+def rebuild(check: bool):
+    """Recompute the monthly ledger summary from the ledger and report any difference."""
+    with using(SYSTEM):
+        found = summary.differences() if check else summary.rebuild()
+        for difference in found:
+            click.echo(str(difference))
+        db.session.commit()
+    if found:
+        click.echo(f"{len(found)} difference(s) between the summary and the ledger"
+                   + (" (not changed)." if check else ", now corrected."))
+        raise SystemExit(1)
+    click.echo("The monthly summary agrees with the ledger.")

@@ -1,0 +1,390 @@
+"""The rules of money going out: who may request and sign a payout, how much a project may
+still receive, paying it into the ledger and reversing a mistake.
+
+Two keys: the requester never approves their own request, and the fund's rules (default:
+the chair and the supervisor) name who signs. A payout never exceeds the project's approved
+budget minus what is already paid, nor the money available to it (the unrestricted balance
+plus what donors designated to the project). Every check that guards money is made again,
+under row locks, at the moment money moves.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from app.auth.models import Membership
+from app.auth.roles import CHAIR, MEMBER, SECRETARY, SUPERVISOR, TREASURER
+from app.db_types import utcnow
+from app.extensions import db
+from app.ledger import services as ledger
+from app.ledger.models import LedgerEntry
+from app.money import AmountError, parse_amount
+from app.validation import Invalid
+
+from .models import (
+    DEFAULT_APPROVERS,
+    Payout,
+    PayoutApproval,
+    PayoutRules,
+)
+
+PAYABLE_PROJECT_STATES = ("final", "in_progress")  # money may go to these projects
+APPROVER_CHOICES = (CHAIR, SUPERVISOR, MEMBER, SECRETARY, TREASURER)
+REQUESTERS = ("treasurer", "social_worker")
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def local_today(now: datetime | None = None) -> date:
+    return (now or utcnow()).astimezone(SHANGHAI).date()
+
+
+def lock(row) -> None:
+    """Reload the row and hold it until commit (PostgreSQL; SQLite writes one at a time): two
+    approvals, two payments or a payment and a reversal run one after the other."""
+    db.session.refresh(row, with_for_update=True)
+
+
+# --- the fund's rules ------------------------------------------------------------------------
+
+def rules_of(fund_id: int) -> PayoutRules:
+    """The fund's rules, or the defaults (chair and supervisor) while none are saved."""
+    rules = db.session.scalar(select(PayoutRules).where(PayoutRules.fund_id == fund_id))
+    return rules or PayoutRules(fund_id=fund_id, approver_roles=DEFAULT_APPROVERS,
+                                approvals_needed=2)
+
+
+def update_rules(fund_id: int, roles: list[str], needed: int | None, user) -> PayoutRules:
+    roles = [r for r in APPROVER_CHOICES if r in set(roles or [])]
+    errors = {}
+    if not roles:
+        errors["roles"] = _l("Choose at least one role whose holders sign payouts.")
+    # One signature is already a second key: the requester can never sign.
+    if needed is None or not 1 <= needed <= 5:
+        errors["needed"] = _l("Between 1 and 5 signatures.")
+    if errors:
+        raise Invalid(errors)
+    rules = db.session.scalar(select(PayoutRules).where(PayoutRules.fund_id == fund_id))
+    if rules is None:
+        rules = PayoutRules(fund_id=fund_id)
+        db.session.add(rules)
+    rules.approver_roles = ",".join(roles)
+    rules.approvals_needed = needed
+    rules.updated_by_id = user.id if user else None
+    rules.updated_at = utcnow()
+    db.session.flush()
+    return rules
+
+
+def roles_in_fund(user, fund_id: int, day: date | None = None) -> set[str]:
+    """The fund roles this person holds today (not the township's oversight)."""
+    day = day or date.today()
+    rows = db.session.scalars(select(Membership).where(Membership.user_id == user.id,
+                                                       Membership.fund_id == fund_id))
+    return {m.role for m in rows if m.current_on(day)}
+
+
+# --- how much a project may still receive ----------------------------------------------------
+
+@dataclass
+class ProjectMoney:
+    budget_fen: int  # the approved budget (a budget-change motion moves it)
+    paid_fen: int  # paid and not reversed
+    pending_fen: int  # requested or approved, not paid yet
+    designated_fen: int  # the balance donors designated to the project
+    unrestricted_fen: int  # the fund's unrestricted balance
+    by_line: dict = field(default_factory=dict)  # budget line id (or None) -> paid fen
+
+    @property
+    def left_in_budget_fen(self) -> int:
+        return max(0, self.budget_fen - self.paid_fen)
+
+    @property
+    def available_fen(self) -> int:
+        return max(0, self.unrestricted_fen) + max(0, self.designated_fen)
+
+    @property
+    def room_fen(self) -> int:
+        """The most one payout may be now."""
+        return max(0, min(self.left_in_budget_fen, self.available_fen))
+
+
+def _designation_balance(designation_id: int | None) -> int:
+    if designation_id is None:
+        return 0
+    return int(db.session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_fen), 0))
+                                 .where(LedgerEntry.designation_id == designation_id)) or 0)
+
+
+def _unrestricted_balance() -> int:
+    return int(db.session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount_fen), 0))
+                                 .where(LedgerEntry.designation_id.is_(None))) or 0)
+
+
+def project_money(proposal) -> ProjectMoney:
+    rows = db.session.execute(
+        select(Payout.status, Payout.budget_line_id, func.sum(Payout.amount_fen))
+        .where(Payout.proposal_id == proposal.id,
+               Payout.status.in_(("requested", "approved", "paid")))
+        .group_by(Payout.status, Payout.budget_line_id)).all()
+    paid = pending = 0
+    by_line: dict = {}
+    for status, line_id, amount in rows:
+        amount = int(amount or 0)
+        if status == "paid":
+            paid += amount
+            by_line[line_id] = by_line.get(line_id, 0) + amount
+        else:
+            pending += amount
+    return ProjectMoney(budget_fen=proposal.requested_fen, paid_fen=paid, pending_fen=pending,
+                        designated_fen=_designation_balance(proposal.designation_id),
+                        unrestricted_fen=_unrestricted_balance(), by_line=by_line)
+
+
+def check_amount(proposal, amount_fen: int, *, field_name: str = "amount") -> ProjectMoney:
+    """Refuse a payout above what is left in the budget or above the money available."""
+    money = project_money(proposal)
+    if amount_fen > money.left_in_budget_fen:
+        raise Invalid({field_name: _l(
+            "This is more than is left in the project's approved budget (¥%(left)s of "
+            "¥%(budget)s). A larger budget needs a new committee vote (budget change).",
+            left=_yuan(money.left_in_budget_fen), budget=_yuan(money.budget_fen))})
+    if amount_fen > money.available_fen:
+        raise Invalid({field_name: _l(
+            "The fund has only ¥%(available)s available for this project (unrestricted money "
+            "plus gifts designated to it).", available=_yuan(money.available_fen))})
+    return money
+
+
+def _yuan(fen: int) -> str:
+    from app.money import yuan
+
+    return yuan(fen)
+
+
+# --- requesting --------------------------------------------------------------------------------
+
+@dataclass
+class PayoutInput:
+    amount: str
+    payee: str
+    payee_account: str
+    purpose: str
+    budget_line_id: int | None = None
+
+
+def check(proposal, data: PayoutInput) -> dict:
+    errors = {}
+    values = {}
+    if proposal is None or proposal.status not in PAYABLE_PROJECT_STATES:
+        errors["proposal_id"] = _l("Money can be paid only for a final project (after its "
+                                   "vote and public notice).")
+    try:
+        values["amount_fen"] = parse_amount(data.amount)
+    except AmountError as error:
+        errors["amount"] = error.args[0]
+    payee = (data.payee or "").strip()
+    if not payee:
+        errors["payee"] = _l("Enter who receives the money.")
+    purpose = (data.purpose or "").strip()
+    if not purpose:
+        errors["purpose"] = _l("Say what the money pays for.")
+    line_id = data.budget_line_id or None
+    if line_id and proposal is not None and line_id not in {ln.id for ln in proposal.lines}:
+        errors["budget_line_id"] = _l("Choose a line of this project's budget.")
+    if not errors:
+        try:
+            check_amount(proposal, values["amount_fen"])
+        except Invalid as error:
+            errors.update(error.errors)
+    if errors:
+        raise Invalid(errors)
+    values.update(payee=payee[:100], payee_account=(data.payee_account or "").strip()[:60],
+                  purpose=purpose[:500], budget_line_id=line_id, proposal_id=proposal.id)
+    return values
+
+
+def request(proposal, data: PayoutInput, user, now: datetime | None = None) -> Payout:
+    """A treasurer or social worker asks for money for a final project."""
+    values = check(proposal, data)
+    payout = Payout(**values, fund_id=proposal.fund_id, status="requested",
+                    requested_by_id=user.id if user else None, requested_at=now or utcnow())
+    db.session.add(payout)
+    db.session.flush()
+    return payout
+
+
+# --- the second key ----------------------------------------------------------------------------
+
+def approvals(payout: Payout) -> list[PayoutApproval]:
+    return list(db.session.scalars(select(PayoutApproval).where(
+        PayoutApproval.payout_id == payout.id).order_by(PayoutApproval.id)))
+
+
+def refusal(payout: Payout, user) -> str | None:
+    """Why this person may not sign this payout now; None if they may. The page hides the
+    buttons with the same answer, and approve() refuses with it."""
+    if user is None or not getattr(user, "id", None):
+        return str(_l("Sign in to approve."))
+    if payout.requested_by_id == user.id:
+        return str(_l("You requested this payout: another person must approve it."))
+    if payout.status != "requested":
+        return str(_l("This payout is no longer waiting for approval."))
+    rules = rules_of(payout.fund_id)
+    if not roles_in_fund(user, payout.fund_id) & set(rules.roles):
+        return str(_l("Only the people the fund's rules name may approve payouts."))
+    if db.session.scalar(select(PayoutApproval.id).where(
+            PayoutApproval.payout_id == payout.id, PayoutApproval.user_id == user.id)):
+        return str(_l("You have already signed this payout."))
+    return None
+
+
+def _sign(payout: Payout, user, decision: str, note: str, now) -> PayoutApproval:
+    rules = rules_of(payout.fund_id)
+    role = next(r for r in rules.roles if r in roles_in_fund(user, payout.fund_id))
+    row = PayoutApproval(payout_id=payout.id, fund_id=payout.fund_id, user_id=user.id,
+                         role=role, decision=decision, note=(note or "").strip()[:500], at=now)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def approve(payout: Payout, user, note: str = "", now: datetime | None = None) -> Payout:
+    """One signature. When the rules' number of different people have signed, the payout
+    is approved; the payout row is locked, so two signatures at once are counted in turn."""
+    now = now or utcnow()
+    lock(payout)
+    reason = refusal(payout, user)
+    if reason:
+        raise Invalid({"approve": reason})
+    _sign(payout, user, "approve", note, now)
+    signed = db.session.scalar(select(func.count()).select_from(PayoutApproval).where(
+        PayoutApproval.payout_id == payout.id, PayoutApproval.decision == "approve"))
+    if signed >= rules_of(payout.fund_id).approvals_needed:
+        payout.status = "approved"
+        payout.decided_at = now
+    db.session.flush()
+    return payout
+
+
+def reject(payout: Payout, user, note: str, now: datetime | None = None) -> Payout:
+    now = now or utcnow()
+    if not (note or "").strip():
+        raise Invalid({"note": _l("Say why the payout is refused.")})
+    lock(payout)
+    reason = refusal(payout, user)
+    if reason:
+        raise Invalid({"note": reason})
+    _sign(payout, user, "reject", note, now)
+    payout.status = "rejected"
+    payout.decided_at = now
+    db.session.flush()
+    return payout
+
+
+def withdraw(payout: Payout, user) -> Payout:
+    lock(payout)
+    if payout.status not in ("requested", "approved") or payout.requested_by_id != user.id:
+        raise Invalid({"withdraw": _l("Only the requester can withdraw a payout not yet paid.")})
+    payout.status = "withdrawn"
+    db.session.flush()
+    return payout
+
+
+# --- paying and reversing ----------------------------------------------------------------------
+
+def reference_of(payout: Payout, part: str) -> str:
+    return f"payout:{payout.id}:{part}"
+
+
+def payout_id_of(reference: str) -> int | None:
+    """payout:12:project -> 12 (the ledger's own link back to the payout)."""
+    parts = (reference or "").split(":")
+    if len(parts) == 3 and parts[0] == "payout" and parts[1].isdigit():
+        return int(parts[1])
+    return None
+
+
+def mark_paid(payout: Payout, user, bank_reference: str, paid_on: date | None,
+              now: datetime | None = None) -> list[LedgerEntry]:
+    """The bank has paid: record its reference and debit the ledger, from the money designated
+    to the project first, then from unrestricted money. Checked again under locks on the
+    payout and the project, so two payments at once pay once and never overdraw."""
+    from app.governance import proposals as proposal_rules
+    from app.governance.models import Proposal
+
+    now = now or utcnow()
+    errors = {}
+    bank_reference = (bank_reference or "").strip()
+    if not bank_reference:
+        errors["bank_reference"] = _l("Enter the bank's reference of the payment.")
+    if paid_on is None:
+        errors["paid_on"] = _l("Enter the day the bank paid.")
+    elif paid_on > local_today(now):
+        errors["paid_on"] = _l("The date cannot be in the future.")
+    if errors:
+        raise Invalid(errors)
+    lock(payout)
+    if payout.status != "approved":
+        raise Invalid({"bank_reference": _l("Only an approved payout can be marked paid.")})
+    if db.session.scalar(select(Payout.id).where(Payout.bank_reference == bank_reference,
+                                                 Payout.id != payout.id)):
+        raise Invalid({"bank_reference": _l("Another payout already has this bank reference.")})
+    proposal = db.session.get(Proposal, payout.proposal_id)
+    lock(proposal)  # payouts of one project are paid one after the other
+    if proposal.status not in PAYABLE_PROJECT_STATES:
+        raise Invalid({"bank_reference": _l("The project is no longer open for payments.")})
+    money = check_amount(proposal, payout.amount_fen, field_name="bank_reference")
+    from_project = min(payout.amount_fen, max(0, money.designated_fen))
+    entries = []
+    for part, amount, designation_id in (
+            ("project", from_project, proposal.designation_id),
+            ("general", payout.amount_fen - from_project, None)):
+        if amount:
+            entry = LedgerEntry(kind="payout", amount_fen=-amount,
+                                reference=reference_of(payout, part),
+                                designation_id=designation_id, fund_id=payout.fund_id,
+                                reason=payout.purpose[:500], created_at=now,
+                                created_by_id=user.id if user else None)
+            db.session.add(entry)
+            entries.append(entry)
+    payout.status = "paid"
+    payout.bank_reference = bank_reference[:100]
+    payout.paid_on = paid_on
+    payout.paid_at = now
+    payout.paid_by_id = user.id if user else None
+    if proposal.status == "final":  # the first money out starts the project
+        proposal_rules.transition(proposal, "in_progress", user, note=f"payout #{payout.id}",
+                                  now=now)
+    db.session.flush()
+    return entries
+
+
+def ledger_entries(payout: Payout) -> list[LedgerEntry]:
+    refs = [reference_of(payout, "project"), reference_of(payout, "general")]
+    originals = list(db.session.scalars(select(LedgerEntry).where(
+        LedgerEntry.kind == "payout", LedgerEntry.reference.in_(refs)).order_by(LedgerEntry.id)))
+    reversals = list(db.session.scalars(select(LedgerEntry).where(
+        LedgerEntry.reverses_id.in_([e.id for e in originals])).order_by(LedgerEntry.id))) \
+        if originals else []
+    return originals + reversals
+
+
+def reverse(payout: Payout, user, reason: str, now: datetime | None = None) -> list[LedgerEntry]:
+    """A payout booked by mistake: reversing entries with the reason; the originals stay."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid({"reason": _l("Say why this payout is reversed.")})
+    lock(payout)
+    if payout.status != "paid":
+        raise Invalid({"reason": _l("Only a paid payout can be reversed.")})
+    done = [ledger.reverse(entry, reason, user)
+            for entry in ledger_entries(payout) if entry.kind == "payout"]
+    payout.status = "reversed"
+    payout.reversal_reason = reason[:500]
+    payout.reversed_at = now or utcnow()
+    payout.reversed_by_id = user.id if user else None
+    db.session.flush()
+    return done

@@ -1,0 +1,327 @@
+"""Payout pages of a fund: the list, requesting, signing, paying and reversing, evidence
+files, the signing rules, and a project's progress page (updates, completion, acceptance)."""
+
+from flask import Blueprint, abort, flash, g, make_response, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from app.auth.roles import ANY_MEMBER, CHAIR, SOCIAL_WORKER, TREASURER
+from app.extensions import db
+from app.governance.models import Proposal
+from app.rendering import render, render_form
+from app.validation import Invalid, attach, int_or_none
+from tenants.access import fund_access
+
+from . import files as evidence_files
+from . import progress, services
+from .forms import (
+    AcceptanceForm,
+    PaidForm,
+    PayoutForm,
+    ReverseForm,
+    RulesForm,
+    SignForm,
+    UpdateForm,
+)
+from .models import Evidence, Payout
+
+bp = Blueprint("payouts", __name__, url_prefix="/f/<fund_slug>/payouts")
+
+
+def _get(model, row_id: int):
+    row = db.session.get(model, row_id)  # scoped to the fund: others' rows are absent
+    if row is None:
+        abort(404)
+    return row
+
+
+def _payable_projects() -> list[Proposal]:
+    return list(db.session.scalars(select(Proposal).where(
+        Proposal.status.in_(services.PAYABLE_PROJECT_STATES)).order_by(Proposal.id)))
+
+
+@bp.route("/")
+@fund_access(ANY_MEMBER)
+def index():
+    status = request.args.get("status") or None
+    query = select(Payout).order_by(Payout.id.desc())
+    if status:
+        query = query.where(Payout.status == status)
+    payouts = list(db.session.scalars(query.limit(200)))
+    projects = [(p, services.project_money(p)) for p in _payable_projects()]
+    return render("payouts/index.html", block="list", payouts=payouts, projects=projects,
+                  status=status, rules=services.rules_of(g.fund.id))
+
+
+def _payout_form(proposal_id: int | None):
+    """The form for one project (chosen by ?proposal= on the page before), or None."""
+    form = PayoutForm()
+    chosen = db.session.get(Proposal, proposal_id) if proposal_id else None
+    if chosen is not None and chosen.status not in services.PAYABLE_PROJECT_STATES:
+        chosen = None
+    form.budget_line_id.choices = [SelectChoice("", _("Not one line"))] + (
+        [SelectChoice(str(ln.id), f"{ln.item} · ¥{ln.amount_fen / 100:,.2f}")
+         for ln in chosen.lines] if chosen else [])
+    return form, chosen
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@fund_access(TREASURER, SOCIAL_WORKER)
+def new():
+    form, proposal = _payout_form(int_or_none(request.args.get("proposal")))
+    if proposal is not None and form.validate_on_submit():
+        try:
+            uploads = evidence_files.read_uploads(form.files.data)
+            payout = services.request(proposal, services.PayoutInput(
+                amount=form.amount.data or "", payee=form.payee.data or "",
+                payee_account=form.payee_account.data or "", purpose=form.purpose.data or "",
+                budget_line_id=form.budget_line_id.data), current_user)
+            for data, filename in uploads:
+                evidence_files.save(g.fund.id, data, filename, current_user, payout_id=payout.id,
+                                    kind="invoice" if evidence_files.sniff(data) ==
+                                    "application/pdf" else "photo")
+        except Invalid as error:
+            db.session.rollback()
+            attach(form, error)
+        else:
+            db.session.commit()
+            flash(_("Payout requested. The people the fund's rules name must now approve it."),
+                  "info")
+            return redirect(url_for("payouts.detail", payout_id=payout.id))
+    money = services.project_money(proposal) if proposal else None
+    return render_form("payouts/new.html", form, block="form", proposal=proposal, money=money,
+                       projects=[] if proposal else [(p, services.project_money(p))
+                                                     for p in _payable_projects()])
+
+
+def _detail_page(payout: Payout, status: int = 200, *, sign_form=None, paid_form=None,
+                 reverse_form=None):
+    proposal = db.session.get(Proposal, payout.proposal_id)
+    return render(
+        "payouts/detail.html", status=status, payout=payout, proposal=proposal,
+        approvals=services.approvals(payout), rules=services.rules_of(g.fund.id),
+        refusal=services.refusal(payout, current_user), money=services.project_money(proposal),
+        files=progress.evidence_of(payout_ids=[payout.id]).get(("payout", payout.id), []),
+        entries=services.ledger_entries(payout),
+        sign_form=sign_form or SignForm(formdata=None),
+        paid_form=paid_form or PaidForm(formdata=None, paid_on=services.local_today()),
+        reverse_form=reverse_form or ReverseForm(formdata=None))
+
+
+@bp.route("/<int:payout_id>")
+@fund_access(ANY_MEMBER)
+def detail(payout_id: int):
+    return _detail_page(_get(Payout, payout_id))
+
+
+@bp.route("/<int:payout_id>/approve", methods=["POST"])
+@fund_access(*services.APPROVER_CHOICES)
+def approve(payout_id: int):
+    payout = _get(Payout, payout_id)
+    form = SignForm()
+    decision = request.form.get("decision", "approve")
+    try:
+        form.validate_on_submit()
+        if decision == "reject":
+            services.reject(payout, current_user, form.note.data or "")
+        else:
+            services.approve(payout, current_user, form.note.data or "")
+    except Invalid as error:
+        db.session.rollback()
+        attach(form, error)
+        return _detail_page(payout, 422, sign_form=form)
+    db.session.commit()
+    flash(_("Payout refused.") if payout.status == "rejected" else
+          _("Payout approved: it can now be paid.") if payout.status == "approved" else
+          _("Your signature is recorded. Another approver must still sign."), "info")
+    return redirect(url_for("payouts.detail", payout_id=payout.id))
+
+
+@bp.route("/<int:payout_id>/withdraw", methods=["POST"])
+@fund_access(TREASURER, SOCIAL_WORKER)
+def withdraw(payout_id: int):
+    payout = _get(Payout, payout_id)
+    try:
+        services.withdraw(payout, current_user)
+    except Invalid as error:
+        db.session.rollback()
+        flash(next(iter(error.errors.values())), "error")
+        return _detail_page(payout, 422)
+    db.session.commit()
+    return redirect(url_for("payouts.detail", payout_id=payout.id))
+
+
+@bp.route("/<int:payout_id>/paid", methods=["POST"])
+@fund_access(TREASURER)
+def paid(payout_id: int):
+    payout = _get(Payout, payout_id)
+    form = PaidForm()
+    try:
+        form.validate_on_submit()
+        services.mark_paid(payout, current_user, form.bank_reference.data or "",
+                           form.paid_on.data)
+    except Invalid as error:
+        db.session.rollback()
+        attach(form, error)
+        return _detail_page(payout, 422, paid_form=form)
+    db.session.commit()
+    flash(_("Payment recorded in the ledger and published on the notice board."), "info")
+    return redirect(url_for("payouts.detail", payout_id=payout.id))
+
+
+@bp.route("/<int:payout_id>/reverse", methods=["POST"])
+@fund_access(TREASURER)
+def reverse(payout_id: int):
+    payout = _get(Payout, payout_id)
+    form = ReverseForm()
+    try:
+        form.validate_on_submit()
+        services.reverse(payout, current_user, form.reason.data or "")
+    except Invalid as error:
+        db.session.rollback()
+        attach(form, error)
+        return _detail_page(payout, 422, reverse_form=form)
+    db.session.commit()
+    flash(_("The payout was reversed in the ledger; the reason is recorded."), "info")
+    return redirect(url_for("payouts.detail", payout_id=payout.id))
+
+
+def send_file(evidence: Evidence):
+    data = evidence_files.read(evidence)
+    if data is None:
+        abort(404)
+    response = make_response(data)
+    response.headers["Content-Type"] = evidence.content_type
+    response.headers["Content-Disposition"] = "inline"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@bp.route("/files/<int:evidence_id>")
+@fund_access(ANY_MEMBER)
+def file(evidence_id: int):
+    return send_file(_get(Evidence, evidence_id))
+
+
+def _rules_page(form=None, status: int = 200):
+    rules = services.rules_of(g.fund.id)
+    if form is None:
+        form = RulesForm(formdata=None, roles=list(rules.roles), needed=rules.approvals_needed)
+    form.roles.choices = [SelectChoice(r, r) for r in services.APPROVER_CHOICES]
+    return render("payouts/rules.html", status=status, form=form, rules=rules)
+
+
+@bp.route("/rules")
+@fund_access(ANY_MEMBER)
+def rules():
+    return _rules_page()
+
+
+@bp.route("/rules", methods=["POST"])
+@fund_access(CHAIR)
+def save_rules():
+    form = RulesForm()
+    try:
+        services.update_rules(g.fund.id, form.roles.data or [], form.needed.data, current_user)
+    except Invalid as error:
+        db.session.rollback()
+        attach(form, error)
+        return _rules_page(form, 422)
+    db.session.commit()
+    flash(_("The signing rules are saved."), "info")
+    return redirect(url_for("payouts.rules"))
+
+
+# --- a project's life after it is final -------------------------------------------------------
+
+def _project_page(proposal, status: int = 200, *, update_form=None, acceptance_form=None):
+    spent = progress.spending(proposal)
+    updates = progress.updates_of([proposal.id])
+    note = progress.acceptance_of(proposal)
+    return render(
+        "payouts/project.html", status=status, proposal=proposal, spent=spent, updates=updates,
+        files=progress.evidence_of(payout_ids=[p.id for p in spent.payouts],
+                                   update_ids=[u.id for u in updates]),
+        note=note, motion=progress.acceptance_motion(proposal),
+        update_form=update_form or UpdateForm(formdata=None),
+        acceptance_form=acceptance_form or AcceptanceForm(formdata=None,
+                                                          body=note.body if note else ""))
+
+
+@bp.route("/projects/<int:proposal_id>")
+@fund_access(ANY_MEMBER)
+def project(proposal_id: int):
+    return _project_page(_get(Proposal, proposal_id))
+
+
+@bp.route("/projects/<int:proposal_id>/updates", methods=["POST"])
+@fund_access(TREASURER, SOCIAL_WORKER, CHAIR)
+def add_update(proposal_id: int):
+    proposal = _get(Proposal, proposal_id)
+    form = UpdateForm()
+    try:
+        if not form.validate_on_submit():
+            raise Invalid({})
+        uploads = evidence_files.read_uploads(form.files.data)
+        progress.add_update(proposal, current_user, form.body.data or "", form.percent.data,
+                            uploads)
+    except Invalid as error:
+        db.session.rollback()
+        attach(form, error)
+        return _project_page(proposal, 422, update_form=form)
+    db.session.commit()
+    flash(_("Progress published on the notice board."), "info")
+    return redirect(url_for("payouts.project", proposal_id=proposal.id))
+
+
+@bp.route("/projects/<int:proposal_id>/complete", methods=["POST"])
+@fund_access(CHAIR)
+def complete(proposal_id: int):
+    proposal = _get(Proposal, proposal_id)
+    try:
+        progress.complete(proposal, current_user, g.roles)
+    except Invalid as error:
+        db.session.rollback()
+        flash(next(iter(error.errors.values())), "error")
+        return _project_page(proposal, 422)
+    db.session.commit()
+    flash(_("The project is completed. Write the acceptance note and put the acceptance to "
+            "the committee's vote."), "info")
+    return redirect(url_for("payouts.project", proposal_id=proposal.id))
+
+
+@bp.route("/projects/<int:proposal_id>/acceptance", methods=["POST"])
+@fund_access(CHAIR)
+def acceptance(proposal_id: int):
+    proposal = _get(Proposal, proposal_id)
+    form = AcceptanceForm()
+    try:
+        form.validate_on_submit()
+        progress.write_acceptance(proposal, current_user, form.body.data or "")
+    except Invalid as error:
+        db.session.rollback()
+        attach(form, error)
+        return _project_page(proposal, 422, acceptance_form=form)
+    db.session.commit()
+    flash(_("The acceptance note is saved."), "info")
+    return redirect(url_for("payouts.project", proposal_id=proposal.id))
+
+
+@bp.app_template_global("role_names")
+def role_names(rules) -> str:
+    """"主任、监事": the roles whose holders sign payouts."""
+    from app.labels import label
+
+    return "、".join(str(label("role", r)) for r in rules.roles)
+
+
+def _register_answers(state) -> None:
+    from . import answers
+
+    answers.register(state.app)  # the donor portal and the receipt check show them
+
+
+bp.record_once(_register_answers)

@@ -1,0 +1,22 @@
+"""Donor portal forms: ask for a sign-in link, or sign in with a receipt's code."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
+
+
+class LinkForm(FlaskForm):
+    email = StringField(_l("Email address"), validators=[DataRequired(), Length(max=254)])
+
+
+class CodeForm(FlaskForm):
+    phone = StringField(_l("Mobile number"), validators=[DataRequired(), Length(max=20)])
+    code = StringField(_l("Verification code on the receipt"),
+                       validators=[DataRequired(), Length(max=20)],
+                       description=_l("8 letters and digits, printed at the foot of the "
+                                      "receipt, such as ABCD-EF23."))
+
+
+class ConfirmForm(FlaskForm):
+    """A button and its CSRF token: opening a link, signing out."""

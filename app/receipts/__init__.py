@@ -1,0 +1,1 @@
+"""Donation receipts: issuing, the PDF, voiding and reissuing, public verification."""

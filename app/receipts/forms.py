@@ -1,0 +1,46 @@
+"""Receipt forms: issue (the name printed), void, reissue, the official receipt, settings."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import DateField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import Length, Optional
+
+
+class IssueForm(FlaskForm):
+    name = StringField(_l("Name on the receipt"), validators=[Length(max=200)],
+                       description=_l("Empty: the donor's name. A firm gives its full name."))
+
+
+class VoidForm(FlaskForm):
+    reason = TextAreaField(_l("Why is it voided?"), validators=[Length(max=300)])
+
+
+class ReissueForm(FlaskForm):
+    name = StringField(_l("Name on the new receipt"), validators=[Length(max=200)])
+
+
+class OfficialForm(FlaskForm):
+    official_code = StringField(_l("Official receipt code (票据代码)"), validators=[Length(max=40)])
+    official_number = StringField(_l("Official receipt number (票据号码)"),
+                                  validators=[Length(max=40)])
+
+
+class SettingsForm(FlaskForm):
+    issue_mode = SelectField(_l("Issuing"), choices=[
+        SelectChoice("manual", _l("The treasurer issues each receipt")),
+        SelectChoice("auto", _l("Automatically when a donation with a donor is confirmed")),
+    ])
+    thanks = StringField(_l("Thank-you line"), validators=[Length(max=200)],
+                         description=_l("Empty: the standard thank-you line."))
+    seal = FileField(_l("Seal image (PNG, at most 1 MB)"))
+
+
+class AnnualForm(FlaskForm):
+    year = IntegerField(_l("Year"), validators=[Optional()])
+
+
+class PrintForm(FlaskForm):
+    batch_id = SelectField(_l("Batch"), choices=[], validate_choice=False)
+    start = DateField(_l("Issued from"), validators=[Optional()])
+    end = DateField(_l("Issued until"), validators=[Optional()])

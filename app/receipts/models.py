@@ -1,0 +1,144 @@
+"""Donation receipts (捐赠收据): numbers, the stored PDF, voids and reissues, the fund's settings.
+
+A receipt keeps a copy of everything it states (name, amount, channel, purpose, handler), so
+its PDF can be stamped 作废 later without reading rows that may have changed since.
+"""
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db_types import UTCDateTime, utcnow
+from app.extensions import db
+from tenants.model import FundOwned, same_fund_fk
+
+KINDS = ("single", "annual")
+STATUSES = ("valid", "void")
+DELIVERY = ("none", "queued", "sent", "failed")
+ISSUE_MODES = ("auto", "manual")
+FILE_VARIANTS = ("original", "void")
+
+
+class ReceiptSettings(FundOwned, db.Model):
+    """One row per fund: how receipts are issued and the seal printed on them."""
+
+    __fund_args__ = (
+        UniqueConstraint("fund_id", name="one_per_fund"),
+        CheckConstraint(f"issue_mode IN {ISSUE_MODES}", name="issue_mode"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_mode: Mapped[str] = mapped_column(String(10), default="manual")
+    # Automatic issuing covers gifts confirmed from this moment on, never the fund's history.
+    auto_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    thanks: Mapped[str] = mapped_column(String(200), default="")  # the fund's own thank-you line
+    seal_png: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class ReceiptCounter(FundOwned, db.Model):
+    """The last number issued per fund and year; its row lock makes numbers gapless."""
+
+    __fund_args__ = (UniqueConstraint("fund_id", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int]
+    last_number: Mapped[int] = mapped_column(default=0)
+
+
+class Receipt(FundOwned, db.Model):
+    __fund_args__ = (
+        CheckConstraint(f"kind IN {KINDS}", name="kind"),
+        CheckConstraint(f"status IN {STATUSES}", name="status"),
+        CheckConstraint(f"delivery_status IN {DELIVERY}", name="delivery_status"),
+        CheckConstraint("amount_fen > 0", name="amount_positive"),
+        UniqueConstraint("fund_id", "year", "sequence"),
+        UniqueConstraint("fund_id", "number"),
+        UniqueConstraint("fund_id", "token"),
+        UniqueConstraint("fund_id", "replaces_id"),  # a receipt is reissued at most once
+        same_fund_fk("donation_id", "donation"),
+        same_fund_fk("donor_id", "donor"),
+        same_fund_fk("replaces_id", "receipt"),
+        Index("ix_receipt_token", "token"),  # the public check looks a token up across funds
+        Index("ix_receipt_fund_id_donation_id", "fund_id", "donation_id"),
+        Index("ix_receipt_fund_id_donor_id", "fund_id", "donor_id"),
+        # One valid receipt per gift, and one valid annual receipt per donor and year: the
+        # database refuses a second even when two requests pass the checks at once.
+        Index("uq_receipt_valid_donation", "fund_id", "donation_id", unique=True,
+              sqlite_where=text("status = 'valid' AND kind = 'single'"),
+              postgresql_where=text("status = 'valid' AND kind = 'single'")),
+        Index("uq_receipt_valid_annual", "fund_id", "donor_id", "period_start", unique=True,
+              sqlite_where=text("status = 'valid' AND kind = 'annual'"),
+              postgresql_where=text("status = 'valid' AND kind = 'annual'")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), default="single")
+    year: Mapped[int]
+    sequence: Mapped[int]
+    number: Mapped[str] = mapped_column(String(40))  # <prefix>-<year>-<000001>
+    token: Mapped[str] = mapped_column(String(40))  # the verification URL's secret part
+    code_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the printed portal code
+    donation_id: Mapped[int | None] = mapped_column()  # None for an annual receipt
+    donor_id: Mapped[int | None] = mapped_column()
+    period_start: Mapped[date | None] = mapped_column(Date)  # annual receipts: the year covered
+    period_end: Mapped[date | None] = mapped_column(Date)
+    # What the receipt states, copied when it was issued.
+    name: Mapped[str] = mapped_column(String(200))
+    amount_fen: Mapped[int]
+    received_on: Mapped[date] = mapped_column(Date)
+    channel: Mapped[str] = mapped_column(String(20), default="")
+    purpose: Mapped[str] = mapped_column(String(200), default="")
+    handler: Mapped[str] = mapped_column(String(100), default="")
+    locale: Mapped[str] = mapped_column(String(10), default="zh")
+    issued_on: Mapped[date] = mapped_column(Date)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    pdf_sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(10), default="valid")
+    void_reason: Mapped[str] = mapped_column(String(300), default="")
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    replaces_id: Mapped[int | None] = mapped_column()
+    # The official 公益事业捐赠统一票据, when the host charity issues one for this gift.
+    official_code: Mapped[str] = mapped_column(String(40), default="")
+    official_number: Mapped[str] = mapped_column(String(40), default="")
+    delivery_status: Mapped[str] = mapped_column(String(10), default="none")
+    delivery_attempts: Mapped[int] = mapped_column(default=0)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivery_error: Mapped[str] = mapped_column(String(300), default="")
+
+    replaces: Mapped["Receipt | None"] = relationship(
+        primaryjoin="Receipt.replaces_id == Receipt.id", foreign_keys="[Receipt.replaces_id]",
+        remote_side="Receipt.id", viewonly=True,
+    )
+
+    @property
+    def is_void(self) -> bool:
+        return self.status == "void"
+
+
+class ReceiptFile(FundOwned, db.Model):
+    """Stored PDF bytes: the original as issued, and the copy stamped 作废 once voided."""
+
+    __fund_args__ = (
+        CheckConstraint(f"variant IN {FILE_VARIANTS}", name="variant"),
+        UniqueConstraint("fund_id", "receipt_id", "variant"),
+        same_fund_fk("receipt_id", "receipt", ondelete="RESTRICT"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    receipt_id: Mapped[int]
+    variant: Mapped[str] = mapped_column(String(10), default="original")
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

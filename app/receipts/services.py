@@ -1,0 +1,326 @@
+"""The rules of receipts: who gets one, its gapless number, its immutable PDF, void and reissue.
+
+A number is taken from the fund's counter for the year while its row is locked, in the same
+transaction that stores the receipt: if anything fails the counter rolls back with it, so
+numbers have no gaps and are never used twice, also when many are issued at once.
+"""
+
+import hashlib
+import secrets
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app.auth.models import User
+from app.db_types import utcnow
+from app.donations.models import Batch, Donation
+from app.donations.services import COUNTED, lock
+from app.donors.models import Donor
+from app.extensions import db
+from app.funds.models import Fund
+from app.validation import Invalid
+
+from . import render
+from .models import Receipt, ReceiptCounter, ReceiptFile, ReceiptSettings
+
+LOCAL = ZoneInfo("Asia/Shanghai")
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread on paper
+
+
+def settings(fund_id: int) -> ReceiptSettings:
+    """The fund's settings; the defaults (not yet saved) until someone changes them."""
+    row = db.session.scalar(select(ReceiptSettings).where(ReceiptSettings.fund_id == fund_id))
+    return row or ReceiptSettings(fund_id=fund_id, issue_mode="manual", thanks="")
+
+
+def local_today(now: datetime | None = None) -> date:
+    return (now or utcnow()).astimezone(LOCAL).date()
+
+
+def take_number(fund: Fund, year: int) -> tuple[int, str]:
+    """The next number of the fund's year; the counter row stays locked until commit."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    db.session.execute(insert(ReceiptCounter).values(fund_id=fund.id, year=year, last_number=0)
+                       .on_conflict_do_nothing())
+    counter = db.session.scalar(select(ReceiptCounter).where(
+        ReceiptCounter.fund_id == fund.id, ReceiptCounter.year == year).with_for_update())
+    counter.last_number += 1
+    db.session.flush()
+    return counter.last_number, f"{fund.receipt_prefix}-{year}-{counter.last_number:06d}"
+
+
+def new_code() -> str:
+    """The verification code printed on a receipt, for the donor portal: 40 random bits."""
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+def hash_code(code: str) -> str:
+    normal = code.strip().upper().replace("-", "").replace(" ", "")
+    return hashlib.sha256(normal.encode()).hexdigest()
+
+
+def _existing(donation: Donation) -> Receipt | None:
+    return db.session.scalar(select(Receipt).where(
+        Receipt.donation_id == donation.id, Receipt.status == "valid"))
+
+
+def check_issue(donation: Donation, name: str) -> str:
+    """May this donation get a receipt? Returns the name to print."""
+    if donation.status not in COUNTED:
+        raise Invalid({"name": _l("Only a confirmed donation gets a receipt.")})
+    if donation.receipt_waived:
+        raise Invalid({"name": _l("The donor waived the receipt for this donation.")})
+    if _existing(donation) is not None:
+        raise Invalid({"name": _l("This donation already has a valid receipt.")})
+    name = (name or "").strip() or (donation.donor.name if donation.donor else "")
+    if not name:
+        raise Invalid({"name": _l("Enter the name to print on the receipt.")})
+    if len(name) > 200:
+        raise Invalid({"name": _l("The name is too long (at most 200 characters).")})
+    return name
+
+
+def issue(donation: Donation, *, name: str = "", user: User | None = None,
+          replaces: Receipt | None = None, now: datetime | None = None) -> Receipt:
+    """Issue a receipt for a confirmed donation: number, PDF, sha256, all in this transaction."""
+    lock(donation)  # two people pressing "issue" at once make one receipt
+    name = check_issue(donation, name)
+    fund = db.session.get(Fund, donation.fund_id)
+    issued_on = local_today(now)
+    sequence, number = take_number(fund, issued_on.year)
+    donor = donation.donor
+    handler = db.session.get(User, donation.handler_id) if donation.handler_id else None
+    receipt = Receipt(
+        fund_id=fund.id, kind="single", year=issued_on.year, sequence=sequence, number=number,
+        token=secrets.token_urlsafe(18), donation_id=donation.id,
+        donor_id=donation.donor_id, name=name, amount_fen=donation.net_fen,
+        received_on=donation.received_on, channel=donation.channel,
+        purpose=donation.designation.name if donation.designation else "",
+        handler=handler.name if handler else "", locale=_locale(donor),
+        issued_on=issued_on, issued_by_id=user.id if user else None,
+        replaces_id=replaces.id if replaces else None, pdf_sha256="", code_hash="",
+    )
+    return _store(receipt, fund, items=None)
+
+
+def annual_gifts(donor_id: int, year: int) -> list[Donation]:
+    return list(db.session.scalars(select(Donation).where(
+        Donation.donor_id == donor_id, Donation.status.in_(COUNTED),
+        Donation.received_on >= date(year, 1, 1), Donation.received_on <= date(year, 12, 31))
+        .order_by(Donation.received_on, Donation.id)))
+
+
+def annual_receipt(donor_id: int, year: int) -> Receipt | None:
+    return db.session.scalar(select(Receipt).where(
+        Receipt.kind == "annual", Receipt.donor_id == donor_id, Receipt.status == "valid",
+        Receipt.period_start == date(year, 1, 1)))
+
+
+def issue_annual(donor, year: int, *, user: User | None = None, replaces: Receipt | None = None,
+                 now: datetime | None = None) -> Receipt:
+    """年度汇总收据: one receipt listing every counted gift of the donor to this fund in a year."""
+    lock(donor)  # two runs for the same donor make one receipt
+    check_annual_year(year, now)
+    if annual_receipt(donor.id, year) is not None:
+        raise Invalid({"year": _l("This donor already has a valid annual receipt for the year.")})
+    gifts = annual_gifts(donor.id, year)
+    if not gifts:
+        raise Invalid({"year": _l("This donor gave nothing counted in that year.")})
+    fund = db.session.get(Fund, donor.fund_id)
+    issued_on = local_today(now)
+    sequence, number = take_number(fund, issued_on.year)
+    receipt = Receipt(
+        fund_id=fund.id, kind="annual", year=issued_on.year, sequence=sequence, number=number,
+        token=secrets.token_urlsafe(18), donor_id=donor.id, name=donor.name,
+        amount_fen=sum(g.net_fen for g in gifts), received_on=gifts[-1].received_on,
+        period_start=date(year, 1, 1), period_end=date(year, 12, 31), locale=_locale(donor),
+        issued_on=issued_on, issued_by_id=user.id if user else None, pdf_sha256="",
+        code_hash="", replaces_id=replaces.id if replaces else None)
+    items = [{"received_on": g.received_on, "channel": g.channel, "amount_fen": g.net_fen,
+              "purpose": g.designation.name if g.designation else ""} for g in gifts]
+    return _store(receipt, fund, items=items)
+
+
+def annual_donor_ids(year: int) -> list[int]:
+    """Donors with a counted gift in the year and no valid annual receipt for it yet."""
+    gave = select(Donation.donor_id).where(
+        Donation.donor_id.is_not(None), Donation.status.in_(COUNTED),
+        Donation.received_on >= date(year, 1, 1), Donation.received_on <= date(year, 12, 31))
+    has = select(Receipt.donor_id).where(
+        Receipt.kind == "annual", Receipt.status == "valid",
+        Receipt.period_start == date(year, 1, 1), Receipt.donor_id.is_not(None))
+    return list(db.session.scalars(gave.where(Donation.donor_id.not_in(has)).distinct()
+                                   .order_by(Donation.donor_id)))
+
+
+def print_run_ids(*, batch_id: int | None = None, start: date | None = None,
+                  end: date | None = None) -> list[int]:
+    """Valid receipts of a batch's gifts, or issued in a date range, in number order."""
+    query = select(Receipt.id).where(Receipt.status == "valid")
+    if batch_id:
+        query = query.join(Donation, Donation.id == Receipt.donation_id).where(
+            Donation.batch_id == batch_id)
+    if start:
+        query = query.where(Receipt.issued_on >= start)
+    if end:
+        query = query.where(Receipt.issued_on <= end)
+    return list(db.session.scalars(query.order_by(Receipt.year, Receipt.sequence)))
+
+
+def _locale(donor) -> str:
+    return "en" if donor is not None and donor.locale.startswith("en") else "zh_Hans"
+
+
+def _store(receipt: Receipt, fund: Fund, items) -> Receipt:
+    """Render the PDF first, then write the row and its file: what is stored never changes."""
+    code = new_code()
+    receipt.code_hash = hash_code(code)
+    options = settings(fund.id)
+    replaces = db.session.get(Receipt, receipt.replaces_id) if receipt.replaces_id else None
+    pdf = render.receipt_pdf(receipt, fund, code=code, items=items, seal=options.seal_png,
+                             thanks=options.thanks, replaces=replaces)
+    receipt.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
+    db.session.add(receipt)
+    db.session.flush()
+    db.session.add(ReceiptFile(fund_id=fund.id, receipt_id=receipt.id, variant="original",
+                               sha256=receipt.pdf_sha256, data=pdf))
+    db.session.flush()
+    return receipt
+
+
+def file(receipt: Receipt, variant: str = "original") -> ReceiptFile | None:
+    return db.session.scalar(select(ReceiptFile).where(
+        ReceiptFile.receipt_id == receipt.id, ReceiptFile.variant == variant))
+
+
+def current_pdf(receipt: Receipt) -> ReceiptFile:
+    """What a donor should hold: the stamped copy once voided, else the original."""
+    return (receipt.is_void and file(receipt, "void")) or file(receipt)
+
+
+def void(receipt: Receipt, reason: str, *, user: User | None = None) -> Receipt:
+    """Void a receipt: the reason is kept, a copy stamped 作废 is stored beside the original."""
+    lock(receipt)
+    if receipt.is_void:
+        raise Invalid({"reason": _l("This receipt is already void.")})
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid({"reason": _l("Say why the receipt is voided.")})
+    if len(reason) > 300:
+        raise Invalid({"reason": _l("The reason is too long (at most 300 characters).")})
+    receipt.status = "void"
+    receipt.void_reason = reason
+    receipt.voided_at = utcnow()
+    receipt.voided_by_id = user.id if user else None
+    stamped = render.stamp_void(file(receipt).data)
+    db.session.add(ReceiptFile(fund_id=receipt.fund_id, receipt_id=receipt.id, variant="void",
+                               sha256=hashlib.sha256(stamped).hexdigest(), data=stamped))
+    db.session.flush()
+    return receipt
+
+
+def reissue(receipt: Receipt, *, name: str = "", user: User | None = None) -> Receipt:
+    """A new number for a voided receipt's gift; the new receipt names the one it replaces."""
+    if not receipt.is_void:
+        raise Invalid({"name": _l("Void the receipt before reissuing it.")})
+    if db.session.scalar(select(Receipt.id).where(Receipt.replaces_id == receipt.id)):
+        raise Invalid({"name": _l("This receipt was already reissued.")})
+    if receipt.kind == "annual":
+        donor = db.session.get(Donor, receipt.donor_id)
+        return issue_annual(donor, receipt.period_start.year, user=user, replaces=receipt)
+    donation = db.session.get(Donation, receipt.donation_id)
+    return issue(donation, name=name or receipt.name, user=user, replaces=receipt)
+
+
+def waive(donation: Donation) -> None:
+    if _existing(donation) is not None:
+        raise Invalid({"name": _l("This donation already has a valid receipt: void it instead.")})
+    donation.receipt_waived = True
+    db.session.flush()
+
+
+def record_official(receipt: Receipt, code: str, number: str) -> None:
+    """The host charity's 公益事业捐赠统一票据 for the same gift (not part of the PDF)."""
+    code, number = (code or "").strip(), (number or "").strip()
+    errors = {}
+    if len(code) > 40:
+        errors["official_code"] = _l("At most 40 characters.")
+    if len(number) > 40:
+        errors["official_number"] = _l("At most 40 characters.")
+    if bool(code) != bool(number):
+        errors["official_number" if code else "official_code"] = _l(
+            "Enter both the code and the number of the official receipt.")
+    if errors:
+        raise Invalid(errors)
+    receipt.official_code, receipt.official_number = code, number
+    db.session.flush()
+
+
+def mask_name(name: str) -> str:
+    """张三丰 -> 张*丰, 张三 -> 张*, Li Lei -> L*i: enough to recognise, not to identify."""
+    name = name.strip()
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * min(len(name) - 2, 6) + name[-1]
+
+
+def by_token(token: str) -> Receipt | None:
+    return db.session.scalar(select(Receipt).where(Receipt.token == token))
+
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+MAX_SEAL = 1024 * 1024
+
+
+def save_settings(fund_id: int, *, issue_mode: str, thanks: str, seal: bytes | None) -> None:
+    """Change how receipts are issued; a new seal replaces the old one (checked by content)."""
+    row = settings(fund_id)
+    if issue_mode not in ("auto", "manual"):
+        raise Invalid({"issue_mode": _l("Choose how receipts are issued.")})
+    if seal is not None:
+        if not seal.startswith(PNG_MAGIC):
+            raise Invalid({"seal": _l("The seal must be a PNG image.")})
+        if len(seal) > MAX_SEAL:
+            raise Invalid({"seal": _l("The seal image is larger than 1 MB.")})
+        row.seal_png = seal
+    if issue_mode == "auto" and row.issue_mode != "auto":
+        row.auto_since = utcnow()
+    row.issue_mode, row.thanks = issue_mode, (thanks or "").strip()
+    db.session.add(row)
+    db.session.flush()
+
+
+def due_for_auto(settings_row: ReceiptSettings, limit: int) -> list[Donation]:
+    """Gifts with a donor confirmed since automatic issuing began that have no receipt yet
+    (a voided one stays voided: reissuing is a person's decision)."""
+    receipted = select(Receipt.donation_id).where(Receipt.donation_id.is_not(None))
+    return list(db.session.scalars(select(Donation).where(
+        Donation.fund_id == settings_row.fund_id, Donation.status.in_(COUNTED),
+        Donation.donor_id.is_not(None), Donation.receipt_waived.is_(False),
+        Donation.confirmed_at >= settings_row.auto_since, Donation.id.not_in(receipted))
+        .order_by(Donation.id).limit(limit)))
+
+
+def check_print_run(batch_id: int | None, start: date | None, end: date | None) -> dict:
+    """A print run needs a batch or a date range; returns the job's parameters."""
+    if not batch_id and not (start and end):
+        raise Invalid({"batch_id": _l("Choose a batch, or give both dates.")})
+    if start and end and start > end:
+        raise Invalid({"end": _l("The end date is before the start date.")})
+    if batch_id and db.session.get(Batch, batch_id) is None:
+        raise Invalid({"batch_id": _l("Choose a batch of this fund.")})
+    return {"batch_id": batch_id, "start": start and start.isoformat(),
+            "end": end and end.isoformat()}
+
+
+def check_annual_year(year: int | None, now: datetime | None = None) -> int:
+    if year is None or not 2000 <= year <= local_today(now).year:
+        raise Invalid({"year": _l("Choose a year that has passed or is under way.")})
+    return year

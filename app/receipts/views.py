@@ -1,0 +1,299 @@
+"""Receipt pages of a fund, and the public verification page behind each receipt's QR code."""
+
+from datetime import date
+
+from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from app import jobs
+from app.auth.roles import CHAIR, PUBLIC, READ_MONEY, RECORD_MONEY, TREASURER
+from app.donations.models import Batch, Donation
+from app.extensions import db, limiter
+from app.funds.models import Fund
+from app.rendering import render, render_form
+from app.validation import Invalid, attach, int_or_none
+from tenants import SYSTEM, using
+from tenants.access import fund_access, open_access
+
+from . import bulk, delivery, services  # noqa: F401  (bulk registers the receipts' jobs)
+from .forms import (
+    AnnualForm,
+    IssueForm,
+    OfficialForm,
+    PrintForm,
+    ReissueForm,
+    SettingsForm,
+    VoidForm,
+)
+from .models import Receipt
+
+bp = Blueprint("receipts", __name__)
+PREFIX = "/f/<fund_slug>/receipts"
+VOIDERS = (TREASURER, CHAIR)
+
+
+def _get(model, row_id: int):
+    row = db.session.get(model, row_id)  # under the fund's scope: another fund's row is absent
+    if row is None:
+        abort(404)
+    return row
+
+
+@bp.route(PREFIX + "/")
+@fund_access(*READ_MONEY)
+def index():
+    q = request.args.get("q", "").strip()
+    year = int_or_none(request.args.get("year"))
+    state = request.args.get("status", "")
+    query = select(Receipt)
+    if q:
+        query = query.where(Receipt.number.contains(q) | Receipt.name.contains(q))
+    if year:
+        query = query.where(Receipt.year == year)
+    if state in ("valid", "void"):
+        query = query.where(Receipt.status == state)
+    page = db.paginate(query.order_by(Receipt.id.desc()), per_page=50, error_out=False,
+                       page=int_or_none(request.args.get("page")) or 1)
+    years = db.session.scalars(select(Receipt.year).distinct().order_by(Receipt.year.desc()))
+    return render("receipts/index.html", block="results", page=page, q=q, year=year,
+                  state=state, years=list(years))
+
+
+def _detail(receipt: Receipt, status: int = 200, **forms):
+    forms.setdefault("void_form", VoidForm())
+    forms.setdefault("reissue_form", ReissueForm(name=receipt.name))
+    forms.setdefault("official_form", OfficialForm(obj=receipt))
+    replaced_by = db.session.scalar(select(Receipt).where(Receipt.replaces_id == receipt.id))
+    return render("receipts/detail.html", status=status, receipt=receipt,
+                  replaced_by=replaced_by, **forms)
+
+
+@bp.route(PREFIX + "/<int:receipt_id>")
+@fund_access(*READ_MONEY)
+def detail(receipt_id: int):
+    return _detail(_get(Receipt, receipt_id))
+
+
+@bp.route(PREFIX + "/<int:receipt_id>/pdf")
+@fund_access(*READ_MONEY)
+def pdf(receipt_id: int):
+    """The stored bytes, never rendered again: the stamped copy once voided, or the original."""
+    receipt = _get(Receipt, receipt_id)
+    stored = services.file(receipt) if request.args.get("original") else \
+        services.current_pdf(receipt)
+    response = Response(stored.data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{receipt.number}.pdf"'
+    response.headers["ETag"] = stored.sha256
+    return response
+
+
+@bp.route(PREFIX + "/<int:receipt_id>/void", methods=["POST"])
+@fund_access(*VOIDERS)
+def void(receipt_id: int):
+    receipt = _get(Receipt, receipt_id)
+    form = VoidForm()
+    if form.validate_on_submit():
+        try:
+            services.void(receipt, form.reason.data, user=current_user)
+        except Invalid as error:
+            db.session.rollback()
+            attach(form, error)
+        else:
+            db.session.commit()
+            flash(_("Receipt %(number)s is void. Its copy now shows 作废.", number=receipt.number),
+                  "info")
+            return redirect(url_for("receipts.detail", receipt_id=receipt.id))
+    return _detail(receipt, status=422, void_form=form)
+
+
+@bp.route(PREFIX + "/<int:receipt_id>/reissue", methods=["POST"])
+@fund_access(*VOIDERS)
+def reissue(receipt_id: int):
+    receipt = _get(Receipt, receipt_id)
+    form = ReissueForm()
+    if form.validate_on_submit():
+        try:
+            new = services.reissue(receipt, name=form.name.data, user=current_user)
+        except Invalid as error:
+            db.session.rollback()
+            attach(form, error)
+        else:
+            delivery.queue(new)  # the donor gets the corrected receipt, as with any new one
+            db.session.commit()
+            flash(_("Receipt %(number)s was issued in its place.", number=new.number), "info")
+            return redirect(url_for("receipts.detail", receipt_id=new.id))
+    return _detail(receipt, status=422, reissue_form=form)
+
+
+@bp.route(PREFIX + "/<int:receipt_id>/send", methods=["POST"])
+@fund_access(*RECORD_MONEY)
+def send(receipt_id: int):
+    """Email the receipt to its donor (again): the stored PDF, by a worker, with retries."""
+    receipt = _get(Receipt, receipt_id)
+    try:
+        to = delivery.resend(receipt)
+    except Invalid as error:
+        db.session.rollback()
+        flash(" ".join(str(m) for m in error.errors.values()), "error")
+    else:
+        db.session.commit()
+        flash(_("Receipt %(number)s is being emailed to %(email)s.", number=receipt.number,
+                email=to), "info")
+    return redirect(url_for("receipts.detail", receipt_id=receipt.id))
+
+
+@bp.route(PREFIX + "/<int:receipt_id>/official", methods=["POST"])
+@fund_access(*RECORD_MONEY)
+def official(receipt_id: int):
+    receipt = _get(Receipt, receipt_id)
+    form = OfficialForm()
+    if form.validate_on_submit():
+        try:
+            services.record_official(receipt, form.official_code.data,
+                                     form.official_number.data)
+        except Invalid as error:
+            db.session.rollback()
+            attach(form, error)
+        else:
+            db.session.commit()
+            flash(_("The official receipt is recorded."), "info")
+            return redirect(url_for("receipts.detail", receipt_id=receipt.id))
+    return _detail(receipt, status=422, official_form=form)
+
+
+@bp.route(PREFIX + "/issue/<int:donation_id>", methods=["GET", "POST"])
+@fund_access(*RECORD_MONEY)
+def issue(donation_id: int):
+    donation = _get(Donation, donation_id)
+    form = IssueForm()
+    if form.validate_on_submit():
+        try:
+            receipt = services.issue(donation, name=form.name.data, user=current_user)
+        except Invalid as error:
+            db.session.rollback()
+            attach(form, error)
+        else:
+            emailed = delivery.queue(receipt)  # sent by a worker once this commits
+            db.session.commit()
+            flash(_("Receipt %(number)s is issued.", number=receipt.number), "info")
+            if emailed:
+                flash(_("It is being emailed to %(email)s.", email=emailed), "info")
+            return redirect(url_for("receipts.detail", receipt_id=receipt.id))
+    return render_form("receipts/issue.html", form, block="form", donation=donation)
+
+
+@bp.route(PREFIX + "/waive/<int:donation_id>", methods=["POST"])
+@fund_access(*RECORD_MONEY)
+def waive(donation_id: int):
+    donation = _get(Donation, donation_id)
+    try:
+        services.waive(donation)
+    except Invalid as error:
+        db.session.rollback()
+        flash(" ".join(str(m) for m in error.errors.values()), "error")
+    else:
+        db.session.commit()
+        flash(_("Recorded: the donor does not want a receipt for this gift."), "info")
+    return redirect(url_for("donations.detail", donation_id=donation.id))
+
+
+@bp.route(PREFIX + "/settings", methods=["GET", "POST"])
+@fund_access(*VOIDERS)
+def settings():
+    current = services.settings(g.fund.id)
+    form = SettingsForm(obj=current)
+    if form.validate_on_submit():
+        upload = form.seal.data
+        try:
+            services.save_settings(g.fund.id, issue_mode=form.issue_mode.data,
+                                   thanks=form.thanks.data,
+                                   seal=upload.read(services.MAX_SEAL + 1) if upload else None)
+        except Invalid as error:
+            db.session.rollback()
+            attach(form, error)
+        else:
+            db.session.commit()
+            flash(_("Receipt settings saved."), "info")
+            return redirect(url_for("receipts.settings"))
+    return render_form("receipts/settings.html", form, block="form", current=current)
+
+
+@bp.route(PREFIX + "/settings/seal.png")
+@fund_access(*READ_MONEY)
+def seal():
+    current = services.settings(g.fund.id)
+    if not current.seal_png:
+        abort(404)
+    return Response(current.seal_png, mimetype="image/png")
+
+
+@bp.route("/r/<token>")
+@open_access(PUBLIC)
+@limiter.limit("30 per minute")
+def verify(token: str):
+    """Anyone holding the receipt may check it. Only what the paper already shows, masked."""
+    with using(SYSTEM):  # the token alone says which fund; nothing else is read
+        receipt = services.by_token(token) if len(token) <= 40 else None
+        if receipt is None:
+            abort(404)
+        fund = db.session.get(Fund, receipt.fund_id)
+        facts = {
+            "number": receipt.number, "void": receipt.is_void, "fund": fund.name,
+            "host": fund.host_charity, "issued_on": receipt.issued_on,
+            "amount_fen": receipt.amount_fen, "name": services.mask_name(receipt.name),
+            "kind": receipt.kind,
+        }
+        db.session.rollback()
+    return render("receipts/verify.html", facts=facts)
+
+
+@bp.route(PREFIX + "/annual", methods=["GET", "POST"])
+@fund_access(*VOIDERS)
+def annual():
+    """年度汇总收据 for every donor of a year, as a background job."""
+    form = AnnualForm(year=int_or_none(request.args.get("year"))
+                      or services.local_today().year - 1)
+    if form.validate_on_submit():
+        try:
+            year = services.check_annual_year(form.year.data)
+            job = jobs.start("annual_receipts", {"year": year}, user=current_user,
+                             detail=str(year))
+        except Invalid as error:
+            db.session.rollback()
+            attach(form, error)
+        else:
+            db.session.commit()
+            return redirect(url_for("jobs.show", job_id=job.id))
+    year = form.year.data if isinstance(form.year.data, int) else None
+    issued = db.session.scalars(select(Receipt).where(
+        Receipt.kind == "annual", Receipt.period_start == date(year, 1, 1))
+        .order_by(Receipt.id.desc())).all() if year and 2000 <= year <= 9999 else []
+    waiting = len(services.annual_donor_ids(year)) if year and 2000 <= year <= 9999 else 0
+    return render_form("receipts/annual.html", form, block="form", issued=issued,
+                       waiting=waiting, year=year)
+
+
+@bp.route(PREFIX + "/print", methods=["GET", "POST"])
+@fund_access(*RECORD_MONEY, CHAIR)
+def print_run():
+    """One PDF of many stored receipts, for donors who get theirs on paper."""
+    form = PrintForm()
+    batches = db.session.scalars(select(Batch).order_by(Batch.id.desc()).limit(200)).all()
+    form.batch_id.choices = [SelectChoice("", _("— a date range instead —"))] + [
+        SelectChoice(str(b.id), f"#{b.id} {b.title} · {b.received_on.isoformat()}")
+        for b in batches]
+    if form.validate_on_submit():
+        try:
+            params = services.check_print_run(int_or_none(form.batch_id.data),
+                                              form.start.data, form.end.data)
+            job = jobs.start("print_run", params, user=current_user)
+        except Invalid as error:
+            db.session.rollback()
+            attach(form, error)
+        else:
+            db.session.commit()
+            return redirect(url_for("jobs.show", job_id=job.id))
+    return render_form("receipts/print.html", form, block="form")

@@ -1,0 +1,28 @@
+"""URLs: absolute links for things that leave the site, and ids that fit the database."""
+
+from urllib.parse import urlsplit
+
+from flask import current_app
+from werkzeug.routing import IntegerConverter
+
+
+def external_url(endpoint: str, **values) -> str:
+    """Always on PUBLIC_URL, never on the Host header a request came with: a link in an email
+    or a receipt's QR code must not point wherever a visitor (or an attacker) said."""
+    base = urlsplit(current_app.config["PUBLIC_URL"])
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/",
+                                       url_scheme=base.scheme)
+    return adapter.build(endpoint, values, force_external=True)
+
+
+class IdConverter(IntegerConverter):
+    """<int:...> in a route: an id beyond a database integer is simply not found (404),
+    instead of an overflow deep in the driver."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
+def register(app) -> None:
+    app.url_map.converters["int"] = IdConverter

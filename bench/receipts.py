@@ -1,0 +1,80 @@
+"""Issue 5's figures: issuing one receipt (number, PDF with the CJK font, stored; goal p50 ≤
+120 ms) and a 1,000-receipt print run (goal ≤ 15 s). Baseline, measured in the same run: each
+receipt rendered as its own document with a fresh font configuration."""
+
+import os
+import random
+import time
+from datetime import date
+from types import SimpleNamespace
+
+from sqlalchemy import select
+
+from app import pdf
+from app.demo.data import build
+from app.donations.demo import seed_fund
+from app.donations.models import Donation
+from app.donations.services import COUNTED
+from app.extensions import db
+from app.funds import services as funds
+from app.funds.models import Fund, Township
+from app.receipts import bulk, render, services
+from tenants import SYSTEM, fund_scope, using
+
+from .common import bench_app, loading, print_header, print_row
+
+RECEIPTS = int(os.environ.get("BENCH_RECEIPTS", "1000"))
+BASELINE_SAMPLES = 10
+
+
+def _fresh_fonts_render(receipt, fund) -> float:
+    """The naive way: a new FontConfiguration and stylesheet for every receipt."""
+    pdf._fonts.cache_clear()
+    pdf._stylesheet.cache_clear()
+    start = time.perf_counter()
+    render.receipt_pdf(receipt, fund, code="ABCD-EFGH")
+    return (time.perf_counter() - start) * 1000
+
+
+def run(kind: str) -> None:
+    with bench_app(kind) as app:
+        app.config["DEMO_RECEIPTS_PER_FUND"] = 0
+        with loading(app), using(SYSTEM):
+            build(app.config["DEMO_PASSWORD"])
+            luwan = db.session.scalar(select(Township).where(Township.slug == "luwan"))
+            fund = funds.create_fund(luwan, "大桥村社区慈善基金", host_charity="苏州市慈善总会",
+                                     receipt_prefix="DQC", village="大桥村", slug="daqiaocun")
+            db.session.commit()
+            fund_id = fund.id
+            with using(fund_scope(fund_id)):
+                seed_fund(db.session.get(Fund, fund_id), random.Random(5), RECEIPTS * 2,
+                          date.today())
+                db.session.commit()
+        with app.test_request_context(base_url="https://shanlin.example"), \
+                using(fund_scope(fund_id)):
+            fund = db.session.get(Fund, fund_id)
+            gifts = db.session.scalars(select(Donation.id).where(
+                Donation.status.in_(COUNTED), Donation.donor_id.is_not(None))
+                .order_by(Donation.id).limit(RECEIPTS)).all()
+            issuing = []
+            for donation_id in gifts:
+                start = time.perf_counter()
+                services.issue(db.session.get(Donation, donation_id))
+                db.session.commit()
+                issuing.append((time.perf_counter() - start) * 1000)
+            sample = services.by_token(db.session.scalar(
+                select(services.Receipt.token).order_by(services.Receipt.id)))
+            baseline = [_fresh_fonts_render(sample, fund) for _ in range(BASELINE_SAMPLES)]
+            start = time.perf_counter()
+            today = services.local_today().isoformat()
+            merged = bulk.print_run(SimpleNamespace(id=0), {"start": today, "end": today},
+                                    lambda *args, **kwargs: None)
+            print_run = time.perf_counter() - start
+        print_header(f"Receipts ({kind}): {len(gifts)} issued one by one, committed each")
+        base = print_row("baseline: render alone, fresh font configuration", baseline)
+        print_row("issue + render + store + commit one receipt", issuing[1:], base)
+        estimate = base * len(gifts) / 1000
+        print(f"  print run of {len(gifts)} stored receipts: {print_run:.2f} s, "
+              f"{len(merged.data) / 1e6:.1f} MB; baseline (rendering each afresh, "
+              f"{BASELINE_SAMPLES} measured × {len(gifts)}): {estimate:.1f} s, "
+              f"ratio {print_run / estimate:.2f}", flush=True)

@@ -1,0 +1,449 @@
+"""Background jobs: queued when the request commits, run by a worker under the job's fund, the
+progress shown through htmx until the file is ready, failures kept readable and harmless."""
+
+import hashlib
+import html
+import io
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from app import jobs
+from app.auth.models import User
+from app.donations import services as donations
+from app.donations.models import Donation
+from app.donors.models import Donor
+from app.donors.services import DonorInput, create_donor
+from app.extensions import db
+from app.funds.models import Fund
+from app.imports import reading
+from app.jobs import queue, services
+from app.jobs.models import Job
+from app.ledger.models import LedgerEntry
+from app.validation import Invalid
+from tenants import SYSTEM, current_scope, fund_scope, using
+
+from .conftest import LOGINS, PASSWORD, shot
+
+ROOT = Path(__file__).resolve().parent.parent
+REPORT = "东港村 2026 年度汇总.csv"
+# Excel's BOM, CRLF line ends and rare name characters: the download must be these bytes.
+REPORT_BYTES = "\ufeff序号,姓名,金额\r\n1,王秀英,500.00\r\n2,李䶮,1\u00a0000.00\r\n".encode()
+
+# The tests' own kinds of job. A gate lets a test look at the page while the job is running.
+gate = threading.Event()
+seen = {}
+
+
+@jobs.task("test_report", title=_l("Donation import"))
+def _report(job, params, progress):
+    seen["scope"] = current_scope()
+    progress(0, 10)
+    progress(3, 10, "王秀英")
+    if params.get("wait"):
+        assert gate.wait(20), "the test never opened the gate"
+    progress(10, 10)
+    return (REPORT, "text/csv", REPORT_BYTES)
+
+
+@jobs.task("test_breaks", title=_l("Donation import"))
+def _breaks(job, params, progress):
+    create_donor(DonorInput(name="半途而废"))  # business data, written and flushed
+    db.session.flush()
+    progress(1, 2)
+    if params["how"] == "refused":
+        raise jobs.JobFailed(_l("The file is empty."))
+    if params["how"] == "invalid":
+        raise Invalid({"name": "A donor needs a name."})
+    raise RuntimeError("the disk is full")
+
+
+@pytest.fixture
+def fund(app):
+    with app.app_context(), using(SYSTEM):
+        dgc, ntc = (db.session.scalar(select(Fund).where(Fund.receipt_prefix == prefix))
+                    for prefix in ("DGC", "NTC"))
+        treasurer = db.session.scalar(select(User).where(User.phone == LOGINS["treasurer"]))
+        return SimpleNamespace(id=dgc.id, slug=dgc.slug, other_id=ntc.id, other_slug=ntc.slug,
+                               treasurer_id=treasurer.id)
+
+
+@pytest.fixture
+def treasurer(client, auth):
+    auth.login(LOGINS["treasurer"])
+    client.post("/lang", data={"lang": "en", "next": "/"})
+    return client
+
+
+def finished_job() -> int:
+    """A 东港村 job that ran and left a file (for the isolation matrix, in the fund's scope)."""
+    job = jobs.start("test_report", {})
+    job_id, key = job.id, job.key
+    db.session.commit()
+    services.run(job_id, key)
+    return job_id
+
+
+def start(app, fund, kind: str, params: dict, locale: str = "en") -> int:
+    """Start a job as the treasurer would, in a request of the fund, and commit."""
+    with app.test_request_context(headers={"Cookie": f"lang={locale}"}), \
+            using(fund_scope(fund.id)):
+        user = db.session.get(User, fund.treasurer_id)
+        job = jobs.start(kind, params, user=user, detail="2026")
+        db.session.commit()
+        job_id = job.id
+        db.session.remove()
+    return job_id
+
+
+def job_row(app, fund_id: int, job_id: int) -> Job:
+    with app.app_context(), using(fund_scope(fund_id)):
+        job = db.session.get(Job, job_id)
+        db.session.expunge(job)
+        return job
+
+
+def wait_for(app, fund_id: int, job_id: int, status: str, seconds: float = 20) -> Job:
+    deadline = time.monotonic() + seconds
+    while (job := job_row(app, fund_id, job_id)).status != status:
+        assert time.monotonic() < deadline, f"job {job_id} is {job.status}, not {status}"
+        time.sleep(0.05)
+    return job
+
+
+def counts(app, fund_id: int) -> dict:
+    with app.app_context(), using(fund_scope(fund_id)):
+        return {model.__name__: db.session.scalar(select(func.count()).select_from(model))
+                for model in (Donation, Donor, LedgerEntry)}
+
+
+def partial(client, url: str):
+    return client.get(url, headers={"HX-Request": "true", "HX-Request-Type": "partial"})
+
+
+def download(client, url: str):
+    """The response with its body read, and the file it streamed from closed."""
+    response = client.get(url)
+    response.get_data()
+    response.close()
+    return response
+
+
+def text_of(response) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
+                    .split())
+
+
+def test_a_job_runs_in_a_worker_and_its_file_downloads_byte_for_byte(app, fund, treasurer):
+    gate.clear()
+    job_id = start(app, fund, "test_report", {"wait": True})
+    url = f"/f/donggangcun/jobs/{job_id}"
+    queued = partial(treasurer, url)
+    assert queued.status_code == 200 and "<html" not in queued.get_data(as_text=True)
+    assert "Waiting for its turn" in text_of(queued)
+    assert 'hx-trigger="every 1s"' in queued.get_data(as_text=True)
+
+    with queue.ThreadWorker(app):
+        wait_for(app, fund.id, job_id, "running")
+        deadline = time.monotonic() + 10
+        while "3 of 10 (30%)" not in text_of(running := partial(treasurer, url)):
+            assert time.monotonic() < deadline, text_of(running)
+            time.sleep(0.05)
+        body = running.get_data(as_text=True)
+        assert 'hx-trigger="every 1s"' in body and 'value="3"' in body and 'max="10"' in body
+        assert "王秀英" in body and "/file" not in body
+        assert treasurer.get(f"{url}/file").status_code == 404  # nothing to download yet
+        gate.set()
+        job = wait_for(app, fund.id, job_id, "done")
+
+    assert seen["scope"] == fund_scope(fund.id)
+    done = partial(treasurer, url)
+    body = done.get_data(as_text=True)
+    assert "hx-trigger" not in body  # the answer that stops the polling
+    assert f'href="/f/donggangcun/jobs/{job_id}/file"' in body and REPORT in body
+    got = download(treasurer, f"/f/donggangcun/jobs/{job_id}/file")
+    assert got.status_code == 200
+    assert got.data == REPORT_BYTES
+    assert got.headers["Content-Type"].startswith("text/csv")
+    assert "filename*=UTF-8''" in got.headers["Content-Disposition"]
+    assert "%E4%B8%9C%E6%B8%AF%E6%9D%91" in got.headers["Content-Disposition"]  # 东港村
+    assert job.file_sha256 == hashlib.sha256(REPORT_BYTES).hexdigest()
+    assert job.file_size == len(REPORT_BYTES) and (job.done, job.total) == (10, 10)
+    stored = Path(app.config["JOBS_DIR"]) / str(fund.id) / job.file_key
+    assert stored.read_bytes() == REPORT_BYTES and "static" not in stored.parts
+    listing = treasurer.get("/f/donggangcun/jobs/")
+    assert listing.status_code == 200
+    assert f"/f/donggangcun/jobs/{job_id}" in listing.get_data(as_text=True)
+    assert "Done" in text_of(listing) and "李建国" in text_of(listing)
+
+
+@pytest.mark.config(HUEY_NAME=f"shanlin-test-{uuid.uuid4().hex[:8]}")
+def test_a_job_is_queued_only_when_its_request_commits(app, fund):
+    huey = queue.get(app).huey
+    with app.test_request_context(), using(fund_scope(fund.id)):
+        jobs.start("test_report", {})
+        db.session.rollback()  # the request failed: no row, and nothing for a worker
+        db.session.commit()
+        assert huey.pending_count() == 0
+        job = jobs.start("test_report", {})
+        db.session.flush()
+        assert huey.pending_count() == 0  # not before the row is there for the worker to read
+        db.session.commit()
+        assert [task.args for task in huey.pending()] == [(job.id, job.key)]
+        db.session.remove()
+    with app.app_context(), using(fund_scope(fund.id)):
+        assert db.session.scalar(select(func.count()).select_from(Job)) == 1
+    huey.flush()
+
+
+@pytest.mark.config(HUEY_IMMEDIATE=True)
+@pytest.mark.parametrize("how, message", [
+    ("refused", "The file is empty."),
+    ("invalid", "A donor needs a name."),
+    ("broken", "The job stopped because of an unexpected error. Nothing it did was kept."),
+])
+def test_a_failing_job_is_marked_failed_and_keeps_nothing(app, fund, treasurer, how, message):
+    before = counts(app, fund.id)
+    job_id = start(app, fund, "test_breaks", {"how": how})
+    job = job_row(app, fund.id, job_id)
+    assert job.status == "failed" and job.finished_at is not None
+    assert job.message.startswith(message)
+    assert (job.done, job.total) == (1, 2)
+    assert ("the disk is full" in job.error) == (how == "broken")
+    assert counts(app, fund.id) == before  # the donor the task created is gone
+    page = treasurer.get(f"/f/donggangcun/jobs/{job_id}")
+    assert "The job failed." in text_of(page) and message in text_of(page)
+    assert "hx-trigger" not in page.get_data(as_text=True)
+    assert "the disk is full" not in page.get_data(as_text=True)  # support sees it, not users
+    assert treasurer.get(f"/f/donggangcun/jobs/{job_id}/file").status_code == 404
+
+
+@pytest.mark.config(HUEY_IMMEDIATE=True)
+def test_a_job_speaks_the_language_of_whoever_started_it(app, fund):
+    chinese = start(app, fund, "test_breaks", {"how": "refused"}, locale="zh_Hans")
+    english = start(app, fund, "test_breaks", {"how": "refused"}, locale="en")
+    assert job_row(app, fund.id, chinese).message == "文件是空的。"
+    assert job_row(app, fund.id, english).message == "The file is empty."
+
+
+@pytest.mark.config(HUEY_IMMEDIATE=True)
+def test_another_funds_job_is_404_and_others_here_are_refused(app, client, auth, fund):
+    job_id = start(app, fund, "test_report", {})
+    assert job_row(app, fund.id, job_id).status == "done"
+    auth.login(LOGINS["other_fund_member"])  # 南塘村's treasurer, through 南塘村's own URLs
+    for path in ("", "/file"):
+        response = download(client, f"/f/{fund.other_slug}/jobs/{job_id}{path}")
+        assert response.status_code == 404 and REPORT not in response.get_data(as_text=True)
+        assert client.get(f"/f/donggangcun/jobs/{job_id}{path}").status_code == 403
+    assert "2026" not in text_of(client.get(f"/f/{fund.other_slug}/jobs/"))
+    auth.logout()
+    auth.login(LOGINS["member"])  # a committee member does not read the fund's money work
+    assert client.get(f"/f/donggangcun/jobs/{job_id}").status_code == 403
+    auth.logout()
+    auth.login(LOGINS["chair"])
+    assert download(client, f"/f/donggangcun/jobs/{job_id}/file").data == REPORT_BYTES
+
+
+def test_a_task_left_for_another_database_is_dropped(app, fund):
+    with app.app_context():
+        services.run(987654, "0" * 32)  # no such job here: nothing happens, nothing breaks
+
+
+calls = []
+
+
+def _minutely_ok(now):
+    calls.append(("ok", now, current_scope()))
+
+
+def _minutely_broken(now):
+    calls.append(("broken", now, current_scope()))
+    raise RuntimeError("one task failing does not stop the others")
+
+
+def test_every_minute_calls_each_registered_callable_under_the_system_scope(app):
+    jobs.every_minute(_minutely_broken)
+    jobs.every_minute(_minutely_ok)
+    try:
+        calls.clear()
+        q = queue.get(app)
+        assert q.every_minute.task_class().validate_datetime(datetime(2026, 3, 1, 8, 17))
+        q.huey.execute(q.every_minute.s())  # what the consumer's scheduler runs each minute
+        assert [(what, scope) for what, _now, scope in calls] == [
+            ("broken", SYSTEM), ("ok", SYSTEM)]
+        assert abs((calls[1][1] - datetime.now(UTC)).total_seconds()) < 60
+    finally:
+        services._MINUTELY.remove(_minutely_broken)
+        services._MINUTELY.remove(_minutely_ok)
+
+
+# --- the donation import: large files are committed by a job ----------------------------
+
+def big_list(rows: int) -> bytes:
+    lines = [f"2026-01-{1 + n % 28:02d},{10 + n % 90},J{n:06d},王{n}" for n in range(rows)]
+    return ("日期,金额,流水号,姓名\n" + "\n".join(lines) + "\n").encode()
+
+
+def upload(client, data: bytes):
+    response = client.post("/f/donggangcun/imports", content_type="multipart/form-data",
+                           data={"file": (io.BytesIO(data), "名单.csv"), "channel": "bank",
+                                 "received_on": ""})
+    assert response.status_code == 200, text_of(response)[:500]
+    return re.search(r"/imports/([\w-]{32})/commit", response.get_data(as_text=True)).group(1)
+
+
+@pytest.mark.config(HUEY_IMMEDIATE=True)
+def test_a_large_import_is_committed_by_a_job_all_rows_together(app, fund, treasurer):
+    rows = reading.BACKGROUND_ROWS + 100
+    before = counts(app, fund.id)
+    token = upload(treasurer, big_list(rows))
+    response = treasurer.post(f"/f/donggangcun/imports/{token}/commit")
+    assert response.status_code == 302 and "/f/donggangcun/jobs/" in response.location
+    page = treasurer.get(response.location)
+    assert f"Donations imported: {rows}. Duplicates skipped: 0." in text_of(page)
+    assert "Donation import · 名单.csv" in text_of(page)
+    after = counts(app, fund.id)
+    assert after["Donation"] == before["Donation"] + rows
+    assert after["LedgerEntry"] == before["LedgerEntry"] + rows
+    job_id = int(response.location.rstrip("/").rsplit("/", 1)[1])
+    assert (job_row(app, fund.id, job_id).done, job_row(app, fund.id, job_id).total) == (
+        rows, rows)
+    # The upload is spent: a second click imports nothing twice.
+    assert treasurer.post(f"/f/donggangcun/imports/{token}/commit").status_code == 404
+
+
+@pytest.mark.config(HUEY_IMMEDIATE=True)
+def test_a_large_import_failing_midway_keeps_nothing_and_may_be_tried_again(
+        app, fund, treasurer, monkeypatch):
+    token = upload(treasurer, big_list(reading.BACKGROUND_ROWS + 1))
+    before = counts(app, fund.id)
+    record = donations.record_offline
+    calls = []
+
+    def fails_at_300(data, user, **kwargs):
+        calls.append(data)
+        if len(calls) == 300:
+            raise Invalid({"reference": "A donation with this reference is already recorded."})
+        return record(data, user, **kwargs)
+
+    monkeypatch.setattr(donations, "record_offline", fails_at_300)
+    response = treasurer.post(f"/f/donggangcun/imports/{token}/commit")
+    page = treasurer.get(response.location)
+    assert ("Row 301 could not be recorded: A donation with this reference is already "
+            "recorded. Nothing was imported.") in text_of(page)
+    assert counts(app, fund.id) == before
+    monkeypatch.setattr(donations, "record_offline", record)
+    again = treasurer.post(f"/f/donggangcun/imports/{token}/commit")
+    assert "Donations imported: 501." in text_of(treasurer.get(again.location))
+
+
+def test_a_small_import_is_still_committed_in_the_request(app, fund, treasurer):
+    token = upload(treasurer, big_list(3))
+    response = treasurer.post(f"/f/donggangcun/imports/{token}/commit")
+    assert response.status_code == 302 and response.location.endswith("/f/donggangcun/")
+
+
+def test_the_import_limit_is_ten_thousand_rows():
+    data = ("日期,金额\n" + "2026-01-20,10\n" * 10001).encode()
+    with pytest.raises(reading.UploadError, match="more than 10000 rows"):
+        reading.read(data)
+    assert len(reading.read(data.rsplit(b"2026", 1)[0])) == 10000
+
+
+# --- the queue as deployed: a worker process, and Redis --------------------------------
+
+def test_flask_jobs_worker_runs_a_large_import_and_stops_on_ctrl_c(app, fund, treasurer):
+    """The deployed shape: the web app queues, `flask jobs worker` (another process) runs."""
+    environment = {
+        **os.environ, "FLASK_APP": "wsgi.py", "PYTHONUNBUFFERED": "1",
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "HUEY_FILE": str(app.config["HUEY_FILE"]), "HUEY_NAME": app.config["HUEY_NAME"],
+        "JOBS_DIR": str(app.config["JOBS_DIR"]), "HUEY_URL": "", "REDIS_URL": "",
+    }
+    rows = reading.BACKGROUND_ROWS + 1
+    before = counts(app, fund.id)
+    token = upload(treasurer, big_list(rows))
+    response = treasurer.post(f"/f/donggangcun/imports/{token}/commit")
+    job_id = int(response.location.rstrip("/").rsplit("/", 1)[1])
+    assert job_row(app, fund.id, job_id).status == "queued"
+    worker = subprocess.Popen([sys.executable, "-m", "flask", "jobs", "worker"], cwd=ROOT,
+                              env=environment, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for(app, fund.id, job_id, "done", seconds=120)
+    finally:
+        worker.send_signal(signal.SIGINT)
+        output, _ = worker.communicate(timeout=60)
+    assert worker.returncode == 0, output
+    assert "Jobs worker" in output
+    assert counts(app, fund.id)["Donation"] == before["Donation"] + rows
+    assert f"Donations imported: {rows}." in text_of(treasurer.get(response.location))
+
+
+def _redis_url() -> str | None:
+    try:
+        import redis
+
+        url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+        return url
+    except Exception:
+        return None
+
+
+@pytest.mark.skipif(_redis_url() is None, reason="no Redis reachable")
+@pytest.mark.config(HUEY_URL=_redis_url(), HUEY_NAME=f"shanlin-test-{uuid.uuid4().hex[:8]}")
+def test_with_redis_configured_jobs_go_through_redis(app, fund, treasurer):
+    from huey import RedisHuey
+
+    huey = queue.get(app).huey
+    assert isinstance(huey, RedisHuey)
+    try:
+        job_id = start(app, fund, "test_report", {})
+        assert huey.pending_count() == 1
+        with queue.ThreadWorker(app):
+            wait_for(app, fund.id, job_id, "done")
+        assert download(treasurer, f"/f/donggangcun/jobs/{job_id}/file").data == REPORT_BYTES
+    finally:
+        huey.storage.flush_all()
+
+
+# --- in the browser ------------------------------------------------------------------
+
+@pytest.mark.browser
+def test_the_progress_bar_turns_into_the_download_link_without_a_reload(
+        app, live_server, browser, fund):
+    gate.clear()
+    job_id = start(app, fund, "test_report", {"wait": True})
+    page = browser.new_page(locale="en")
+    page.goto(f"{live_server}/auth/login")
+    page.get_by_label("手机号或邮箱").fill(LOGINS["treasurer"])
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{live_server}/f/donggangcun/")
+    page.goto(f"{live_server}/f/donggangcun/jobs/{job_id}")
+    page.evaluate("window.notReloaded = true")
+    with queue.ThreadWorker(app):
+        page.wait_for_selector("progress[value='3'][max='10']", timeout=15000)
+        shot(page, "jobs-progress")
+        gate.set()
+        link = page.wait_for_selector("#job-file", timeout=15000)
+    assert page.evaluate("window.notReloaded") is True
+    with page.expect_download() as download:
+        link.click()
+    assert download.value.suggested_filename == REPORT
+    assert Path(download.value.path()).read_bytes() == REPORT_BYTES
+    shot(page, "jobs-done")
+    page.close()
