@@ -6,7 +6,8 @@ Rows go in through bulk inserts: thousands per fund in a second or two.
 """
 
 import random
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from faker import Faker
 from sqlalchemy import func, select, text
@@ -19,6 +20,8 @@ from app.ledger.models import LedgerEntry
 from tenants import fund_scope, using
 
 from .models import Batch, Designation, Donation, DonationPoint
+
+BEIJING = ZoneInfo("Asia/Shanghai")
 
 SPRING_FESTIVAL = [date(2025, 1, 29), date(2026, 2, 17)]
 CHONGYANG = [date(2025, 10, 29), date(2026, 10, 18)]
@@ -37,6 +40,13 @@ def seed(demo, per_fund: int | None = None) -> None:
     for prefix, fund in demo.funds.items():
         with using(fund_scope(fund.id)):
             seed_fund(fund, random.Random(f"{prefix}-2026"), per_fund, today)
+
+
+def _moment(day: date, now: datetime) -> datetime:
+    """When a past gift was booked: the morning of the day it came in (Beijing time), so the
+    ledger's months match the donations' (never later than now)."""
+    booked = datetime.combine(day, time(10, 0), tzinfo=BEIJING).astimezone(UTC)
+    return min(booked, now)
 
 
 def _day(rng: random.Random, today: date) -> date:
@@ -133,20 +143,21 @@ def seed_fund(fund, rng: random.Random, count: int, today: date) -> None:
             item_description="大米 20 袋" if channel == "in_kind" else "",
             gateway="stripe" if channel == "card" else None,
             gateway_ref=f"pi_demo_{fund.id}_{n}" if channel == "card" else None,
-            confirmed_at=now, created_at=now, refunded_fen=0, handler_id=None, item_quantity="",
+            confirmed_at=_moment(day, now), created_at=_moment(day, now), refunded_fen=0,
+            handler_id=None, item_quantity="",
             message="", notes="", recorded_by_id=None,
         ))
     _insert(Donation, rows)
     _analyze("donation")
     # Every confirmed gift's ledger entry, read back and written in one executemany.
     confirmed = db.session.execute(select(Donation.id, Donation.amount_fen,
-                                          Donation.designation_id)
+                                          Donation.designation_id, Donation.received_on)
                                    .where(Donation.status == "confirmed")).all()
     _insert(LedgerEntry, [
         dict(kind="donation", amount_fen=amount, reference=f"donation:{donation_id}",
              donation_id=donation_id, designation_id=designation_id, reason="",
-             created_at=now, created_by_id=None, reverses_id=None)
-        for donation_id, amount, designation_id in confirmed])
+             created_at=_moment(day, now), created_by_id=None, reverses_id=None)
+        for donation_id, amount, designation_id, day in confirmed])
     for batch in batches.values():
         batch.counted_total_fen = db.session.scalar(
             select(func.sum(Donation.amount_fen)).where(Donation.batch_id == batch.id)) or 0
