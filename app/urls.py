@@ -5,6 +5,8 @@ from urllib.parse import urlsplit
 from flask import current_app
 from werkzeug.routing import IntegerConverter
 
+from app.validation import MAX_ID
+
 
 def external_url(endpoint: str, **values) -> str:
     """Always on PUBLIC_URL, never on the Host header a request came with: a link in an email
@@ -20,7 +22,7 @@ class IdConverter(IntegerConverter):
     instead of an overflow deep in the driver."""
 
     def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
 
 

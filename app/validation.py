@@ -17,6 +17,22 @@ def attach(form, error: Invalid) -> None:
             form.form_errors.append(message)
 
 
+REFUSED = object()  # what attempt() returns when the service said no
+
+
+def attempt(form, action):
+    """Run a service call for a submitted form. When the service refuses (Invalid), nothing
+    it wrote is kept and its messages stand beside the fields; the result is then REFUSED."""
+    from app.extensions import db
+
+    try:
+        return action()
+    except Invalid as error:
+        db.session.rollback()
+        attach(form, error)
+        return REFUSED
+
+
 MAX_ID = 2**31 - 1  # an INTEGER column: a bigger number is no row, not a crash
 
 

@@ -14,7 +14,7 @@ from app.donations.models import Batch, Donation
 from app.extensions import db, limiter
 from app.funds.models import Fund
 from app.rendering import render, render_form
-from app.validation import Invalid, attach, int_or_none
+from app.validation import REFUSED, Invalid, attempt, int_or_none
 from tenants import SYSTEM, using
 from tenants.access import fund_access, open_access
 
@@ -96,12 +96,9 @@ def void(receipt_id: int):
     receipt = _get(Receipt, receipt_id)
     form = VoidForm()
     if form.validate_on_submit():
-        try:
-            services.void(receipt, form.reason.data, user=current_user)
-        except Invalid as error:
-            db.session.rollback()
-            attach(form, error)
-        else:
+        voided = attempt(form, lambda: services.void(receipt, form.reason.data,
+                                                     user=current_user))
+        if voided is not REFUSED:
             db.session.commit()
             flash(_("Receipt %(number)s is void. Its copy now shows 作废.", number=receipt.number),
                   "info")
@@ -115,12 +112,9 @@ def reissue(receipt_id: int):
     receipt = _get(Receipt, receipt_id)
     form = ReissueForm()
     if form.validate_on_submit():
-        try:
-            new = services.reissue(receipt, name=form.name.data, user=current_user)
-        except Invalid as error:
-            db.session.rollback()
-            attach(form, error)
-        else:
+        new = attempt(form, lambda: services.reissue(receipt, name=form.name.data,
+                                                     user=current_user))
+        if new is not REFUSED:
             delivery.queue(new)  # the donor gets the corrected receipt, as with any new one
             db.session.commit()
             flash(_("Receipt %(number)s was issued in its place.", number=new.number), "info")
@@ -151,13 +145,9 @@ def official(receipt_id: int):
     receipt = _get(Receipt, receipt_id)
     form = OfficialForm()
     if form.validate_on_submit():
-        try:
-            services.record_official(receipt, form.official_code.data,
-                                     form.official_number.data)
-        except Invalid as error:
-            db.session.rollback()
-            attach(form, error)
-        else:
+        recorded = attempt(form, lambda: services.record_official(
+            receipt, form.official_code.data, form.official_number.data))
+        if recorded is not REFUSED:
             db.session.commit()
             flash(_("The official receipt is recorded."), "info")
             return redirect(url_for("receipts.detail", receipt_id=receipt.id))
@@ -170,12 +160,9 @@ def issue(donation_id: int):
     donation = _get(Donation, donation_id)
     form = IssueForm()
     if form.validate_on_submit():
-        try:
-            receipt = services.issue(donation, name=form.name.data, user=current_user)
-        except Invalid as error:
-            db.session.rollback()
-            attach(form, error)
-        else:
+        receipt = attempt(form, lambda: services.issue(donation, name=form.name.data,
+                                                       user=current_user))
+        if receipt is not REFUSED:
             emailed = delivery.queue(receipt)  # sent by a worker once this commits
             db.session.commit()
             flash(_("Receipt %(number)s is issued.", number=receipt.number), "info")
@@ -207,14 +194,10 @@ def settings():
     form = SettingsForm(obj=current)
     if form.validate_on_submit():
         upload = form.seal.data
-        try:
-            services.save_settings(g.fund.id, issue_mode=form.issue_mode.data,
-                                   thanks=form.thanks.data,
-                                   seal=upload.read(services.MAX_SEAL + 1) if upload else None)
-        except Invalid as error:
-            db.session.rollback()
-            attach(form, error)
-        else:
+        saved = attempt(form, lambda: services.save_settings(
+            g.fund.id, issue_mode=form.issue_mode.data, thanks=form.thanks.data,
+            seal=upload.read(services.MAX_SEAL + 1) if upload else None))
+        if saved is not REFUSED:
             db.session.commit()
             flash(_("Receipt settings saved."), "info")
             return redirect(url_for("receipts.settings"))
@@ -257,14 +240,10 @@ def annual():
     form = AnnualForm(year=int_or_none(request.args.get("year"))
                       or services.local_today().year - 1)
     if form.validate_on_submit():
-        try:
-            year = services.check_annual_year(form.year.data)
-            job = jobs.start("annual_receipts", {"year": year}, user=current_user,
-                             detail=str(year))
-        except Invalid as error:
-            db.session.rollback()
-            attach(form, error)
-        else:
+        job = attempt(form, lambda: jobs.start(
+            "annual_receipts", {"year": services.check_annual_year(form.year.data)},
+            user=current_user, detail=str(form.year.data)))
+        if job is not REFUSED:
             db.session.commit()
             return redirect(url_for("jobs.show", job_id=job.id))
     year = form.year.data if isinstance(form.year.data, int) else None
@@ -286,14 +265,9 @@ def print_run():
         SelectChoice(str(b.id), f"#{b.id} {b.title} · {b.received_on.isoformat()}")
         for b in batches]
     if form.validate_on_submit():
-        try:
-            params = services.check_print_run(int_or_none(form.batch_id.data),
-                                              form.start.data, form.end.data)
-            job = jobs.start("print_run", params, user=current_user)
-        except Invalid as error:
-            db.session.rollback()
-            attach(form, error)
-        else:
+        job = attempt(form, lambda: jobs.start("print_run", services.check_print_run(
+            int_or_none(form.batch_id.data), form.start.data, form.end.data), user=current_user))
+        if job is not REFUSED:
             db.session.commit()
             return redirect(url_for("jobs.show", job_id=job.id))
     return render_form("receipts/print.html", form, block="form")
