@@ -8,15 +8,25 @@ export FLASK_APP := wsgi.py
 TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 # Debian packages the tests need: a browser, Chinese fonts, fast font subsetting, PDF tools,
 # a QR decoder (zbarimg) to read the codes printed on receipts.
-APT_PACKAGES := chromium fonts-noto-cjk fonts-wqy-microhei libharfbuzz-subset0 poppler-utils zbar-tools postgresql-client
+# openjdk-17-jre-headless runs the Nu HTML checker (vnu.jar); wrk loads gunicorn in make bench.
+APT_PACKAGES := chromium fonts-noto-cjk fonts-wqy-microhei libharfbuzz-subset0 poppler-utils zbar-tools postgresql-client openjdk-17-jre-headless wrk
 
-.PHONY: messages run test test-sqlite test-postgres bench lint system-deps translations db clean
+.PHONY: messages run test test-sqlite test-postgres bench load lint system-deps translations db clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
+
+# The Nu HTML checker from the npm registry, for the markup tests (java -jar vnu.jar).
+VNU_VERSION := 26.9.27
+VNU := $(VENV)/node/node_modules/vnu-jar/build/dist/vnu.jar
+export VNU_JAR := $(abspath $(VNU))
+
+$(VNU):
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/node vnu-jar@$(VNU_VERSION)
+	test -f $@
 
 translations: $(BIN)/.installed
 	@$(BIN)/pybabel compile -d app/translations
@@ -44,7 +54,7 @@ run: db
 	trap 'kill -INT $$worker 2>/dev/null; wait $$worker' EXIT; \
 	SESSION_COOKIE_SECURE=0 $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
-test: $(BIN)/.installed system-deps translations lint test-sqlite test-postgres
+test: $(BIN)/.installed system-deps $(VNU) translations lint test-sqlite test-postgres
 
 test-sqlite:
 	SHANLIN_TEST_DB=sqlite $(BIN)/pytest
@@ -58,8 +68,13 @@ test-postgres:
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 
-bench: $(BIN)/.installed translations
+bench: $(BIN)/.installed system-deps translations
 	$(BIN)/python -m bench
+
+# Members voting and treasurers recording at once on gunicorn + PostgreSQL, then the integrity
+# checks (see bench/load.py). LOAD_SECONDS=60 by default.
+load: $(BIN)/.installed system-deps translations
+	$(BIN)/python -m bench.load
 
 clean:
 	rm -rf $(VENV) var test-artifacts
