@@ -97,7 +97,8 @@ def township_committees():
     form.replaces.choices = []
     if request.method == "GET":
         return _township_page()
-    fund = db.session.get(Fund, _int(request.form.get("fund_id")))
+    fund_id = _int(request.form.get("fund_id"))
+    fund = db.session.get(Fund, fund_id) if fund_id else None
     try:
         if fund is None or fund not in g.township.funds:
             raise Invalid({"login": _("Choose a fund of this township.")})

@@ -1,0 +1,289 @@
+"""Security, walked over the URL map so a new route is covered without being listed: pages
+that keep to the Content-Security-Policy, CSRF on every POST, uploads judged by their bytes,
+downloads that never leave their folder.
+"""
+
+import hashlib
+import re
+from html.parser import HTMLParser
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from app.auth.roles import ANY_MEMBER, PUBLIC
+from app.config import VAR_DIR
+from app.extensions import db
+from app.funds.models import Fund
+from app.security import CSP
+from tenants import SYSTEM, fund_scope, using
+
+from .conftest import LOGINS, PASSWORD
+from .test_isolation_matrix import FUND, SAMPLES, TOWNSHIP
+
+# Arguments of routes outside any tenant; the scoped ones come from the isolation matrix.
+EXTRA_SAMPLES = {"gateway_name": lambda: "stripe"}
+
+# POST routes that take no CSRF token, and why. Nothing else may join this list quietly.
+CSRF_EXEMPT = {
+    "payments.webhook": "the gateway signs its events; it has no session to steal",
+}
+
+
+def route_url(app: Flask, rule) -> str:
+    """The rule's URL with the demo's slugs and a sample row of 东港村 for every argument."""
+    values = {"fund_slug": FUND, "township_slug": TOWNSHIP}
+    with app.app_context():
+        fund = db.session.scalar(select(Fund).where(Fund.slug == FUND))
+        with using(fund_scope(fund.id)):
+            for argument in sorted(rule.arguments - values.keys()):
+                sample = SAMPLES.get(argument) or EXTRA_SAMPLES.get(argument)
+                if sample is None:
+                    pytest.fail(f"{rule.rule}: add a sample value for <{argument}>")
+                values[argument] = str(sample())
+    return re.sub(r"<(?:[^<>]*:)?(\w+)>", lambda m: values[m.group(1)], rule.rule)
+
+
+def login_for(app: Flask, rule) -> str | None:
+    """A demo person the route admits: a 东港村 role holder, this township's admin, or (for
+    routes outside a tenant) the chair, who is signed in like anyone else."""
+    access = app.view_functions[rule.endpoint].access
+    if "township_slug" in rule.arguments:
+        return LOGINS["this_township_admin"]
+    if "fund_slug" not in rule.arguments or {PUBLIC, ANY_MEMBER} & access.allow:
+        return LOGINS["chair"]
+    for role in ("chair", "treasurer", "member", "supervisor", "secretary", "social_worker"):
+        if role in access.allow:
+            return LOGINS[role]
+    if "township_admin" in access.allow:
+        return LOGINS["this_township_admin"]
+    pytest.fail(f"{rule.rule}: no demo person holds a role in {sorted(access.allow)}")
+
+
+def app_rules(app: Flask, method: str):
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if rule.endpoint != "static" and method in rule.methods:
+            yield rule
+
+
+def signed_in(app: Flask, login: str | None, token: str | None = None):
+    client = app.test_client()
+    if login:
+        headers = {"X-CSRFToken": csrf_token(client)} if token else {}
+        response = client.post("/auth/login", data={"login": login, "password": PASSWORD},
+                               headers=headers)
+        assert response.status_code == 302, f"login as {login} failed"
+    return client
+
+
+def csrf_token(client, path: str = "/auth/login") -> str:
+    """The token as a page hands it to htmx (hx-headers on <body>)."""
+    page = client.get(path, follow_redirects=True).get_data(as_text=True)
+    return re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
+
+
+# --- Content-Security-Policy: nothing inline ------------------------------------------------
+
+class InlineFinder(HTMLParser):
+    """What script-src 'self' / style-src 'self' would block: inline scripts and styles,
+    event-handler attributes, javascript: URLs."""
+
+    URL_ATTRS = {"href", "src", "action", "formaction", "hx-get", "hx-post", "data", "poster"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.problems: list[str] = []
+        self._in = None
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.problems.append(f"<{tag} {name}=...>")
+            if name == "style":
+                self.problems.append(f"<{tag} style=...>")
+            if name in self.URL_ATTRS and value and \
+                    re.sub(r"[\s\x00-\x1f]", "", value).lower().startswith("javascript:"):
+                self.problems.append(f"<{tag} {name}={value!r}>")
+        if tag == "script" and not dict(attrs).get("src"):
+            self.problems.append("<script> without src")
+        if tag in ("script", "style"):
+            self._in = tag
+
+    def handle_endtag(self, tag):
+        if tag == self._in:
+            self._in = None
+
+    def handle_data(self, data):
+        if self._in and data.strip():
+            self.problems.append(f"<{self._in}> with a body")
+
+
+def inline_problems(html: str) -> list[str]:
+    finder = InlineFinder()
+    finder.feed(html)
+    return finder.problems
+
+
+def test_the_inline_finder_sees_what_the_policy_blocks():
+    bad = ('<script>alert(1)</script><a href=" javascript:x">a</a><img src=x onerror="y">'
+           '<p style="color:red">p</p><style>p{}</style><script src="/s.js"></script>')
+    assert len(inline_problems(bad)) == 6
+    assert inline_problems('<script src="/static/a.js" defer></script><a href="/x">x</a>') == []
+
+
+def test_the_policy_allows_nothing_inline():
+    assert "script-src 'self';" in CSP and "style-src 'self';" in CSP
+    assert "unsafe-inline" not in CSP and "unsafe-eval" not in CSP
+    assert "frame-ancestors 'none'" in CSP and "object-src 'none'" in CSP
+
+
+def html_pages(app: Flask):
+    """Every GET route, as a person it admits, that answers HTML."""
+    clients = {}
+    for rule in app_rules(app, "GET"):
+        login = login_for(app, rule)
+        if login not in clients:
+            clients[login] = signed_in(app, login)
+        url = route_url(app, rule)
+        response = clients[login].get(url)
+        if response.mimetype == "text/html":
+            yield rule, url, response
+
+
+def test_every_page_keeps_to_the_content_security_policy(app):
+    failures, seen = [], 0
+    for rule, url, response in html_pages(app):
+        assert response.status_code < 500, f"GET {url}: {response.status_code}"
+        if response.status_code in (301, 302, 303):
+            continue
+        seen += 1
+        assert response.headers["Content-Security-Policy"], url
+        problems = inline_problems(response.get_data(as_text=True))
+        if problems:
+            failures.append(f"{rule.rule}: {sorted(set(problems))}")
+    for url in ("/no-such-page", f"/f/{FUND}/no-such-page"):  # error pages too
+        problems = inline_problems(app.test_client().get(url).get_data(as_text=True))
+        if problems:
+            failures.append(f"{url}: {sorted(set(problems))}")
+    assert seen > 50, f"only {seen} pages rendered: the walk is broken"
+    assert not failures, "\n".join(failures)
+
+
+def test_htmx_partials_keep_to_the_policy_too(app):
+    client = signed_in(app, LOGINS["treasurer"])
+    for path in ("donations/", "donors/", "receipts/", "ledger", "batches/"):
+        response = client.get(f"/f/{FUND}/{path}",
+                              headers={"HX-Request": "true", "HX-Request-Type": "partial"})
+        assert response.status_code == 200
+        assert inline_problems(response.get_data(as_text=True)) == [], path
+
+
+def test_every_response_carries_the_usual_headers(app, client):
+    for response in (client.get("/"), client.get("/no-such-page"), client.get("/healthz"),
+                     client.post("/auth/login", data={})):
+        headers = response.headers
+        assert headers["Content-Security-Policy"] == CSP
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["Referrer-Policy"] == "same-origin"
+        assert "camera=()" in headers["Permissions-Policy"]
+        assert "HX-Request-Type" in headers["Vary"]
+    assert "Strict-Transport-Security" not in client.get("/").headers  # http in the tests
+
+
+@pytest.mark.config(SESSION_COOKIE_SECURE=True)
+def test_hsts_when_cookies_are_secure(client):
+    assert client.get("/").headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+# --- CSRF on every POST ---------------------------------------------------------------------
+
+def post_rules(app: Flask):
+    # Signing out last, so the client is still signed in for everything else.
+    def signs_out(rule) -> bool:
+        return rule.rule.endswith(("/logout", "/out"))
+
+    return sorted(app_rules(app, "POST"), key=lambda rule: (signs_out(rule), rule.rule))
+
+
+def snapshot() -> dict[str, str]:
+    """A digest of every table's rows and of the files under var/: any write changes it."""
+    digests = {}
+    for table in db.metadata.sorted_tables:
+        rows = db.session.execute(select(table)).all()
+        digests[table.name] = hashlib.sha256(
+            repr(sorted(map(repr, rows))).encode()).hexdigest()
+    files = sorted(str(p.relative_to(VAR_DIR)) for p in VAR_DIR.rglob("*") if p.is_file()
+                   and not p.name.startswith("huey"))
+    digests["files"] = hashlib.sha256(repr(files).encode()).hexdigest()
+    return digests
+
+
+def state(app: Flask) -> dict[str, str]:
+    with app.app_context(), using(SYSTEM):
+        try:
+            return snapshot()
+        finally:
+            db.session.remove()
+
+
+def is_csrf_refusal(response) -> bool:
+    return response.status_code == 400 and response.mimetype == "text/html"
+
+
+@pytest.mark.config(WTF_CSRF_ENABLED=True)
+def test_every_post_without_a_token_is_refused_and_writes_nothing(app):
+    rules = list(post_rules(app))
+    targets = [(rule, route_url(app, rule)) for rule in rules]
+    clients = {}
+    for rule, _url in targets:
+        login = login_for(app, rule)
+        if login not in clients:
+            clients[login] = signed_in(app, login, token=True)
+    before = state(app)
+    failures = []
+    for rule, url in targets:
+        client = clients[login_for(app, rule)]
+        plain = client.post(url, data={"reason": "x", "amount": "1"})
+        htmx = client.post(url, data={"reason": "x"}, headers={
+            "HX-Request": "true", "HX-Request-Type": "partial", "X-CSRFToken": ""})
+        wrong = client.post(url, data={"csrf_token": "forged"},
+                            headers={"HX-Request": "true", "X-CSRFToken": "forged.token"})
+        exempt = rule.endpoint in CSRF_EXEMPT
+        for kind, response in (("form", plain), ("htmx", htmx), ("forged", wrong)):
+            if is_csrf_refusal(response) == exempt:
+                failures.append(f"{kind} POST {url}: {response.status_code}")
+    after = state(app)
+    changed = [name for name in before if before[name] != after[name]]
+    assert not failures, "\n".join(failures)
+    assert changed == [], f"a refused POST wrote to {changed}"
+    assert len(rules) > 50
+
+
+@pytest.mark.config(WTF_CSRF_ENABLED=True)
+def test_every_post_with_the_pages_token_gets_past_the_check(app):
+    failures = []
+    for rule in post_rules(app):
+        if rule.endpoint in CSRF_EXEMPT:
+            continue
+        client = signed_in(app, login_for(app, rule), token=True)
+        url = route_url(app, rule)
+        token = csrf_token(client, "/")
+        by_header = client.post(url, data={}, headers={"X-CSRFToken": token, "HX-Request": "true",
+                                                       "HX-Request-Type": "partial"})
+        token = csrf_token(client, "/")  # signing out, for one, starts a new session
+        by_field = client.post(url, data={"csrf_token": token})
+        for kind, response in (("header", by_header), ("field", by_field)):
+            if is_csrf_refusal(response) or response.status_code >= 500:
+                failures.append(f"{kind} POST {url}: {response.status_code}")
+    assert not failures, "\n".join(failures)
+
+
+def test_only_the_webhook_is_exempt_from_csrf(app):
+    from app.extensions import csrf
+
+    posts = {rule.endpoint for rule in app_rules(app, "POST")}
+    exempt = {endpoint for endpoint in posts
+              if "{0.__module__}.{0.__name__}".format(app.view_functions[endpoint])
+              in csrf._exempt_views}
+    assert exempt == set(CSRF_EXEMPT)
