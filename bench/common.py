@@ -50,12 +50,15 @@ def _url(database: str, user: str) -> str:
 
 
 @contextmanager
-def bench_app(kind: str):
-    """An app on a new, migrated, empty database; dropped afterwards."""
+def bench_app(kind: str, overrides: dict | None = None):
+    """An app on a new, migrated, empty database; dropped afterwards. On PostgreSQL the app
+    connects as a role named like the database, owning nothing (row-level security applies);
+    MIGRATION_DATABASE_URL in its config is the owner."""
     name = f"shanlin_bench_{uuid.uuid4().hex[:8]}"
+    config = {**CONFIG, **(overrides or {})}
     if kind == "sqlite":
         path = Path(os.environ["SHANLIN_VAR_DIR"]) / f"{name}.db"
-        app = create_app({**CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+        app = create_app({**config, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
         with app.app_context():
             upgrade()
         yield app
@@ -64,7 +67,7 @@ def bench_app(kind: str):
 
     _admin(f"CREATE DATABASE {name}")
     owner = _url(name, "postgres")
-    app = create_app({**CONFIG, "SQLALCHEMY_DATABASE_URI": _url(name, name),
+    app = create_app({**config, "SQLALCHEMY_DATABASE_URI": _url(name, name),
                       "MIGRATION_DATABASE_URL": owner})
     try:
         with app.app_context():
@@ -87,7 +90,8 @@ def loading(app):
     """An app context for loading data in bulk: on PostgreSQL as the tables' owner, so that
     ANALYZE afterwards can give the planner statistics (the app's role may not)."""
     owner_url = app.config.get("MIGRATION_DATABASE_URL")
-    loader = create_app({**CONFIG, "SQLALCHEMY_DATABASE_URI": owner_url}) if owner_url else app
+    loader = create_app({**CONFIG, **_loading_config(app), "SQLALCHEMY_DATABASE_URI": owner_url}) \
+        if owner_url else app
     with loader.app_context():
         yield
         if owner_url:
@@ -95,6 +99,12 @@ def loading(app):
             db.session.commit()
             db.session.remove()
             db.engine.dispose()
+
+
+def _loading_config(app) -> dict:
+    """What the loading app must share with the app: the demo's sizes and password."""
+    return {k: app.config[k] for k in ("DEMO_PASSWORD", "DEMO_DONATIONS_PER_FUND",
+                                       "DEMO_RECEIPTS_PER_FUND", "PASSWORD_HASH_METHOD")}
 
 
 def add_plain_page(app) -> str:

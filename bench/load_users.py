@@ -1,0 +1,169 @@
+"""make load's locust users: committee members who vote and treasurers who record gifts.
+
+Run by bench/load.py (locust -f bench/load_users.py, in its own process), which writes the
+plan (logins, the motion, the funds) to the JSON file named by LOAD_PLAN. Every user behaves
+like a browser: it opens each page, reads the form from the HTML (CSRF token included) and
+posts it back. A response with an unexpected status is a failure named "5xx <status>" or
+"unexpected <status>", so bench/load.py can count them per request kind.
+"""
+
+import json
+import os
+import random
+import re
+from html.parser import HTMLParser
+from itertools import count
+
+from locust import HttpUser, between, task
+
+PLAN = json.loads(open(os.environ["LOAD_PLAN"], encoding="utf-8").read())  # noqa: SIM115
+_voters = iter(PLAN["voters"])
+_treasurers = iter(PLAN["treasurers"])
+_numbers = count(1)
+CHOICES = ("yes", "no", "abstain")
+HTMX = {"HX-Request": "true", "HX-Request-Type": "partial"}
+
+
+class _Forms(HTMLParser):
+    """Every <form> on a page with the values a browser would submit."""
+
+    def __init__(self):
+        super().__init__()
+        self.forms: list[dict] = []
+        self._select: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self.forms.append({"attrs": a, "fields": {}})
+        elif not self.forms:
+            return
+        fields = self.forms[-1]["fields"]
+        if tag == "input" and a.get("name"):
+            kind = a.get("type", "text")
+            if kind in ("checkbox", "radio"):
+                if "checked" in a:
+                    fields[a["name"]] = a.get("value", "on")
+            elif kind != "submit":
+                fields[a["name"]] = a.get("value") or ""
+        elif tag == "select" and a.get("name"):
+            self._select = a["name"]
+            fields.setdefault(a["name"], None)
+        elif tag == "option" and self._select:
+            if fields.get(self._select) is None or "selected" in a:
+                fields[self._select] = a.get("value", "")
+        elif tag == "textarea" and a.get("name"):
+            fields[a["name"]] = ""
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+
+
+def form(html: str, **match) -> dict:
+    """The fields of the first form whose attributes contain ``match`` (e.g. id=...)."""
+    parser = _Forms()
+    parser.feed(html)
+    for found in parser.forms:
+        if all(v in (found["attrs"].get(k) or "") for k, v in match.items()):
+            return {k: v or "" for k, v in found["fields"].items()}
+    raise LookupError(f"no form with {match}")
+
+
+def _check(response, *expected: int) -> bool:
+    if response.status_code >= 500:
+        response.failure(f"5xx {response.status_code}")
+    elif response.status_code not in expected:
+        response.failure(f"unexpected {response.status_code}")
+    else:
+        response.success()
+        return True
+    return False
+
+
+class Signed(HttpUser):
+    abstract = True
+
+    def sign_in(self, login: str) -> None:
+        with self.client.get("/auth/login", name="sign-in page", catch_response=True) as page:
+            if not _check(page, 200):
+                return
+        data = form(page.text, id="login-form")
+        data.update(login=login, password=PLAN["password"])
+        with self.client.post("/auth/login", data=data, name="sign in", allow_redirects=False,
+                              catch_response=True) as response:
+            _check(response, 302)
+
+
+class Member(Signed):
+    """A committee member on a phone: opens the motion, taps a choice, sometimes changes it."""
+
+    fixed_count = len(PLAN["voters"])
+    wait_time = between(1, 3)
+
+    def on_start(self):
+        self.who = next(_voters)
+        self.choice = None
+        self.sign_in(self.who["login"])
+
+    @task
+    def vote(self):
+        url = f"/f/{self.who['fund']}/motions/{self.who['motion']}"
+        with self.client.get(url, name="motion page", catch_response=True) as page:
+            if not _check(page, 200):
+                return
+        if self.choice is not None and random.random() > 0.3:
+            return  # voted already: only looked at the tally
+        choice = random.choice([c for c in CHOICES if c != self.choice])
+        data = form(page.text, action="/vote")
+        data["choice"] = choice
+        headers = {**HTMX, "X-CSRFToken": data["csrf_token"]}
+        with self.client.post(url + "/vote", data=data, headers=headers, name="ballot",
+                              catch_response=True) as response:
+            if _check(response, 200):
+                if f'data-choice="{choice}"' in response.text:
+                    self.choice = choice
+                else:
+                    response.failure("ballot not shown as cast")
+
+
+class Treasurer(Signed):
+    """A treasurer recording single gifts one after another; some get a receipt at once."""
+
+    fixed_count = len(PLAN["treasurers"])
+    wait_time = between(1, 3)
+
+    def on_start(self):
+        self.who = next(_treasurers)
+        self.sign_in(self.who["login"])
+
+    @task
+    def record(self):
+        fund = self.who["fund"]
+        with self.client.get(f"/f/{fund}/donations/new", name="donation form",
+                             catch_response=True) as page:
+            if not _check(page, 200):
+                return
+        data = form(page.text, id="donation-form")
+        n = next(_numbers)
+        named = random.random() < 0.8  # the rest are anonymous gifts
+        # A small pool of names per treasurer: the first gift creates the donor, later ones
+        # find them again.
+        data.update(donor_name=f"{self.who['name']}的乡亲{n % 7}" if named else "",
+                    amount=f"{random.randint(1, 2000)}.{random.randint(0, 99):02d}",
+                    channel="cash", notes=f"负载测试 {n}")
+        with self.client.post(f"/f/{fund}/donations/new", data=data, name="record donation",
+                              allow_redirects=False, catch_response=True) as response:
+            if not _check(response, 302):
+                return
+        found = re.search(r"/donations/(\d+)$", response.headers.get("Location", ""))
+        if not found or not named or random.random() > 0.5:
+            return
+        issue = f"/f/{fund}/receipts/issue/{found.group(1)}"
+        with self.client.get(issue, name="receipt form", catch_response=True) as page:
+            if not _check(page, 200):
+                return
+        data = form(page.text, action="/receipts/issue/")
+        with self.client.post(issue, data=data, name="issue receipt", allow_redirects=False,
+                              catch_response=True) as response:
+            _check(response, 302)
