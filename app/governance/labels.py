@@ -1,6 +1,8 @@
 """Words for the governance codes (proposal states, categories, votes), in the current
 language; templates call gov_label("status", code)."""
 
+import re
+
 from flask_babel import lazy_gettext as _l
 
 from .forms import CATEGORY_CHOICES, CHOICE_CHOICES, KIND_CHOICES, THRESHOLD_CHOICES
@@ -32,3 +34,23 @@ _TABLES = {
 
 def gov_label(table: str, code) -> str:
     return _TABLES[table].get(code, code or "")
+
+
+# The notes the system writes on a proposal's history ("motion #12"), stored in English as
+# codes and put into words in the reader's language when shown.
+_NOTES = [
+    (re.compile(r"motion #(\d+)"), _l("vote no. %(id)s")),
+    (re.compile(r"round #(\d+)"), _l("project round no. %(id)s")),
+    (re.compile(r"payout #(\d+)"), _l("payout no. %(id)s")),
+    (re.compile(r"objection #(\d+) upheld"), _l("objection no. %(id)s upheld")),
+    (re.compile(r"notice period over"), _l("the public notice period is over")),
+    (re.compile(r"progress reported"), _l("progress reported")),
+]
+
+
+def event_note(note: str | None) -> str:
+    """A history note in words: "motion #12" -> 第 12 号表决; any other note as written."""
+    for pattern, words in _NOTES:
+        if match := pattern.fullmatch(note or ""):
+            return str(words) % {"id": match.group(1)} if match.groups() else str(words)
+    return note or ""

@@ -47,6 +47,13 @@ def _gov_label(table: str, code) -> str:
     return gov_label(table, code)
 
 
+@bp.app_template_global("event_note")
+def _event_note(note) -> str:
+    from .labels import event_note
+
+    return event_note(note)
+
+
 def get_or_404(model, row_id: int):
     row = db.session.get(model, row_id)  # scoped to the fund: another fund's row is absent
     if row is None:
