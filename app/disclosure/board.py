@@ -60,6 +60,27 @@ def recent_gifts(limit: int = RECENT) -> list[Gift]:
             for d in rows]
 
 
+def version() -> tuple:
+    """Changes whenever something the current fund's board shows may have changed, in one
+    query. Donations, donors, the ledger, receipts, proposals, motions, objections and
+    payouts all append to the fund's audit chain in the transaction that changes them;
+    memberships, the fund and its township append to the platform chain. Progress updates,
+    their evidence and published reports are not audited: they are only ever added, so their
+    count and highest id say when one came. What none of these sees (a person renaming
+    themselves) reaches the board when the cached copy expires (views.BOARD_TTL)."""
+    from app.audit.models import AuditHead, PlatformAuditHead
+    from app.payouts.models import Evidence, ProgressUpdate
+
+    from .models import Report
+
+    columns = [select(func.max(AuditHead.seq)).scalar_subquery(),
+               select(func.max(PlatformAuditHead.seq)).scalar_subquery()]
+    for model in (ProgressUpdate, Evidence, Report):
+        columns += [select(func.count(model.id)).scalar_subquery(),
+                    select(func.max(model.id)).scalar_subquery()]
+    return tuple(db.session.execute(select(*columns)).one())
+
+
 def board(fund, today: date) -> Board:
     from flask_babel import gettext as _
 

@@ -21,14 +21,46 @@ bp = Blueprint("disclosure", __name__, url_prefix="/f/<fund_slug>")
 PUBLISHERS = (TREASURER, CHAIR)
 
 
+# The board's content block as HTML, per process: (database, fund, locale, day, version) ->
+# (html, expires). The page around it (header, sign-in state, CSRF token) is drawn for each
+# request; the content, the same for every visitor, only when board_data.version() moves
+# or after BOARD_TTL seconds.
+_BOARD_HTML: dict = {}
+_BOARD_HTML_SIZE = 256
+BOARD_TTL = 60
+# funds/public.html with its content block replaced by the cached HTML; every other block
+# (title, anything the template adds later) is the template's own.
+_SHELL = '{% extends "funds/public.html" %}{% block content %}{{ board_html }}{% endblock %}'
+
+
 def public_board():
     """The body of funds.public (/f/<slug>/public): no login, phone first."""
-    from app.auth.roles import COMMITTEE_ROLES
-    from app.funds import services as funds
+    import time
 
-    committee = [(m, u) for m, u in funds.people_of_fund(g.fund) if m.role in COMMITTEE_ROLES]
-    return render("funds/public.html", fund=g.fund, committee=committee,
-                  board=board_data.board(g.fund, reports_today()))
+    from flask import current_app, render_template
+    from flask_babel import get_locale
+    from jinja2_fragments.flask import render_block
+    from markupsafe import Markup
+
+    today = reports_today()
+    key = (str(db.engine.url), g.fund.id, str(get_locale()), today, board_data.version())
+    html, expires = _BOARD_HTML.get(key, (None, 0.0))
+    if html is None or expires < time.monotonic():
+        from app.auth.roles import COMMITTEE_ROLES
+        from app.funds import services as funds
+
+        committee = [(m, u) for m, u in funds.people_of_fund(g.fund)
+                     if m.role in COMMITTEE_ROLES]
+        html = Markup(render_block("funds/public.html", "content", fund=g.fund,
+                                   committee=committee, board=board_data.board(g.fund, today)))
+        if len(_BOARD_HTML) >= _BOARD_HTML_SIZE:
+            _BOARD_HTML.pop(next(iter(_BOARD_HTML)))
+        _BOARD_HTML[key] = (html, time.monotonic() + BOARD_TTL)
+    shell = current_app.extensions.get("disclosure.board_shell")
+    if shell is None:
+        shell = current_app.extensions["disclosure.board_shell"] = \
+            current_app.jinja_env.from_string(_SHELL)
+    return render_template(shell, fund=g.fund, board_html=html)
 
 
 def reports_today():
