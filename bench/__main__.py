@@ -1,12 +1,13 @@
 """make bench: every benchmark, on SQLite and (when reachable) PostgreSQL.
 
 Figures are p50/p95 of in-process requests through Flask's test client, so they measure the
-app's own work; each table has a baseline measured in the same run and the ratio to it.
+app's own work; each table has a baseline measured in the same run and the ratio to it. The
+gunicorn table is real HTTP: wrk against gunicorn on 127.0.0.1, in req/s (bench/gunicorn.py).
 """
 
 import sys
 
-from . import disclosure, donations, oversight, pages, receipts
+from . import disclosure, donations, gunicorn, oversight, pages, receipts
 from .common import N, postgres_reachable
 
 
@@ -19,6 +20,7 @@ def main() -> int:
         receipts.run(kind)
         disclosure.run(kind)
         oversight.run(kind)
+        gunicorn.run(kind)
     return 0
 
 
