@@ -115,10 +115,22 @@ class Journey:
 
     def shot(self, page, name: str) -> None:
         self.step += 1
-        assert no_sideways_scroll(page), f"{name}: the page scrolls sideways"
+        shot(page, f"journey-{self.label}-{self.lang}-{self.step:02d}-{name}")
+        assert no_sideways_scroll(page), f"{name}: too wide: {self.too_wide(page)}"
         if self.lang == "zh":
             assert not (latin := self.latin_words(page)), f"{name}: English words {latin}"
-        shot(page, f"journey-{self.label}-{self.lang}-{self.step:02d}-{name}")
+
+    @staticmethod
+    def too_wide(page) -> list[str]:
+        """The innermost elements reaching past the right edge, to say what overflows."""
+        return page.evaluate("""() => [...document.querySelectorAll('body *')]
+            .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1
+                    && !(e.parentElement.closest('*:not(html):not(body)')
+                         && [...(function* (n) { while ((n = n.parentElement)
+                              && n !== document.body) yield n; })(e)]
+                            .some(a => getComputedStyle(a).overflowX !== 'visible')))
+            .slice(0, 5).map(e => e.tagName + '.' + e.className + ': '
+                             + (e.innerText || '').slice(0, 40))""")
 
     @staticmethod
     def latin_words(page) -> set[str]:
@@ -375,6 +387,7 @@ def test_the_whole_journey(app, live_server, browser, viewport, lang):
         signing = treasurer.locator("section", has_text=t("Signatures")).locator("p.muted")
         needed = int(re.search(r"\d+", signing.first.inner_text()).group(0))
         assert needed == 2  # two other people sign; the requester never does
+        assert ("、" in signing.first.inner_text()) == (lang == "zh")  # "Chair, Supervisor"
         assert treasurer.locator("#sign-refusal").inner_text() == t(
             "You requested this payout: another person must approve it.")
         assert treasurer.locator("#sign-form").count() == 0

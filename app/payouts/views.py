@@ -315,7 +315,7 @@ def role_names(rules) -> str:
     """"主任、监事": the roles whose holders sign payouts."""
     from app.labels import label
 
-    return "、".join(str(label("role", r)) for r in rules.roles)
+    return _(", ").join(str(label("role", r)) for r in rules.roles)  # 、 in Chinese
 
 
 def _register_answers(state) -> None:
