@@ -14,6 +14,7 @@ from pathlib import Path
 
 from flask import render_template
 
+from app import common_font
 from app.config import BASE_DIR
 
 STATIC = (BASE_DIR / "static").resolve()
@@ -47,8 +48,9 @@ def require_cjk_font() -> None:
 
 @cache
 def _fetcher():
-    """WeasyPrint's fetcher, narrowed: data: URIs, and files under static/ (as /static/...
-    or file:// URLs). Anything else stops the rendering instead of being fetched."""
+    """WeasyPrint's fetcher, narrowed: data: URIs, files under static/ (as /static/... or
+    file:// URLs) and the common font's file. Anything else stops the rendering instead of
+    being fetched."""
     from weasyprint.urls import URLFetcher, URLFetcherResponse
 
     class StaticOnly(URLFetcher):
@@ -59,7 +61,8 @@ def _fetcher():
             if path.startswith("/static/"):
                 path = str(STATIC / path.removeprefix("/static/"))
             resolved = Path(path).resolve()
-            if not resolved.is_relative_to(STATIC) or not resolved.is_file():
+            allowed = resolved.is_relative_to(STATIC) or resolved == common_font.path()
+            if not allowed or not resolved.is_file():
                 raise ValueError(f"the PDF renderer may not fetch {url!r}")
             mime = mimetypes.guess_type(resolved.name)[0] or "application/octet-stream"
             return URLFetcherResponse(url, resolved.read_bytes(), {"Content-Type": mime})
@@ -82,6 +85,18 @@ def _stylesheet(name: str):
                url_fetcher=_fetcher())
 
 
+@cache
+def _common_font_face():
+    """Declares the common cut (app.common_font) for stylesheets that name it first."""
+    from weasyprint import CSS
+
+    font = common_font.path()
+    if font is None:
+        return []
+    rule = f'@font-face {{ font-family: "{common_font.FAMILY}"; src: url("{font.as_uri()}"); }}'
+    return [CSS(string=rule, font_config=_fonts(), url_fetcher=_fetcher())]
+
+
 def document(html: str, stylesheet: str = "document.css"):
     """A laid-out WeasyPrint document: render one, or merge many into one PDF."""
     from weasyprint import HTML
@@ -90,7 +105,8 @@ def document(html: str, stylesheet: str = "document.css"):
     require_cjk_font()
     page = HTML(string=html, base_url=f"file://{STATIC}/", url_fetcher=_fetcher())
     try:
-        return page.render(stylesheets=[_stylesheet(stylesheet)], font_config=_fonts())
+        return page.render(stylesheets=[*_common_font_face(), _stylesheet(stylesheet)],
+                           font_config=_fonts())
     except FatalURLFetchingError as error:  # a BaseException: keep it from passing handlers
         raise FetchRefused(str(error)) from error
 

@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select, text
 
-from app import pdf
+from app import common_font, pdf
 from app.donations import services as donations
 from app.donations.models import Donation
 from app.donors import services as donors
@@ -96,6 +96,49 @@ def test_fonts_are_embedded_and_rare_name_characters_render(fund, tmp_path):
         covering = subprocess.run(["fc-list", f":charset={ord(char):x}", "family"],
                                   capture_output=True, text=True, check=True).stdout
         assert any(f in covering for f in families), char
+
+
+def _embedded_fonts(data: bytes, tmp_path) -> list[str]:
+    (tmp_path / "f.pdf").write_bytes(data)
+    lines = subprocess.run(["pdffonts", str(tmp_path / "f.pdf")], capture_output=True, text=True,
+                           check=True).stdout.splitlines()[2:]
+    return [line.split()[0].split("+")[-1] for line in lines]
+
+
+def test_an_everyday_name_needs_only_the_common_cut_and_a_rare_one_the_full_font(fund, tmp_path):
+    assert common_font.path() is not None  # WenQuanYi is installed here (make test does it)
+    everyday = services.issue(_gift("30", name="王建华"))
+    assert _embedded_fonts(services.file(everyday).data, tmp_path) == ["Shanlin-Common"]
+    rare = services.file(services.issue(_gift("31", name=RARE))).data
+    assert "WenQuanYi-Micro-Hei" in _embedded_fonts(rare, tmp_path)
+    assert RARE in _pdf_text(rare, tmp_path)
+
+
+def test_the_common_cut_covers_gb2312_and_leaves_rarer_characters_to_the_full_font():
+    from fontTools.ttLib import TTFont
+
+    with TTFont(str(common_font.path()), lazy=True) as font:
+        covered = set(font.getBestCmap())
+    assert {ord(c) for c in "捐赠收据人民币壹仟零伍拾元整¥·，。：（）—"} <= covered
+    assert not {ord(c) for c in "喆䶮"} & covered
+
+
+def _forget_fonts() -> None:
+    for cached in (common_font.path, pdf._common_font_face, pdf._fonts, pdf._stylesheet):
+        cached.cache_clear()
+
+
+def test_receipts_render_with_the_full_font_when_the_cut_cannot_be_made(fund, tmp_path,
+                                                                        monkeypatch):
+    monkeypatch.setattr(common_font, "_source", lambda: None)
+    _forget_fonts()
+    try:
+        data = services.file(services.issue(_gift("32", name="王建华"))).data
+        assert _embedded_fonts(data, tmp_path) == ["WenQuanYi-Micro-Hei"]
+        assert "王建华" in _pdf_text(data, tmp_path)
+    finally:
+        monkeypatch.undo()
+        _forget_fonts()
 
 
 @pytest.mark.config(PUBLIC_URL="https://shanlin.example")

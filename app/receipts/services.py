@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from app import uploads
 from app.auth.models import User
 from app.db_types import utcnow
 from app.donations.models import Batch, Donation
@@ -41,16 +42,17 @@ def local_today(now: datetime | None = None) -> date:
 
 
 def take_number(fund: Fund, year: int) -> tuple[int, str]:
-    """The next number of the fund's year; the counter row stays locked until commit."""
+    """The next number of the fund's year. One upsert creates the year's counter or bumps it,
+    and its row stays locked until commit: a rollback gives the number back, so no gaps."""
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    db.session.execute(insert(ReceiptCounter).values(fund_id=fund.id, year=year, last_number=0)
-                       .on_conflict_do_nothing())
-    counter = db.session.scalar(select(ReceiptCounter).where(
-        ReceiptCounter.fund_id == fund.id, ReceiptCounter.year == year).with_for_update())
-    counter.last_number += 1
-    db.session.flush()
-    return counter.last_number, f"{fund.receipt_prefix}-{year}-{counter.last_number:06d}"
+    bump = insert(ReceiptCounter).values(fund_id=fund.id, year=year, last_number=1)
+    bump = bump.on_conflict_do_update(
+        index_elements=[ReceiptCounter.fund_id, ReceiptCounter.year],
+        set_={"last_number": ReceiptCounter.last_number + 1},
+    ).returning(ReceiptCounter.last_number)
+    number = db.session.execute(bump).scalar_one()
+    return number, f"{fund.receipt_prefix}-{year}-{number:06d}"
 
 
 def new_code() -> str:
@@ -285,10 +287,10 @@ def save_settings(fund_id: int, *, issue_mode: str, thanks: str, seal: bytes | N
     if issue_mode not in ("auto", "manual"):
         raise Invalid({"issue_mode": _l("Choose how receipts are issued.")})
     if seal is not None:
-        if not seal.startswith(PNG_MAGIC):
-            raise Invalid({"seal": _l("The seal must be a PNG image.")})
-        if len(seal) > MAX_SEAL:
-            raise Invalid({"seal": _l("The seal image is larger than 1 MB.")})
+        # Judged by its bytes, and it must decode: it is drawn on every receipt from now on.
+        uploads.check(seal, "seal", allowed={uploads.PNG}, max_bytes=MAX_SEAL,
+                      too_big=_l("The seal image is larger than 1 MB."),
+                      wrong_type=_l("The seal must be a PNG image."))
         row.seal_png = seal
     if issue_mode == "auto" and row.issue_mode != "auto":
         row.auto_since = utcnow()
