@@ -174,17 +174,13 @@ def upload(proposal_id: int):
 @bp.route("/files/<int:file_id>")
 @fund_access(ANY_MEMBER)
 def file(file_id: int):
-    from flask import make_response
+    from app.uploads import file_response
 
     attachment = get_or_404(Attachment, file_id)
     data = uploads.read(attachment)
     if data is None:
         abort(404)
-    response = make_response(data)
-    response.headers["Content-Type"] = attachment.content_type
-    response.headers["Content-Disposition"] = "inline"
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    return response
+    return file_response(data, attachment.content_type)
 
 
 @bp.route("/proposals/<int:proposal_id>/move", methods=["POST"])

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import secrets
 import time
 import traceback
@@ -252,8 +253,8 @@ def folder(fund_id: int) -> Path:
 
 
 def file_path(job: Job) -> Path | None:
-    if not job.file_key:
-        return None
+    if not re.fullmatch(r"[A-Za-z0-9_-]{32}", job.file_key or ""):
+        return None  # only a key _store() made: never a path out of the fund's folder
     return folder(job.fund_id) / job.file_key
 
 

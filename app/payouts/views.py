@@ -1,7 +1,7 @@
 """Payout pages of a fund: the list, requesting, signing, paying and reversing, evidence
 files, the signing rules, and a project's progress page (updates, completion, acceptance)."""
 
-from flask import Blueprint, abort, flash, g, make_response, redirect, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -11,6 +11,7 @@ from app.auth.roles import ANY_MEMBER, CHAIR, SOCIAL_WORKER, TREASURER
 from app.extensions import db
 from app.governance.models import Proposal
 from app.rendering import render, render_form
+from app.uploads import file_response
 from app.validation import Invalid, attach, int_or_none
 from tenants.access import fund_access
 
@@ -192,12 +193,7 @@ def send_file(evidence: Evidence):
     data = evidence_files.read(evidence)
     if data is None:
         abort(404)
-    response = make_response(data)
-    response.headers["Content-Type"] = evidence.content_type
-    response.headers["Content-Disposition"] = "inline"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    return response
+    return file_response(data, evidence.content_type)
 
 
 @bp.route("/files/<int:evidence_id>")

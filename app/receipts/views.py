@@ -210,7 +210,9 @@ def seal():
     current = services.settings(g.fund.id)
     if not current.seal_png:
         abort(404)
-    return Response(current.seal_png, mimetype="image/png")
+    from app.uploads import file_response
+
+    return file_response(current.seal_png, "image/png")
 
 
 @bp.route("/r/<token>")
