@@ -1,0 +1,175 @@
+"""Accessibility in Chromium: axe-core on every main page on a phone, and a vote by keyboard.
+
+The pages are the ones test_markup.py finds in the URL map, each opened by the demo person
+who would use it. A violation axe rates "serious" or "critical" fails the test, named with
+the page, the rule and the elements.
+"""
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from sqlalchemy import select
+
+from app.auth.models import User
+from app.extensions import db
+from app.funds.models import Fund
+from app.governance.models import Ballot, Motion
+from tenants import SYSTEM, fund_scope, using
+
+from .conftest import LOGINS, PASSWORD, PHONE, no_sideways_scroll, shot
+from .test_markup import FUND, _portal_token_in, main_pages
+
+pytestmark = pytest.mark.browser
+
+BAD = ("serious", "critical")
+
+
+def signed_in_context(browser, base: str, app, who: str, lang: str = "zh", viewport=PHONE):
+    context = browser.new_context(viewport=viewport, locale="zh-CN")
+    if lang == "en":
+        context.request.post(f"{base}/lang", form={"lang": "en", "next": "/"})
+    if who == "donor":
+        token = _portal_token_in(app)
+        response = context.request.post(f"{base}/portal/in/{token}", max_redirects=0)
+        assert response.status == 302, "the portal link did not sign in"
+    elif who != "anonymous":
+        response = context.request.post(f"{base}/auth/login", max_redirects=0,
+                                        form={"login": LOGINS[who], "password": PASSWORD})
+        assert response.status == 302, f"login as {who} failed"
+    return context
+
+
+def violations(page) -> list[str]:
+    results = Axe().run(page)
+    found = []
+    for violation in results.response["violations"]:
+        if violation["impact"] in BAD:
+            targets = "; ".join(" ".join(node["target"]) for node in violation["nodes"][:5])
+            found.append(f"{violation['id']} ({violation['impact']}): {violation['help']} "
+                         f"-> {targets}")
+    return found
+
+
+def _check_pages(app, live_server, browser, pages, viewport=PHONE, label="phone"):
+    contexts, problems = {}, []
+    for page_spec in pages:
+        key = (page_spec.who, page_spec.lang)
+        if key not in contexts:
+            contexts[key] = signed_in_context(browser, live_server, app, page_spec.who,
+                                              page_spec.lang, viewport)
+        page = contexts[key].new_page()
+        response = page.goto(f"{live_server}{page_spec.path}")
+        assert response.status == 200, f"{page_spec.name}: {response.status}"
+        page.wait_for_load_state("networkidle")
+        found = violations(page)
+        problems += [f"{page_spec.name} ({page_spec.path} as {page_spec.who}, "
+                     f"{page_spec.lang}): {v}" for v in found]
+        if found:
+            shot(page, f"axe-{label}-{page_spec.name}")
+        page.close()
+    for context in contexts.values():
+        context.close()
+    return problems
+
+
+def test_every_main_page_has_no_serious_axe_violation_on_a_phone(app, live_server, browser):
+    pages = main_pages(app)
+    assert len(pages) >= 50
+    problems = _check_pages(app, live_server, browser, pages)
+    assert not problems, f"{len(problems)} serious or critical violations:\n" + \
+        "\n".join(problems)
+
+
+def test_main_pages_in_english_on_a_desktop(app, live_server, browser):
+    wanted = {"main.home", "auth.login", "funds.workspace", "funds.public",
+              "donations.index", "governance.motion", "funds.township", "receipts.verify"}
+    pages = [p for p in main_pages(app) if p.name in wanted and p.lang == "zh"]
+    pages = [type(p)(**{**p.__dict__, "lang": "en"}) for p in pages]
+    problems = _check_pages(app, live_server, browser, pages,
+                            viewport={"width": 1280, "height": 800}, label="desktop-en")
+    assert not problems, "\n".join(problems)
+
+
+# --- a vote with the keyboard only -----------------------------------------------------------
+
+def focused(page) -> dict:
+    return page.evaluate("""() => { const e = document.activeElement;
+        return {tag: e.tagName.toLowerCase(), name: e.name || '', type: e.type || '',
+                id: e.id || '', href: e.getAttribute('href') || '', value: e.value || ''}; }""")
+
+
+def tab_to(page, wanted, key: str = "Tab", limit: int = 60) -> dict:
+    """Press Tab (or Shift+Tab) until the focused element is the one wanted."""
+    for _ in range(limit):
+        page.keyboard.press(key)
+        now = focused(page)
+        if wanted(now):
+            return now
+    pytest.fail(f"{key} never reached the element; last focus: {focused(page)}")
+
+
+def outline_of(page, selector: str = ":focus") -> tuple[str, float]:
+    return page.evaluate("""(selector) => { const s = getComputedStyle(
+        document.querySelector(selector));
+        return [s.outlineStyle, parseFloat(s.outlineWidth)]; }""", selector)
+
+
+def test_a_member_votes_with_the_keyboard_only_on_a_phone(app, live_server, browser):
+    with app.app_context():
+        fund_id = db.session.scalar(select(Fund.id).where(Fund.slug == FUND))
+        member_id = db.session.scalar(select(User.id).where(User.phone == LOGINS["member"]))
+        with using(fund_scope(fund_id)):
+            motion_id = db.session.scalar(select(Motion.id).where(Motion.status == "open")
+                                          .order_by(Motion.id))
+            assert db.session.scalar(select(Ballot).where(
+                Ballot.motion_id == motion_id, Ballot.user_id == member_id)) is None
+        db.session.remove()
+    context = browser.new_context(viewport=PHONE, locale="zh-CN")
+    page = context.new_page()
+
+    page.goto(f"{live_server}/auth/login")
+    tab_to(page, lambda e: e["name"] == "login")
+    page.keyboard.type(LOGINS["member"])
+    tab_to(page, lambda e: e["name"] == "password")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server}/f/{FUND}/")
+
+    tab_to(page, lambda e: e["href"].endswith("/motions/"))
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{live_server}/f/{FUND}/motions/")
+    tab_to(page, lambda e: e["href"].endswith(f"/motions/{motion_id}"))
+    page.keyboard.press("Enter")
+    url = f"{live_server}/f/{FUND}/motions/{motion_id}"
+    page.wait_for_url(url)
+
+    # Into the ballot: the first choice (同意), picked with Space.
+    choice = tab_to(page, lambda e: e["name"] == "choice")
+    assert choice["value"] == "yes"
+    style, width = outline_of(page, "label.choice-yes")
+    assert style != "none" and width >= 2, "the focused choice shows no focus ring"
+    page.keyboard.press("Space")
+    assert page.locator("input[value=yes]").is_checked()
+    tab_to(page, lambda e: e["id"] == "cast")
+    style, width = outline_of(page)
+    assert style != "none" and width >= 2, "the focused button shows no focus ring"
+    tab_to(page, lambda e: e["name"] == "choice", key="Shift+Tab")  # and back again
+    assert page.locator("input[value=yes]").is_checked()
+    tab_to(page, lambda e: e["id"] == "cast")
+    assert no_sideways_scroll(page)
+    shot(page, "a11y-01-vote-by-keyboard-phone")
+    page.keyboard.press("Enter")
+
+    confirmation = page.locator("#my-vote[data-choice=yes]")
+    confirmation.wait_for()
+    assert "同意" in confirmation.inner_text()
+    assert focused(page)["id"] == "cast"  # the keyboard keeps its place after the swap
+    assert page.url == url  # swapped in place
+    assert not violations(page)
+    shot(page, "a11y-02-voted-by-keyboard-phone")
+    context.close()
+
+    with app.app_context(), using(SYSTEM):
+        ballot = db.session.scalar(select(Ballot).where(Ballot.motion_id == motion_id,
+                                                        Ballot.user_id == member_id))
+        assert ballot is not None and ballot.choice == "yes"
+        db.session.remove()
