@@ -157,7 +157,11 @@ def test_a_member_votes_with_the_keyboard_only_on_a_phone(app, live_server, brow
     tab_to(page, lambda e: e["id"] == "cast")
     assert no_sideways_scroll(page)
     shot(page, "a11y-01-vote-by-keyboard-phone")
-    page.keyboard.press("Enter")
+    with page.expect_request(lambda r: r.method == "POST") as sent:
+        page.keyboard.press("Enter")
+    # htmx sent it, with the CSRF header every htmx request inherits from <body>.
+    assert sent.value.headers.get("hx-request") == "true"
+    assert sent.value.headers.get("x-csrftoken")
 
     confirmation = page.locator("#my-vote[data-choice=yes]")
     confirmation.wait_for()
