@@ -1,5 +1,7 @@
 """Bad input found by a service, named by field, so the form can show it beside the field."""
 
+import re
+
 
 class Invalid(ValueError):
     def __init__(self, errors: dict[str, str]):
@@ -40,3 +42,12 @@ def int_or_none(value) -> int | None:
     """An id or page number from a URL or a form: a positive int, or None."""
     text = str(value) if value is not None else ""
     return int(text) if text.isdigit() and 0 < int(text) <= MAX_ID else None
+
+
+# Control characters have no place in what a person types: a NUL fails on PostgreSQL, and a
+# bidi override makes "gnp.exe" read as "exe.png". Tabs and line breaks are text.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
+
+
+def control_characters(value) -> bool:
+    return isinstance(value, str) and CONTROL.search(value) is not None

@@ -518,3 +518,22 @@ def test_file_lookups_ignore_tampered_names(app, system):
         job = Job(fund_id=fund_id, kind="test", file_key="../../../../etc/passwd")
         path = jobs.file_path(job)
         assert path is None or jobs.folder(fund_id) in path.resolve().parents
+
+
+# --- what no field may hold -----------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["王\x00五", "\u202egnp.exe", "a\x1b[31mb", "x\x7f"])
+def test_control_characters_are_refused_beside_the_field(app, text):
+    client = signed_in(app, LOGINS["treasurer"])
+    before = state(app)
+    response = client.post(f"/f/{FUND}/donors/new", data={"name": text, "mobile": ""})
+    assert response.status_code == 422
+    assert 'id="name-error"' in response.get_data(as_text=True)
+    assert state(app) == before
+
+
+def test_line_breaks_and_tabs_are_text(app):
+    from app.validation import control_characters
+
+    assert not control_characters("第一行\r\n第二行\t完")
+    assert control_characters("\x00") and not control_characters(None)

@@ -1,9 +1,10 @@
 """Sign-in and password forms."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
+
+from app.forms import Form as FlaskForm
 
 from .services import MIN_PASSWORD_LENGTH
 

@@ -3,10 +3,10 @@
 import uuid
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from app.forms import Form as FlaskForm
 from app.validation import int_or_none
 
 CHANNEL_CHOICES = [

@@ -1,7 +1,6 @@
 """Donor forms."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     IntegerField,
@@ -11,6 +10,8 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Length, Optional
+
+from app.forms import Form as FlaskForm
 
 KIND_CHOICES = [
     SelectChoice("person", _l("Person")),

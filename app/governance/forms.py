@@ -1,7 +1,6 @@
 """Forms of committees, proposals, votes, objections and rounds."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -16,6 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import Length, Optional
 
+from app.forms import Form as FlaskForm
 from app.validation import int_or_none
 
 CATEGORY_CHOICES = [

@@ -1,12 +1,12 @@
 """The upload form."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, SelectChoice, SelectField
 from wtforms.validators import Optional
 
 from app.donations.models import OFFLINE_CHANNELS
+from app.forms import Form as FlaskForm
 from app.labels import CHANNEL_LABELS
 
 from .reading import MAX_MB

@@ -1,7 +1,6 @@
 """The new-fund wizard, a fund's status change and an anomaly review."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     FieldList,
     Form,
@@ -13,6 +12,8 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import Length, Optional
+
+from app.forms import Form as FlaskForm
 
 SEATS = 5  # rows shown for the first committee; more members are appointed later
 

@@ -1,10 +1,11 @@
 """The public donation form and the treasurer's refund form."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, RadioField, SelectField, StringField, TelField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
+
+from app.forms import Form as FlaskForm
 
 PRESET_YUAN = ("50", "100", "200", "500")
 OTHER = "other"

@@ -1,7 +1,6 @@
 """Payout, signature, payment, reversal, progress and rules forms."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     IntegerField,
@@ -14,6 +13,7 @@ from wtforms import (
 from wtforms.validators import Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.forms import Form as FlaskForm
 from app.validation import int_or_none
 
 

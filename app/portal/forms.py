@@ -1,9 +1,10 @@
 """Donor portal forms: ask for a sign-in link, or sign in with a receipt's code."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
+
+from app.forms import Form as FlaskForm
 
 
 class LinkForm(FlaskForm):

@@ -1,10 +1,11 @@
 """Receipt forms: issue (the name printed), void, reissue, the official receipt, settings."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import DateField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
+
+from app.forms import Form as FlaskForm
 
 
 class IssueForm(FlaskForm):
