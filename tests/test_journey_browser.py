@@ -12,7 +12,6 @@ test-artifacts/screenshots/journey-<viewport>-<lang>-NN-<step>.png.
 
 import re
 import subprocess
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -172,7 +171,6 @@ def decode_qr(pdf: bytes, stem: str) -> str:
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
 def test_the_whole_journey(app, live_server, browser, viewport, lang):
-    started = time.monotonic()
     app.config["PUBLIC_URL"] = live_server  # receipts' QR codes point at this server
     j = Journey(browser, live_server, viewport, lang)
     t = j.t
@@ -460,4 +458,3 @@ def test_the_whole_journey(app, live_server, browser, viewport, lang):
             assert payout.requested_by.phone not in signers and len(signers) == 2
             assert db.session.get(Proposal, proposal_id).status == "in_progress"
         db.session.remove()
-    assert time.monotonic() - started < 90, "the journey has become slow"
