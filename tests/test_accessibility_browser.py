@@ -16,7 +16,7 @@ from app.governance.models import Ballot, Motion
 from tenants import SYSTEM, fund_scope, using
 
 from .conftest import LOGINS, PASSWORD, PHONE, no_sideways_scroll, shot
-from .test_markup import FUND, _portal_token_in, main_pages
+from .test_markup import FUND, _portal_token_in, enrol_in_two_step, main_pages
 
 pytestmark = pytest.mark.browser
 
@@ -31,6 +31,10 @@ def signed_in_context(browser, base: str, app, who: str, lang: str = "zh", viewp
         token = _portal_token_in(app)
         response = context.request.post(f"{base}/portal/in/{token}", max_redirects=0)
         assert response.status == 302, "the portal link did not sign in"
+    elif who == "pending_2fa":
+        response = context.request.post(f"{base}/auth/login", max_redirects=0, form={
+            "login": enrol_in_two_step(app), "password": PASSWORD})
+        assert response.headers["location"] == "/auth/code"
     elif who != "anonymous":
         response = context.request.post(f"{base}/auth/login", max_redirects=0,
                                         form={"login": LOGINS[who], "password": PASSWORD})
