@@ -6,6 +6,7 @@ never make the renderer read the network or the rest of the file system. Chinese
 font from the system: without one WeasyPrint would draw boxes, so rendering refuses to start.
 """
 
+import atexit
 import mimetypes
 import shutil
 import subprocess
@@ -75,6 +76,14 @@ def _fonts():
     from weasyprint.text.fonts import FontConfiguration
 
     return FontConfiguration()
+
+
+@atexit.register
+def _forget_fonts() -> None:
+    """Let the font configuration go while the interpreter still works: it removes the folder
+    holding its copy of the common font, which it cannot do during interpreter shutdown."""
+    for cached in (_common_font_face, _stylesheet, _fonts):
+        cached.cache_clear()
 
 
 @cache

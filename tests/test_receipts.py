@@ -124,8 +124,8 @@ def test_the_common_cut_covers_gb2312_and_leaves_rarer_characters_to_the_full_fo
 
 
 def _forget_fonts() -> None:
-    for cached in (common_font.path, pdf._common_font_face, pdf._fonts, pdf._stylesheet):
-        cached.cache_clear()
+    common_font.path.cache_clear()
+    pdf._forget_fonts()
 
 
 def test_receipts_render_with_the_full_font_when_the_cut_cannot_be_made(fund, tmp_path,
