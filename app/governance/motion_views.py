@@ -81,7 +81,7 @@ def _load(motion_id: int) -> Motion:
 
 def motion_page(motion: Motion, *, status: int = 200, block=None, vote_form=None,
                 recuse_form=None, offline_form=None, close_error: str = ""):
-    electors = rules.electorate(motion)
+    electors = rules.electorate(motion, with_users=True)
     ballots = {b.user_id: b for b in rules.ballots(motion)}
     mine = ballots.get(current_user.id)
     me = next((e for e in electors if e.user_id == current_user.id), None)

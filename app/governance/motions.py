@@ -14,6 +14,7 @@ from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app import jobs
 from app.auth.models import User
@@ -100,9 +101,13 @@ def open_motion(proposal: Proposal, user, *, kind: str = "proposal", amount_fen:
     return motion
 
 
-def electorate(motion: Motion) -> list[Elector]:
-    return list(db.session.scalars(select(Elector).where(Elector.motion_id == motion.id)
-                                   .order_by(Elector.id)))
+def electorate(motion: Motion, *, with_users: bool = False) -> list[Elector]:
+    """with_users: the members come along in one more query (the motion page names them all;
+    one lazy load per elector was 50 queries for a committee of 50)."""
+    query = select(Elector).where(Elector.motion_id == motion.id).order_by(Elector.id)
+    if with_users:
+        query = query.options(selectinload(Elector.user))
+    return list(db.session.scalars(query))
 
 
 def ballots(motion: Motion) -> list[Ballot]:
@@ -291,9 +296,9 @@ def everyone_voted(motion: Motion, now: datetime | None = None) -> bool:
     terms aside); a ballot recorded at a meeting counts once the member confirms it."""
     now = now or utcnow()
     voted = {b.user_id for b in counted(motion)}
-    today = _today(now)
-    return all(e.recused or e.user_id in voted or not may_vote_on(motion.fund_id, e.user_id,
-                                                                  today)
+    # Who may vote today, read once (may_vote_on per elector was one query each).
+    voting = {uid for uid, _role in voters_on(motion.fund_id, _today(now))}
+    return all(e.recused or e.user_id in voted or e.user_id not in voting
                for e in electorate(motion))
 
 
