@@ -3,7 +3,7 @@
 from urllib.parse import urlsplit
 
 from flask import current_app
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, UnicodeConverter
 
 from app.validation import MAX_ID
 
@@ -26,5 +26,15 @@ class IdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+class SegmentConverter(UnicodeConverter):
+    """A slug or token in a route: no control characters (a NUL would reach PostgreSQL, which
+    refuses it with an error, not a miss): such a URL is simply not found."""
+
+    def __init__(self, map, *args, **kwargs):
+        super().__init__(map, *args, **kwargs)
+        self.regex = self.regex.replace("[^/]", "[^/\\x00-\\x1f\\x7f]")
+
+
 def register(app) -> None:
     app.url_map.converters["int"] = IdConverter
+    app.url_map.converters["default"] = app.url_map.converters["string"] = SegmentConverter

@@ -8,7 +8,7 @@ from app.auth.roles import READ_MONEY, RECORD_MONEY
 from app.donations.models import Donation
 from app.extensions import db
 from app.rendering import render, render_form
-from app.validation import Invalid, attach, int_or_none
+from app.validation import MAX_ID, Invalid, attach, int_or_none
 from tenants.access import fund_access
 
 from . import services
@@ -115,7 +115,8 @@ def merge(donor_id: int):
         services.DonorInput(name=donor.name, phone=donor.phone or "", email=donor.email or ""),
         exclude_id=donor.id)
     if form.validate_on_submit():
-        other = db.session.get(Donor, form.other.data)
+        other = db.session.get(Donor, form.other.data) if 0 < form.other.data <= MAX_ID \
+            else None  # a number beyond any id is no donor, not an overflow in the driver
         try:
             if other is None:
                 raise Invalid({"other": _("No donor with this number in this fund.")})
