@@ -16,7 +16,7 @@ from app.governance.models import Ballot, Motion
 from tenants import SYSTEM, fund_scope, using
 
 from .conftest import LOGINS, PASSWORD, PHONE, no_sideways_scroll, shot
-from .test_markup import FUND, _portal_token_in, enrol_in_two_step, main_pages
+from .test_markup import FUND, _portal_token_in, _sample, enrol_in_two_step, main_pages
 
 pytestmark = pytest.mark.browser
 
@@ -181,3 +181,40 @@ def test_a_member_votes_with_the_keyboard_only_on_a_phone(app, live_server, brow
                                                         Ballot.user_id == member_id))
         assert ballot is not None and ballot.choice == "yes"
         db.session.remove()
+
+
+def test_form_errors_and_htmx_answers_pass_axe(app, live_server, browser):
+    """The states a page reaches by htmx: a 422 form swapped in, suggestions, filtered rows."""
+    problems = []
+
+    def check(page, state):
+        problems.extend(f"{state}: {v}" for v in violations(page))
+
+    anonymous = signed_in_context(browser, live_server, app, "anonymous")
+    page = anonymous.new_page()
+    page.goto(f"{live_server}/auth/login")
+    page.get_by_label("手机号或邮箱").fill(LOGINS["member"])
+    page.get_by_label("密码").fill("wrong password")
+    page.get_by_role("button", name="登录").click()
+    page.get_by_text("手机号、邮箱或密码错误").wait_for()
+    check(page, "login error")
+    anonymous.close()
+
+    treasurer = signed_in_context(browser, live_server, app, "treasurer")
+    page = treasurer.new_page()
+    page.goto(f"{live_server}/f/{FUND}/donations/new")
+    page.get_by_role("button", name="录入").click()
+    page.get_by_text("请输入金额。").wait_for()
+    assert page.locator("[aria-invalid=true]").count() >= 1
+    check(page, "donation form with errors")
+    page.goto(f"{live_server}/f/{FUND}/donations/")
+    page.get_by_label("收款方式").select_option("wechat")
+    page.locator("#results", has_text="微信转账").wait_for()
+    check(page, "donations filtered")
+    page.goto(f"{live_server}/f/{FUND}/batches/{_sample(app, 'batch_id')}")  # being entered
+    page.get_by_label("捐赠人（不填为匿名）").type("王")
+    page.locator("#row-suggestions li").first.wait_for()
+    check(page, "batch entry with suggestions")
+    shot(page, "a11y-03-batch-suggestions-phone")
+    treasurer.close()
+    assert not problems, "\n".join(problems)
