@@ -3,6 +3,7 @@
 The pages are found in the URL map, not listed by hand: every GET route is either a page here
 (with the demo person who would open it) or named in NOT_PAGES with the reason. htmx fragments
 and 422 form re-renders are checked too, each wrapped in a minimal document.
+htmx attributes are written data-hx-* (htmx 4 reads both spellings), the valid form.
 The browser test (test_accessibility_browser.py) runs axe-core over the same pages.
 """
 
@@ -296,6 +297,14 @@ def vnu_jar() -> Path:
     return jar
 
 
+# The one error accepted: htmx 4 marks an inherited attribute with a colon, which no valid
+# attribute name may hold (data-* names neither). Its metaCharacter setting would allow
+# "hx-headers-inherited", but it renames htmx's events too (htmx:after:swap), which
+# static/js listens to. Every other htmx attribute is written data-hx-*, which is valid.
+ACCEPTED = {"Attribute \u201chx-headers:inherited\u201d not allowed on element \u201cbody\u201d "
+            "at this point."}
+
+
 def vnu_errors(jar: Path, files: dict[Path, str]) -> list[str]:
     """Run the checker once over every file; its errors as 'page: line N: message'."""
     result = subprocess.run(
@@ -309,7 +318,8 @@ def vnu_errors(jar: Path, files: dict[Path, str]) -> list[str]:
     by_path = {str(path.resolve()): name for path, name in files.items()}
     errors = []
     for message in messages:
-        if message.get("type") not in ("error", "non-document-error"):
+        if message.get("type") not in ("error", "non-document-error") \
+                or message.get("message") in ACCEPTED:
             continue
         url = message.get("url", "")
         name = by_path.get(unquote(urlparse(url).path), url)
