@@ -91,7 +91,9 @@ class InlineFinder(HTMLParser):
     """What script-src 'self' / style-src 'self' would block: inline scripts and styles,
     event-handler attributes, javascript: URLs."""
 
-    URL_ATTRS = {"href", "src", "action", "formaction", "hx-get", "hx-post", "data", "poster"}
+    URL_ATTRS = {"href", "src", "action", "formaction", "data", "poster",
+                 *(f"{prefix}hx-{verb}" for prefix in ("", "data-")
+                   for verb in ("get", "post", "put", "patch", "delete"))}
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
