@@ -13,11 +13,15 @@ os.environ.setdefault("SHANLIN_VAR_DIR", tempfile.mkdtemp(prefix="shanlin-bench-
 
 from flask import render_template_string  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import create_engine, select, text  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.auth.roles import PUBLIC  # noqa: E402
+from app.demo.data import build  # noqa: E402
 from app.extensions import db  # noqa: E402
+from app.funds import services as funds  # noqa: E402
+from app.funds.models import Township  # noqa: E402
+from tenants import SYSTEM, using  # noqa: E402
 from tenants.access import open_access  # noqa: E402
 
 N = int(os.environ.get("BENCH_N", "200"))
@@ -105,6 +109,19 @@ def _loading_config(app) -> dict:
     """What the loading app must share with the app: the demo's sizes and password."""
     return {k: app.config[k] for k in ("DEMO_PASSWORD", "DEMO_DONATIONS_PER_FUND",
                                        "DEMO_RECEIPTS_PER_FUND", "PASSWORD_HASH_METHOD")}
+
+
+def demo_and_new_fund(password: str) -> int:
+    """Inside loading(app): the demo data and one more fund of 芦湾镇, 大桥村 (daqiaocun), for
+    a benchmark to fill. Returns the new fund's id."""
+    with using(SYSTEM):
+        build(password)
+        db.session.commit()
+        luwan = db.session.scalar(select(Township).where(Township.slug == "luwan"))
+        fund = funds.create_fund(luwan, "大桥村社区慈善基金", host_charity="苏州市慈善总会",
+                                 receipt_prefix="DQC", village="大桥村", slug="daqiaocun")
+        db.session.commit()
+        return fund.id
 
 
 def add_plain_page(app) -> str:

@@ -7,19 +7,16 @@ import statistics
 import time
 from datetime import date, timedelta
 
-from sqlalchemy import select
-
-from app.demo.data import build
 from app.donations import batches
 from app.donations.demo import seed_fund
 from app.extensions import db
-from app.funds import services as funds
-from app.funds.models import Fund, Township
-from tenants import SYSTEM, fund_scope, using
+from app.funds.models import Fund
+from tenants import fund_scope, using
 
 from .common import (
     add_plain_page,
     bench_app,
+    demo_and_new_fund,
     loading,
     print_header,
     print_row,
@@ -33,14 +30,7 @@ def run(kind: str) -> None:
     with bench_app(kind) as app:
         plain = add_plain_page(app)
         with loading(app):
-            with using(SYSTEM):
-                build(app.config["DEMO_PASSWORD"])
-                db.session.commit()
-                luwan = db.session.scalar(select(Township).where(Township.slug == "luwan"))
-                fund = funds.create_fund(luwan, "大桥村社区慈善基金", host_charity="苏州市慈善总会",
-                                         receipt_prefix="DQC", village="大桥村", slug="daqiaocun")
-                db.session.commit()
-                fund_id = fund.id
+            fund_id = demo_and_new_fund(app.config["DEMO_PASSWORD"])
             start = time.perf_counter()
             with using(fund_scope(fund_id)):
                 seed_fund(db.session.get(Fund, fund_id), random.Random(1), DONATIONS, date.today())

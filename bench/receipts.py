@@ -11,17 +11,15 @@ from types import SimpleNamespace
 from sqlalchemy import select
 
 from app import pdf
-from app.demo.data import build
 from app.donations.demo import seed_fund
 from app.donations.models import Donation
 from app.donations.services import COUNTED
 from app.extensions import db
-from app.funds import services as funds
-from app.funds.models import Fund, Township
+from app.funds.models import Fund
 from app.receipts import bulk, render, services
-from tenants import SYSTEM, fund_scope, using
+from tenants import fund_scope, using
 
-from .common import bench_app, loading, print_header, print_row
+from .common import bench_app, demo_and_new_fund, loading, print_header, print_row
 
 RECEIPTS = int(os.environ.get("BENCH_RECEIPTS", "1000"))
 BASELINE_SAMPLES = 10
@@ -38,13 +36,8 @@ def _fresh_fonts_render(receipt, fund) -> float:
 def run(kind: str) -> None:
     with bench_app(kind) as app:
         app.config["DEMO_RECEIPTS_PER_FUND"] = 0
-        with loading(app), using(SYSTEM):
-            build(app.config["DEMO_PASSWORD"])
-            luwan = db.session.scalar(select(Township).where(Township.slug == "luwan"))
-            fund = funds.create_fund(luwan, "大桥村社区慈善基金", host_charity="苏州市慈善总会",
-                                     receipt_prefix="DQC", village="大桥村", slug="daqiaocun")
-            db.session.commit()
-            fund_id = fund.id
+        with loading(app):
+            fund_id = demo_and_new_fund(app.config["DEMO_PASSWORD"])
             with using(fund_scope(fund_id)):
                 seed_fund(db.session.get(Fund, fund_id), random.Random(5), RECEIPTS * 2,
                           date.today())

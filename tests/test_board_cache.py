@@ -28,32 +28,29 @@ def _in_fund(app, fn):
             return result
 
 
-def test_a_new_gift_is_on_the_board_at_the_next_visit(client, app):
-    assert "看板缓存的新捐赠人" not in client.get(BOARD).get_data(as_text=True)
-
-    def gift(fund):
+def _named_gift(name: str, amount: str):
+    """A gift by a new donor who lets the name be shown, recorded by the treasurer."""
+    def record(fund) -> int:
         treasurer = db.session.scalar(select(User).where(User.phone == LOGINS["treasurer"]))
-        donor = Donor(name="看板缓存的新捐赠人", anonymity="show", kind="person", fund_id=fund.id)
+        donor = Donor(name=name, anonymity="show", kind="person", fund_id=fund.id)
         db.session.add(donor)
         db.session.flush()
         donations.record_offline(donations.DonationInput(
-            amount="66", channel="cash", received_on=date.today(), donor_id=donor.id), treasurer)
+            amount=amount, channel="cash", received_on=date.today(), donor_id=donor.id),
+            treasurer)
+        return donor.id
 
-    _in_fund(app, gift)
+    return record
+
+
+def test_a_new_gift_is_on_the_board_at_the_next_visit(client, app):
+    assert "看板缓存的新捐赠人" not in client.get(BOARD).get_data(as_text=True)
+    _in_fund(app, _named_gift("看板缓存的新捐赠人", "66"))
     assert "看板缓存的新捐赠人" in client.get(BOARD).get_data(as_text=True)
 
 
 def test_a_donor_who_asks_to_stay_unnamed_leaves_the_board_at_once(client, app):
-    def named_gift(fund):
-        treasurer = db.session.scalar(select(User).where(User.phone == LOGINS["treasurer"]))
-        donor = Donor(name="后来不愿露名的人", anonymity="show", kind="person", fund_id=fund.id)
-        db.session.add(donor)
-        db.session.flush()
-        donations.record_offline(donations.DonationInput(
-            amount="77", channel="cash", received_on=date.today(), donor_id=donor.id), treasurer)
-        return donor.id
-
-    donor_id = _in_fund(app, named_gift)
+    donor_id = _in_fund(app, _named_gift("后来不愿露名的人", "77"))
     assert "后来不愿露名的人" in client.get(BOARD).get_data(as_text=True)
 
     def hide(fund):
