@@ -349,9 +349,15 @@ def test_another_funds_receipt_is_not_reachable_through_this_funds_urls(app, cli
 
 # --- settings, the seal and the renderer's limits -------------------------------------------
 
-PNG_1PX = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c63f8cfc0f01f0005000201a5d8a1fb0000000049454e44ae426082")
+def _png(size=(1, 1)) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGBA", size, (200, 0, 0, 255)).save(out, "PNG")
+    return out.getvalue()
+
+
+PNG_1PX = _png()  # a whole, decodable PNG: the seal check decodes what it is given
 
 
 def test_seal_must_be_a_png_and_is_printed(app, client, auth, tmp_path):

@@ -67,7 +67,7 @@ def version() -> tuple:
     memberships, the fund and its township append to the platform chain. Progress updates,
     their evidence and published reports are not audited: they are only ever added, so their
     count and highest id say when one came. What none of these sees (a person renaming
-    themselves) reaches the board when the cached copy expires (views.BOARD_TTL)."""
+    themselves) reaches the board when the cached copy expires (board_cache.TTL)."""
     from app.audit.models import AuditHead, PlatformAuditHead
     from app.payouts.models import Evidence, ProgressUpdate
 

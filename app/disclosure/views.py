@@ -1,9 +1,22 @@
 """The public notice board and its project pages, evidence and reports (no login), and the
 reports page where the fund publishes its quarterly and annual disclosure."""
 
-from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from jinja2_fragments.flask import render_block
 
 from app.auth.roles import CHAIR, PUBLIC, READ_MONEY, TREASURER
 from app.extensions import db
@@ -13,7 +26,7 @@ from app.validation import Invalid, attach
 from tenants.access import fund_access
 
 from . import board as board_data
-from . import reports, services
+from . import board_cache, reports, services
 from .forms import ReportForm
 from .models import Report
 
@@ -21,46 +34,30 @@ bp = Blueprint("disclosure", __name__, url_prefix="/f/<fund_slug>")
 PUBLISHERS = (TREASURER, CHAIR)
 
 
-# The board's content block as HTML, per process: (database, fund, locale, day, version) ->
-# (html, expires). The page around it (header, sign-in state, CSRF token) is drawn for each
-# request; the content, the same for every visitor, only when board_data.version() moves
-# or after BOARD_TTL seconds.
-_BOARD_HTML: dict = {}
-_BOARD_HTML_SIZE = 256
-BOARD_TTL = 60
-# funds/public.html with its content block replaced by the cached HTML; every other block
-# (title, anything the template adds later) is the template's own.
+# funds/public.html with its content block replaced by the kept HTML; every other block
+# (title, header, sign-in state, CSRF token) is drawn for each request.
 _SHELL = '{% extends "funds/public.html" %}{% block content %}{{ board_html }}{% endblock %}'
 
 
 def public_board():
     """The body of funds.public (/f/<slug>/public): no login, phone first."""
-    import time
-
-    from flask import current_app, render_template
-    from flask_babel import get_locale
-    from jinja2_fragments.flask import render_block
-    from markupsafe import Markup
-
     today = reports_today()
     key = (str(db.engine.url), g.fund.id, str(get_locale()), today, board_data.version())
-    html, expires = _BOARD_HTML.get(key, (None, 0.0))
-    if html is None or expires < time.monotonic():
-        from app.auth.roles import COMMITTEE_ROLES
-        from app.funds import services as funds
-
-        committee = [(m, u) for m, u in funds.people_of_fund(g.fund)
-                     if m.role in COMMITTEE_ROLES]
-        html = Markup(render_block("funds/public.html", "content", fund=g.fund,
-                                   committee=committee, board=board_data.board(g.fund, today)))
-        if len(_BOARD_HTML) >= _BOARD_HTML_SIZE:
-            _BOARD_HTML.pop(next(iter(_BOARD_HTML)))
-        _BOARD_HTML[key] = (html, time.monotonic() + BOARD_TTL)
+    html = board_cache.content(key, lambda: render_block(
+        "funds/public.html", "content", fund=g.fund, committee=_committee(),
+        board=board_data.board(g.fund, today)))
     shell = current_app.extensions.get("disclosure.board_shell")
     if shell is None:
         shell = current_app.extensions["disclosure.board_shell"] = \
             current_app.jinja_env.from_string(_SHELL)
     return render_template(shell, fund=g.fund, board_html=html)
+
+
+def _committee():
+    from app.auth.roles import COMMITTEE_ROLES
+    from app.funds import services as funds
+
+    return [(m, u) for m, u in funds.people_of_fund(g.fund) if m.role in COMMITTEE_ROLES]
 
 
 def reports_today():
