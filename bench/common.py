@@ -133,11 +133,14 @@ def add_plain_page(app) -> str:
     return "/bench/plain"
 
 
-def time_requests(client, path: str, n: int = N) -> list[float]:
+def time_requests(client, path: str, n: int = N, before=None) -> list[float]:
+    """Timings of n GETs after a warm-up; ``before()`` runs ahead of each, untimed."""
     for _ in range(5):  # warm up
         client.get(path)
     spent = []
     for _ in range(n):
+        if before:
+            before()
         start = time.perf_counter()
         response = client.get(path)
         spent.append((time.perf_counter() - start) * 1000)

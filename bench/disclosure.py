@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from app.db_types import utcnow
+from app.disclosure import board_cache
 from app.donations.demo import seed_fund
 from app.extensions import db
 from app.funds.models import Fund
@@ -93,8 +94,12 @@ def run(kind: str) -> None:
                      f"one fund, {kind} (loaded in {loaded:.1f} s)")
         visitor = app.test_client()  # no login: the board is public
         base = print_row("plain Jinja page, 50 rows (baseline)", time_requests(visitor, plain))
-        print_row("/f/daqiaocun/public (goal p50 ≤ 150 ms)",
+        print_row("/f/daqiaocun/public, board kept from the last visit",
                   time_requests(visitor, "/f/daqiaocun/public", 50), base)
+        # The first visit after any change draws the board again: that is the goal's case.
+        print_row("/f/daqiaocun/public, drawn afresh (goal p50 ≤ 150 ms)",
+                  time_requests(visitor, "/f/daqiaocun/public", 50,
+                                before=board_cache.forget), base)
         _annual_pdf(app, fund_id)
 
 

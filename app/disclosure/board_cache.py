@@ -30,3 +30,9 @@ def content(key: tuple, draw) -> Markup:
             _kept.pop(next(iter(_kept)))
         _kept[key] = (html, now + TTL)
     return html
+
+
+def forget() -> None:
+    """Drop every kept board: the next visit draws it again (benchmarks measure that)."""
+    with _lock:
+        _kept.clear()
