@@ -229,6 +229,11 @@ def browser():
         browser.close()
 
 
+def page_csrf_token(html: str) -> str:
+    """The token a page hands to htmx (static/js/csrf.js sends it as X-CSRFToken)."""
+    return re.search(r'<meta name="csrf-token" content="([^"]+)"', html).group(1)
+
+
 def shot(page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)

@@ -117,6 +117,7 @@ def outline_of(page, selector: str = ":focus") -> tuple[str, float]:
         return [s.outlineStyle, parseFloat(s.outlineWidth)]; }""", selector)
 
 
+@pytest.mark.config(WTF_CSRF_ENABLED=True)  # as in production: the vote needs the real token
 def test_a_member_votes_with_the_keyboard_only_on_a_phone(app, live_server, browser):
     with app.app_context():
         fund_id = db.session.scalar(select(Fund.id).where(Fund.slug == FUND))
@@ -163,9 +164,10 @@ def test_a_member_votes_with_the_keyboard_only_on_a_phone(app, live_server, brow
     shot(page, "a11y-01-vote-by-keyboard-phone")
     with page.expect_request(lambda r: r.method == "POST") as sent:
         page.keyboard.press("Enter")
-    # htmx sent it, with the CSRF header every htmx request inherits from <body>.
+    # htmx sent it, with the page's CSRF token in the header static/js/csrf.js adds.
     assert sent.value.headers.get("hx-request") == "true"
-    assert sent.value.headers.get("x-csrftoken")
+    token = page.locator('meta[name="csrf-token"]').get_attribute("content")
+    assert token and sent.value.headers.get("x-csrftoken") == token
 
     confirmation = page.locator("#my-vote[data-choice=yes]")
     confirmation.wait_for()

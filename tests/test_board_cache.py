@@ -2,7 +2,6 @@
 show at once, the next visitor after a change sees it, and each visitor's page keeps its own
 session (CSRF token) around the shared content."""
 
-import re
 from datetime import date
 
 from sqlalchemy import select
@@ -14,7 +13,7 @@ from app.extensions import db
 from app.funds.models import Fund
 from tenants import fund_scope, using
 
-from .conftest import LOGINS
+from .conftest import LOGINS, page_csrf_token
 
 BOARD = "/f/donggangcun/public"
 
@@ -65,6 +64,6 @@ def test_each_visitor_gets_their_own_page_around_the_shared_board(app):
     bodies = []
     for _ in range(2):
         page = app.test_client().get(BOARD).get_data(as_text=True)
-        tokens.add(re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1))
+        tokens.add(page_csrf_token(page))
         bodies.append(page[page.index('id="totals"'):])
     assert len(tokens) == 2 and bodies[0] == bodies[1]

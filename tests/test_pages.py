@@ -10,7 +10,7 @@ from app.auth.roles import PUBLIC
 from app.extensions import db
 from tenants.access import open_access
 
-from .conftest import LOGINS, PASSWORD
+from .conftest import LOGINS, PASSWORD, page_csrf_token
 
 
 def test_landing_is_chinese_and_lists_public_boards(client):
@@ -132,7 +132,7 @@ def test_forms_and_htmx_requests_need_the_csrf_token(client):
     refused = client.post("/auth/login", data={"login": LOGINS["chair"], "password": PASSWORD})
     assert refused.status_code == 400
     page = client.get("/auth/login").get_data(as_text=True)
-    token = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
+    token = page_csrf_token(page)
     accepted = client.post("/auth/login", data={"login": LOGINS["chair"], "password": PASSWORD},
                            headers={"X-CSRFToken": token, "HX-Request": "true"})
     assert accepted.status_code == 302

@@ -21,7 +21,7 @@ from app.funds.models import Fund
 from app.security import CSP
 from tenants import SYSTEM, fund_scope, using
 
-from .conftest import LOGINS, PASSWORD
+from .conftest import LOGINS, PASSWORD, page_csrf_token
 from .test_isolation_matrix import FUND, SAMPLES, TOWNSHIP
 
 # Arguments of routes outside any tenant; the scoped ones come from the isolation matrix.
@@ -80,9 +80,8 @@ def signed_in(app: Flask, login: str | None, token: str | None = None):
 
 
 def csrf_token(client, path: str = "/auth/login") -> str:
-    """The token as a page hands it to htmx (hx-headers on <body>)."""
-    page = client.get(path, follow_redirects=True).get_data(as_text=True)
-    return re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
+    """The token as a page hands it to htmx."""
+    return page_csrf_token(client.get(path, follow_redirects=True).get_data(as_text=True))
 
 
 # --- Content-Security-Policy: nothing inline ------------------------------------------------
