@@ -161,7 +161,8 @@ def seed_fund(fund, rng: random.Random, count: int, today: date) -> None:
     for batch in batches.values():
         batch.counted_total_fen = db.session.scalar(
             select(func.sum(Donation.amount_fen)).where(Donation.batch_id == batch.id)) or 0
-    # A few online gifts were refunded, some in part.
+    # A few online gifts were refunded, some in part, a few days or weeks after they came (all
+    # booked today would make this month's income negative on the notice board).
     card = db.session.scalars(select(Donation).where(
         Donation.channel == "card", Donation.status == "confirmed").limit(max(1, count // 300)))
     for donation in card:
@@ -171,7 +172,9 @@ def seed_fund(fund, rng: random.Random, count: int, today: date) -> None:
         donation.status = "partially_refunded" if part else "refunded"
         db.session.add(LedgerEntry(kind="refund", amount_fen=-refunded, reason="捐赠人申请退款",
                                    reference=f"re_demo_{donation.id}", donation_id=donation.id,
-                                   designation_id=donation.designation_id))
+                                   designation_id=donation.designation_id,
+                                   created_at=_moment(donation.received_on + timedelta(
+                                       days=rng.randint(2, 30)), now)))
 
     # One collection is being entered right now, for the batch-entry screen.
     db.session.add(Batch(title=f"{today.year}年冬至{fund.village}敬老募捐", channel="cash",
