@@ -20,7 +20,7 @@ MAX_BYTES = 5 * 1024 * 1024
 JPEG, PNG, PDF = "image/jpeg", "image/png", "application/pdf"
 PHOTO_OR_PDF = frozenset({JPEG, PNG, PDF})
 _SIGNATURES = [(b"\xff\xd8\xff", JPEG), (b"\x89PNG\r\n\x1a\n", PNG), (b"%PDF-", PDF)]
-_NAME = re.compile(r"[A-Za-z0-9_-]{32}")  # what store() makes: nothing like "../x" or "/etc"
+_NAME = re.compile(r"[A-Za-z0-9_-]{32}")  # what new_name() makes: nothing like "../x" or "/etc"
 # A served upload may be shown, never run: no script, no plugin, no form, not in a frame.
 SANDBOX = "default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; sandbox"
 
@@ -66,20 +66,29 @@ def read(file_storage, max_bytes: int = MAX_BYTES) -> bytes:
     return file_storage.read(max_bytes + 1) if file_storage else b""
 
 
+def new_name() -> str:
+    """A random name for a stored file (uploads here, job files in app.jobs)."""
+    return secrets.token_urlsafe(24)
+
+
+def stored_path(folder: Path, name: str | None) -> Path | None:
+    """Where the file of that name lives in ``folder``; None for a name new_name() cannot
+    have made, so a tampered row never leads out of the folder."""
+    return folder / name if _NAME.fullmatch(name or "") else None
+
+
 def store(folder: Path, data: bytes) -> str:
     """Write the bytes under a random name in ``folder``; the user's file name is never a
     path, only a label kept in the database."""
-    name = secrets.token_urlsafe(24)
+    name = new_name()
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     (folder / name).write_bytes(data)
     return name
 
 
 def load(folder: Path, name: str) -> bytes | None:
-    if not _NAME.fullmatch(name or ""):
-        return None
-    path = folder / name
-    return path.read_bytes() if path.is_file() else None
+    path = stored_path(folder, name)
+    return path.read_bytes() if path and path.is_file() else None
 
 
 def file_response(data: bytes, content_type: str):
@@ -96,5 +105,5 @@ def file_response(data: bytes, content_type: str):
 def label(filename: str | None) -> str:
     """The user's file name as a label: no folders, no control characters, 200 at most."""
     name = re.split(r"[\\/]", filename or "")[-1]
-    name = "".join(c for c in name if c.isprintable() and c not in "\u202a\u202b\u202c\u202d\u202e")
+    name = "".join(c for c in name if c.isprintable())  # drops bidi overrides too (Cf)
     return name.strip()[-200:] or "file"

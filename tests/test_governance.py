@@ -16,6 +16,7 @@ from app.governance import committees, motions, proposals, rounds, uploads
 from app.governance.demo import tiny_png
 from app.governance.models import Ballot, Elector, Motion, Objection, Proposal
 from app.governance.proposals import ProposalInput
+from app.uploads import MAX_BYTES
 from app.validation import Invalid
 from tenants import SYSTEM, fund_scope, using
 
@@ -508,7 +509,7 @@ def test_round_close_approves_the_greedy_selection(fund):
 
 def test_uploads_are_checked_by_content_and_size(fund):
     member = person("member")
-    for data in [b"", b"GIF89a....", b"<html>", b"\xff\xd8\xff" + b"0" * uploads.MAX_BYTES]:
+    for data in [b"", b"GIF89a....", b"<html>", b"\xff\xd8\xff" + b"0" * MAX_BYTES]:
         with pytest.raises(Invalid):
             uploads.save(fund.id, data, "photo.jpg", "photo", member)
     pdf = uploads.save(fund.id, b"%PDF-1.4 quote", "报价单.exe", "quote", member)
@@ -658,7 +659,7 @@ def test_the_township_admin_appoints_and_replaces_with_history(client, auth, app
 
 def test_governance_pages_answer_only_their_fund(client, auth, app):
     """The isolation matrix's cells for the governance URLs, kept here too."""
-    from .test_isolation_matrix import PERSONAS, _expected, _member_login, _url
+    from .test_isolation_matrix import PERSONAS, _expected, _member_login, sample_url
 
     failures = []
     for persona in PERSONAS:
@@ -673,7 +674,7 @@ def test_governance_pages_answer_only_their_fund(client, auth, app):
                 login = (_member_login(access) if kind == "fund" else LOGINS["chair"]) \
                     if persona == "this_fund_member" else LOGINS[persona]
                 tester.post("/auth/login", data={"login": login, "password": "demo-password-1"})
-            response = tester.get(_url(app, rule))
+            response = tester.get(sample_url(app, rule))
             expected = _expected(kind, access, persona)
             ok = {"allowed": response.status_code == 200,
                   "login": response.status_code == 302,

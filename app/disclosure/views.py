@@ -5,7 +5,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     g,
     redirect,
@@ -34,11 +33,6 @@ bp = Blueprint("disclosure", __name__, url_prefix="/f/<fund_slug>")
 PUBLISHERS = (TREASURER, CHAIR)
 
 
-# funds/public.html with its content block replaced by the kept HTML; every other block
-# (title, header, sign-in state, CSRF token) is drawn for each request.
-_SHELL = '{% extends "funds/public.html" %}{% block content %}{{ board_html }}{% endblock %}'
-
-
 def public_board():
     """The body of funds.public (/f/<slug>/public): no login, phone first."""
     today = reports_today()
@@ -46,11 +40,7 @@ def public_board():
     html = board_cache.content(key, lambda: render_block(
         "funds/public.html", "content", fund=g.fund, committee=_committee(),
         board=board_data.board(g.fund, today)))
-    shell = current_app.extensions.get("disclosure.board_shell")
-    if shell is None:
-        shell = current_app.extensions["disclosure.board_shell"] = \
-            current_app.jinja_env.from_string(_SHELL)
-    return render_template(shell, fund=g.fund, board_html=html)
+    return render_template("disclosure/board_page.html", fund=g.fund, board_html=html)
 
 
 def _committee():

@@ -9,7 +9,6 @@ from pathlib import Path
 from app import uploads as files
 from app.config import VAR_DIR
 from app.extensions import db
-from app.uploads import MAX_BYTES, sniff  # noqa: F401  (the governance names of the rules)
 
 from .models import Attachment
 

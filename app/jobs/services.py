@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import secrets
 import time
 import traceback
@@ -32,6 +31,7 @@ from sqlalchemy import select
 
 from app.db_types import utcnow
 from app.extensions import db
+from app.uploads import new_name, stored_path
 from app.validation import Invalid
 from tenants import SYSTEM, fund_scope, using
 
@@ -253,15 +253,13 @@ def folder(fund_id: int) -> Path:
 
 
 def file_path(job: Job) -> Path | None:
-    if not re.fullmatch(r"[A-Za-z0-9_-]{32}", job.file_key or ""):
-        return None  # only a key _store() made: never a path out of the fund's folder
-    return folder(job.fund_id) / job.file_key
+    return stored_path(folder(job.fund_id), job.file_key)
 
 
 def _store(job: Job, file: File) -> Path:
     """Write the file beside the fund's other job files, never under static/."""
     data = bytes(file.data)
-    job.file_key = secrets.token_urlsafe(24)
+    job.file_key = new_name()
     job.file_name = file.name[:200]
     job.file_type = file.content_type
     job.file_size = len(data)

@@ -8,7 +8,6 @@ from flask_babel import lazy_gettext as _l
 from app import uploads
 from app.config import VAR_DIR
 from app.extensions import db
-from app.uploads import MAX_BYTES, sniff  # noqa: F401  (views ask it what a file is)
 from app.validation import Invalid
 
 from .models import Evidence
@@ -46,7 +45,7 @@ def read_uploads(file_storages, field: str = "files") -> list[tuple[bytes, str]]
         raise Invalid({field: _l("Attach at most %(n)d files at once.", n=MAX_FILES)})
     files = []
     for storage in chosen:
-        data = uploads.read(storage, MAX_BYTES)
+        data = uploads.read(storage)
         check(data, field)
         files.append((data, storage.filename))
     return files

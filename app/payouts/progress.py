@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from app.db_types import utcnow
 from app.extensions import db
+from app.uploads import PDF, sniff
 from app.validation import Invalid
 
 from . import files as evidence_files
@@ -42,8 +43,7 @@ def add_update(proposal, user, body: str, percent: int | None = None, files=(),
     db.session.flush()
     for data, filename in files:
         evidence_files.save(proposal.fund_id, data, filename, user, update_id=update.id,
-                            kind="photo" if evidence_files.sniff(data) != "application/pdf"
-                            else "document")
+                            kind="photo" if sniff(data) != PDF else "document")
     if proposal.status == "final":
         proposal_rules.transition(proposal, "in_progress", user, note="progress reported",
                                   now=now)

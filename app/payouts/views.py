@@ -11,7 +11,7 @@ from app.auth.roles import ANY_MEMBER, CHAIR, SOCIAL_WORKER, TREASURER
 from app.extensions import db
 from app.governance.models import Proposal
 from app.rendering import render, render_form
-from app.uploads import file_response
+from app.uploads import PDF, file_response, sniff
 from app.validation import Invalid, attach, int_or_none
 from tenants.access import fund_access
 
@@ -81,8 +81,7 @@ def new():
                 budget_line_id=form.budget_line_id.data), current_user)
             for data, filename in uploads:
                 evidence_files.save(g.fund.id, data, filename, current_user, payout_id=payout.id,
-                                    kind="invoice" if evidence_files.sniff(data) ==
-                                    "application/pdf" else "photo")
+                                    kind="invoice" if sniff(data) == PDF else "photo")
         except Invalid as error:
             db.session.rollback()
             attach(form, error)

@@ -277,7 +277,6 @@ def by_token(token: str) -> Receipt | None:
     return db.session.scalar(select(Receipt).where(Receipt.token == token))
 
 
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 MAX_SEAL = 1024 * 1024
 
 
