@@ -82,15 +82,18 @@ def scoped_rules(app: Flask):
             yield rule
 
 
-def _url(app, rule) -> str:
+def sample_url(app, rule, extra: dict | None = None) -> str:
+    """The rule's URL with the demo's slugs and, for every other argument, a sample of 东港村:
+    from ``extra`` (argument -> callable) first, then SAMPLES; each called in the fund's scope."""
     values = {"fund_slug": FUND, "township_slug": TOWNSHIP}
+    samples = {**SAMPLES, **(extra or {})}
     with app.app_context():
         fund = db.session.scalar(select(Fund).where(Fund.slug == FUND))
         with using(fund_scope(fund.id)):
-            for argument in rule.arguments - values.keys():
-                if argument not in SAMPLES:
+            for argument in sorted(rule.arguments - values.keys()):
+                if argument not in samples:
                     pytest.fail(f"{rule.rule}: add a sample value for <{argument}> to SAMPLES")
-                values[argument] = str(SAMPLES[argument]())
+                values[argument] = str(samples[argument]())
     return re.sub(r"<(?:[^<>]*:)?(\w+)>", lambda m: values[m.group(1)], rule.rule)
 
 
@@ -137,7 +140,7 @@ def test_isolation_matrix(app, persona):
             else:
                 login = _member_login(access) if kind == "fund" else LOGINS["chair"]
             client.post("/auth/login", data={"login": login, "password": "demo-password-1"})
-        response = client.open(_url(app, rule), method=method)
+        response = client.open(sample_url(app, rule), method=method)
         expected = _expected(kind, access, persona)
         body = response.get_data().decode(errors="replace")  # PDFs and photos are bytes
         if expected == "allowed":  # past the door: the view answered (a 422 is the view's)

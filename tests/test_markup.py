@@ -28,7 +28,7 @@ from app.receipts.models import Receipt
 from tenants import SYSTEM, fund_scope, using
 
 from .conftest import LOGINS, PASSWORD
-from .test_isolation_matrix import FUND, SAMPLES, TOWNSHIP
+from .test_isolation_matrix import FUND, SAMPLES, TOWNSHIP, sample_url
 
 DEFAULT_VNU = (Path(__file__).resolve().parent.parent
                / ".venv/node/node_modules/vnu-jar/build/dist/vnu.jar")
@@ -95,6 +95,9 @@ def _portal_token() -> str:
     return token
 
 
+SPECIAL = {"receipts.verify", "portal.enter", "auth.reset_password"}  # tokens made per run
+
+
 def _special(app, endpoint: str) -> str | None:
     """Values for arguments the isolation matrix's samples do not cover."""
     if endpoint == "receipts.verify":
@@ -113,16 +116,8 @@ def _special(app, endpoint: str) -> str | None:
 
 
 def _path(app, rule) -> str:
-    values = {"fund_slug": FUND, "township_slug": TOWNSHIP}
-    with app.app_context():
-        if (token := _special(app, rule.endpoint)) is not None:
-            values["token"] = token
-        fund_id = db.session.scalar(select(Fund.id).where(Fund.slug == FUND))
-        with using(fund_scope(fund_id)):
-            for argument in rule.arguments - values.keys():
-                values[argument] = str(SAMPLES[argument]())
-        db.session.remove()
-    return re.sub(r"<(?:[^<>]*:)?(\w+)>", lambda m: values[m.group(1)], rule.rule)
+    return sample_url(app, rule, {"token": lambda: _special(app, rule.endpoint)}
+                      if rule.endpoint in SPECIAL else None)
 
 
 def _sample(app, name: str) -> int:

@@ -22,7 +22,7 @@ from app.security import CSP
 from tenants import SYSTEM, fund_scope, using
 
 from .conftest import LOGINS, PASSWORD, page_csrf_token
-from .test_isolation_matrix import FUND, SAMPLES, TOWNSHIP
+from .test_isolation_matrix import FUND, TOWNSHIP, sample_url
 
 # Arguments of routes outside any tenant; the scoped ones come from the isolation matrix.
 EXTRA_SAMPLES = {"gateway_name": lambda: "stripe"}
@@ -34,17 +34,7 @@ CSRF_EXEMPT = {
 
 
 def route_url(app: Flask, rule) -> str:
-    """The rule's URL with the demo's slugs and a sample row of 东港村 for every argument."""
-    values = {"fund_slug": FUND, "township_slug": TOWNSHIP}
-    with app.app_context():
-        fund = db.session.scalar(select(Fund).where(Fund.slug == FUND))
-        with using(fund_scope(fund.id)):
-            for argument in sorted(rule.arguments - values.keys()):
-                sample = SAMPLES.get(argument) or EXTRA_SAMPLES.get(argument)
-                if sample is None:
-                    pytest.fail(f"{rule.rule}: add a sample value for <{argument}>")
-                values[argument] = str(sample())
-    return re.sub(r"<(?:[^<>]*:)?(\w+)>", lambda m: values[m.group(1)], rule.rule)
+    return sample_url(app, rule, EXTRA_SAMPLES)
 
 
 def login_for(app: Flask, rule) -> str | None:
