@@ -5,7 +5,7 @@ import io
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.auth.models import Membership, User
 from app.db_types import utcnow
@@ -514,6 +514,17 @@ def test_uploads_are_checked_by_content_and_size(fund):
             uploads.save(fund.id, data, "photo.jpg", "photo", member)
     pdf = uploads.save(fund.id, b"%PDF-1.4 quote", "报价单.exe", "quote", member)
     assert pdf.content_type == "application/pdf" and uploads.read(pdf).startswith(b"%PDF")
+
+
+def test_an_upload_of_a_kind_the_form_does_not_offer_is_refused_beside_the_field(fund):
+    from app.governance.models import Attachment
+
+    before = db.session.scalar(select(func.count(Attachment.id)))
+    for kind in ["<script>alert(1)</script>", "9" * 30]:  # longer than the column, too
+        with pytest.raises(Invalid) as refused:
+            uploads.save(fund.id, b"%PDF-1.4 quote", "q.pdf", kind, person("member"))
+        assert "kind" in refused.value.errors
+    assert db.session.scalar(select(func.count(Attachment.id))) == before
 
 
 def test_files_are_served_only_inside_their_fund(client, auth, app):

@@ -6,11 +6,14 @@ They are served only through fund-scoped views, so another fund's file is never 
 
 from pathlib import Path
 
+from flask_babel import lazy_gettext as _l
+
 from app import uploads as files
 from app.config import VAR_DIR
 from app.extensions import db
+from app.validation import Invalid
 
-from .models import Attachment
+from .models import FILE_KINDS, Attachment
 
 
 def _folder(fund_id: int) -> Path:
@@ -20,6 +23,8 @@ def _folder(fund_id: int) -> Path:
 def save(fund_id: int, data: bytes, filename: str, kind: str, user, *, proposal_id=None,
          motion_id=None, field: str = "file") -> Attachment:
     """Check and keep an upload; raises Invalid naming ``field`` when it is refused."""
+    if kind not in FILE_KINDS:  # a posted value outside the form's choices
+        raise Invalid({"kind": _l("Choose what the file is.")})
     content_type = files.check(data, field)
     stored = files.store(_folder(fund_id), data)
     attachment = Attachment(fund_id=fund_id, proposal_id=proposal_id, motion_id=motion_id,
