@@ -4,13 +4,18 @@ import re
 
 
 class Invalid(ValueError):
-    def __init__(self, errors: dict[str, str]):
+    """shown: the messages already stand beside their fields (a form refused its own input)."""
+
+    def __init__(self, errors: dict[str, str], shown: bool = False):
         super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
         self.errors = errors
+        self.shown = shown
 
 
 def attach(form, error: Invalid) -> None:
     """Put a service's messages on the form's fields (or on the form when no field matches)."""
+    if error.shown:
+        return
     for name, message in error.errors.items():
         field = form._fields.get(name)
         if field is not None:

@@ -322,6 +322,21 @@ def test_wizard_creates_a_fund_with_slug_from_pinyin_and_its_chair(app, client, 
         assert db.session.scalar(select(Fund).where(Fund.name == "东桥村二号基金")) is None
 
 
+def test_wizard_refuses_a_control_character_in_a_seat_row_beside_it(app, client, qingshi):
+    """The wizard's service would take the name; the form's own refusal must stop it."""
+    _login(client)
+    form = {"name": "西桥村社区慈善基金", "village": "西桥村", "kind": "village",
+            "host_charity": "吴中区慈善基金会", "receipt_prefix": "XQC",
+            "committee-0-login": "13700000019", "committee-0-name": "西桥\x00主任",
+            "committee-0-role": "chair"}
+    response = client.post("/t/qingshi/funds/new", data=form)
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert 'id="committee-0-name-error"' in body
+    with app.app_context(), using(SYSTEM):
+        assert db.session.scalar(select(Fund).where(Fund.name == "西桥村社区慈善基金")) is None
+
+
 def test_suspended_fund_is_read_only_and_its_board_says_so(app, client, qingshi):
     _login(client)
     assert client.post(f"/t/qingshi/funds/{qingshi['upper']}/status",

@@ -4,14 +4,14 @@ from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from app.forms import Form as FlaskForm
+from app.forms import Form
 
 KIND_CHOICES = [SelectChoice("annual", _l("Annual report")),
                 SelectChoice("quarterly", _l("Quarterly report"))]
 QUARTER_CHOICES = [SelectChoice("", "—")] + [SelectChoice(str(q), f"Q{q}") for q in range(1, 5)]
 
 
-class ReportForm(FlaskForm):
+class ReportForm(Form):
     kind = SelectField(_l("Report"), choices=KIND_CHOICES, validate_choice=False)
     year = IntegerField(_l("Year"), validators=[Optional()])
     quarter = SelectField(_l("Quarter"), choices=QUARTER_CHOICES, validate_choice=False)

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.forms import Form as FlaskForm
+from app.forms import Form
 from app.validation import int_or_none
 
 CHANNEL_CHOICES = [
@@ -20,7 +20,7 @@ def _int_or_none(value):
     return int_or_none(value)
 
 
-class DonationForm(FlaskForm):
+class DonationForm(Form):
     # One key per form shown: sent twice (a double tap, a resend), it records one donation.
     submission_key = HiddenField(default=lambda: uuid.uuid4().hex)
     donor_name = StringField(_l("Donor (empty: anonymous)"), validators=[Length(max=200)])
@@ -38,7 +38,7 @@ class DonationForm(FlaskForm):
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=500)])
 
 
-class BatchForm(FlaskForm):
+class BatchForm(Form):
     title = StringField(_l("Collection"), validators=[Length(max=200)])
     channel = SelectField(_l("Channel"), choices=CHANNEL_CHOICES, validate_choice=False)
     point_id = SelectField(_l("Donation point"), coerce=_int_or_none, validate_choice=False)
@@ -46,7 +46,7 @@ class BatchForm(FlaskForm):
     counted_total = StringField(_l("Counted total (yuan)"), validators=[Length(max=30)])
 
 
-class RowForm(FlaskForm):
+class RowForm(Form):
     donor_name = StringField(_l("Donor (empty: anonymous)"), validators=[Length(max=200)])
     donor_id = HiddenField()
     amount = StringField(_l("Amount (yuan)"), validators=[Length(max=30)])
@@ -55,12 +55,12 @@ class RowForm(FlaskForm):
     notes = StringField(_l("Notes"), validators=[Optional(), Length(max=500)])
 
 
-class ReverseForm(FlaskForm):
+class ReverseForm(Form):
     reason = StringField(_l("Why is this donation corrected?"),
                          validators=[DataRequired(), Length(max=500)])
 
 
-class NamedForm(FlaskForm):
+class NamedForm(Form):
     """A designation (purpose) or a donation point: a name, and an address for points."""
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])

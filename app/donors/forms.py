@@ -11,7 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.forms import Form as FlaskForm
+from app.forms import Form
 
 KIND_CHOICES = [
     SelectChoice("person", _l("Person")),
@@ -25,7 +25,7 @@ ANONYMITY_CHOICES = [
 LOCALE_CHOICES = [SelectChoice("zh_Hans", "中文"), SelectChoice("en", "English")]
 
 
-class DonorForm(FlaskForm):
+class DonorForm(Form):
     kind = SelectField(_l("Donor type"), choices=KIND_CHOICES, default="person")
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     phone = StringField(_l("Mobile number"), validators=[Optional(), Length(max=20)])
@@ -39,5 +39,5 @@ class DonorForm(FlaskForm):
     create_anyway = BooleanField(_l("This is a different donor: create it anyway"))
 
 
-class MergeForm(FlaskForm):
+class MergeForm(Form):
     other = IntegerField(_l("Donor number to merge into this one"), validators=[DataRequired()])

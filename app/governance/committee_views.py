@@ -56,7 +56,7 @@ def edit_rules():
     rules = committees.rules_of(g.fund.id)
     form = _rules_form(rules, request.form)
     try:
-        form.validate()
+        form.check()
         committees.update_rules(rules, committees.RulesInput(
             quorum=form.quorum.data or "", threshold=form.threshold.data or "",
             two_thirds_above=form.two_thirds_above.data or "",
@@ -102,7 +102,7 @@ def township_committees():
     try:
         if fund is None or fund not in g.township.funds:
             raise Invalid({"login": _("Choose a fund of this township.")})
-        form.validate()
+        form.check()
         replaced = None
         if form.replaces.data:
             replaced = db.session.get(Membership, form.replaces.data)

@@ -15,7 +15,7 @@ from wtforms import (
 )
 from wtforms.validators import Length, Optional
 
-from app.forms import Form as FlaskForm
+from app.forms import Form
 from app.validation import int_or_none
 
 CATEGORY_CHOICES = [
@@ -43,7 +43,7 @@ KIND_CHOICES = [SelectChoice("proposal", _l("Approve the project")),
                 SelectChoice("acceptance", _l("Accept the completed project"))]
 
 
-class ProposalForm(FlaskForm):
+class ProposalForm(Form):
     title = StringField(_l("Title"), validators=[Length(max=100)])
     category = SelectField(_l("Category"), choices=CATEGORY_CHOICES, validate_choice=False)
     description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
@@ -59,18 +59,18 @@ class VillagerProposalForm(ProposalForm):
     proposer_phone = StringField(_l("Your mobile number"), validators=[Length(max=20)])
 
 
-class UploadForm(FlaskForm):
+class UploadForm(Form):
     kind = SelectField(_l("What is it"), choices=[SelectChoice("photo", _l("Photo")),
                                                   SelectChoice("quote", _l("Quote"))],
                        validate_choice=False)
     file = FileField(_l("File (JPEG, PNG or PDF, at most 5 MB)"))
 
 
-class CommentForm(FlaskForm):
+class CommentForm(Form):
     body = TextAreaField(_l("Comment"), validators=[Length(max=2000)])
 
 
-class OpenMotionForm(FlaskForm):
+class OpenMotionForm(Form):
     kind = SelectField(_l("The vote is about"), choices=KIND_CHOICES, validate_choice=False)
     amount = StringField(_l("New budget (yuan, budget changes only)"),
                          validators=[Optional(), Length(max=30)])
@@ -78,21 +78,21 @@ class OpenMotionForm(FlaskForm):
                          validators=[Optional()])
 
 
-class VoteForm(FlaskForm):
+class VoteForm(Form):
     choice = RadioField(_l("Your vote"), choices=CHOICE_CHOICES, validate_choice=False)
 
 
-class RecuseForm(FlaskForm):
+class RecuseForm(Form):
     reason = StringField(_l("Your personal interest"), validators=[Length(max=500)])
 
 
-class OfflineBallotForm(FlaskForm):
+class OfflineBallotForm(Form):
     member_id = SelectField(_l("Member"), coerce=int_or_none, validate_choice=False)
     choice = SelectField(_l("Their vote"), choices=CHOICE_CHOICES, validate_choice=False)
     evidence = FileField(_l("Photo of the minutes (JPEG, PNG or PDF)"))
 
 
-class RulesForm(FlaskForm):
+class RulesForm(Form):
     quorum = SelectField(_l("Quorum: how many must vote"), choices=QUORUM_CHOICES,
                          validate_choice=False)
     threshold = SelectField(_l("A motion passes with"), choices=THRESHOLD_CHOICES,
@@ -105,7 +105,7 @@ class RulesForm(FlaskForm):
     notice_days = IntegerField(_l("Public notice period (days)"), validators=[Optional()])
 
 
-class AppointForm(FlaskForm):
+class AppointForm(Form):
     login = StringField(_l("Mobile number or email"), validators=[Length(max=254)])
     name = StringField(_l("Name (only for a new account)"),
                        validators=[Optional(), Length(max=100)])
@@ -119,13 +119,13 @@ class AppointForm(FlaskForm):
                            validate_choice=False)
 
 
-class ObjectionForm(FlaskForm):
+class ObjectionForm(Form):
     name = StringField(_l("Your name"), validators=[Length(max=100)])
     phone = StringField(_l("Your mobile number"), validators=[Length(max=20)])
     body = TextAreaField(_l("Your objection"), validators=[Length(max=2000)])
 
 
-class DecideForm(FlaskForm):
+class DecideForm(Form):
     decision = SelectField(_l("Decision"), choices=[
         SelectChoice("dismiss", _l("Dismiss")),
         SelectChoice("uphold", _l("Uphold: put the project to a new vote"))],
@@ -133,7 +133,7 @@ class DecideForm(FlaskForm):
     note = StringField(_l("Reason"), validators=[Optional(), Length(max=500)])
 
 
-class RoundForm(FlaskForm):
+class RoundForm(Form):
     title = StringField(_l("Title"), validators=[Length(max=100)])
     budget = StringField(_l("Budget cap (yuan)"), validators=[Length(max=30)])
     # int_or_none: a value that cannot be an id becomes None, which the service refuses.
@@ -141,6 +141,6 @@ class RoundForm(FlaskForm):
                                        validate_choice=False)
 
 
-class ApproveForm(FlaskForm):
+class ApproveForm(Form):
     proposal_ids = SelectMultipleField(_l("Proposals you approve"), coerce=int_or_none,
                                        validate_choice=False)

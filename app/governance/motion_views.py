@@ -44,7 +44,7 @@ def open_motion(proposal_id: int):
     proposal = get_or_404(Proposal, proposal_id)
     form = OpenMotionForm()
     try:
-        form.validate_on_submit()
+        form.check()
         amount = None
         if form.kind.data == "budget_change":
             try:
@@ -114,7 +114,7 @@ def vote(motion_id: int):
     motion = _load(motion_id)
     form = VoteForm()
     try:
-        form.validate_on_submit()
+        form.check()
         rules.cast(motion, current_user, form.choice.data or "")
     except Invalid as error:
         db.session.rollback()
@@ -133,7 +133,7 @@ def recuse(motion_id: int):
     motion = _load(motion_id)
     form = RecuseForm()
     try:
-        form.validate_on_submit()
+        form.check()
         rules.recuse(motion, current_user, form.reason.data or "")
     except Invalid as error:
         db.session.rollback()
@@ -165,7 +165,7 @@ def offline(motion_id: int):
     motion = _load(motion_id)
     form = OfflineBallotForm()
     try:
-        form.validate_on_submit()
+        form.check()
         evidence = None
         if form.evidence.data:
             evidence = uploads.from_form(form.evidence.data, g.fund.id, "minutes",

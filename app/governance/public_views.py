@@ -75,7 +75,7 @@ def object_to(proposal_id: int):
     proposal = _public_proposal(proposal_id)
     form = ObjectionForm()
     try:
-        form.validate_on_submit()
+        form.check()
         rules.file_objection(proposal, form.name.data or "", form.phone.data or "",
                              form.body.data or "")
     except Invalid as error:

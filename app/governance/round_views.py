@@ -40,7 +40,7 @@ def rounds():
 def open_round():
     form = RoundForm()
     try:
-        form.validate()
+        form.check()
         round_ = rules.open_round(form.title.data or "", form.budget.data or "",
                                   form.proposal_ids.data or [], current_user)
     except Invalid as error:
@@ -75,7 +75,7 @@ def approve(round_id: int):
     round_ = get_or_404(Round, round_id)
     form = ApproveForm()
     try:
-        form.validate()
+        form.check()
         rules.approve(round_, current_user, form.proposal_ids.data or [])
     except Invalid as error:
         db.session.rollback()

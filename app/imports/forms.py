@@ -6,7 +6,7 @@ from wtforms import DateField, SelectChoice, SelectField
 from wtforms.validators import Optional
 
 from app.donations.models import OFFLINE_CHANNELS
-from app.forms import Form as FlaskForm
+from app.forms import Form
 from app.labels import CHANNEL_LABELS
 
 from .reading import MAX_MB
@@ -14,7 +14,7 @@ from .reading import MAX_MB
 ACCEPT = ".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-class UploadForm(FlaskForm):
+class UploadForm(Form):
     file = FileField(_l("Bank statement or donation list (CSV or Excel .xlsx, at most "
                         "%(size)d MB)", size=MAX_MB),
                      validators=[FileRequired(_l("Choose the file to import."))],

@@ -3,7 +3,6 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     FieldList,
-    Form,
     FormField,
     HiddenField,
     SelectChoice,
@@ -11,9 +10,10 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms import Form as RowForm
 from wtforms.validators import Length, Optional
 
-from app.forms import Form as FlaskForm
+from app.forms import Form
 
 SEATS = 5  # rows shown for the first committee; more members are appointed later
 
@@ -25,14 +25,14 @@ KIND_CHOICES = [SelectChoice("village", _l("Village")),
                 SelectChoice("township", _l("Township"))]
 
 
-class SeatForm(Form):
+class SeatForm(RowForm):  # one row of the FieldList, inside the wizard's form
     login = StringField(_l("Mobile number"), validators=[Optional(), Length(max=254)])
     name = StringField(_l("Name (only for a new account)"), validators=[Optional(),
                                                                         Length(max=100)])
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, validate_choice=False)
 
 
-class FundForm(FlaskForm):
+class FundForm(Form):
     name = StringField(_l("Name of the fund"), validators=[Length(max=100)])
     slug = StringField(_l("Web address (empty: from the name's pinyin)"),
                        validators=[Optional(), Length(max=80)])
@@ -43,11 +43,11 @@ class FundForm(FlaskForm):
     committee = FieldList(FormField(SeatForm), min_entries=SEATS, max_entries=SEATS)
 
 
-class StatusForm(FlaskForm):
+class StatusForm(Form):
     action = HiddenField()
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(Form):
     fund_id = HiddenField()
     kind = HiddenField()
     subject = HiddenField()

@@ -90,7 +90,7 @@ def review():
     try:
         if fund is None or fund.township_id != g.township.id:
             raise Invalid({"note": _("This anomaly is no longer listed.")})
-        form.validate()
+        form.check()
         anomalies.review(fund, form.kind.data or "", form.subject.data or "",
                          form.note.data or "", current_user, anomalies.detect([fund]))
     except Invalid as error:
@@ -131,11 +131,11 @@ def new_fund():
                                       role=s.form.role.data or "member")
                        for s in form.committee])
         try:
-            form.validate()
+            form.check()
             fund = lifecycle.create(g.township, data)
         except Invalid as error:
             db.session.rollback()
-            if "committee" in error.errors:  # about the rows together: shown above them
+            if "committee" in error.errors and not error.shown:  # about the rows: above them
                 form.form_errors.append(error.errors.pop("committee"))
             attach(form, error)
         else:
@@ -161,7 +161,7 @@ def fund_status(fund_id: int):
     fund = _fund(fund_id)
     form = StatusForm()
     try:
-        form.validate()
+        form.check()
         lifecycle.change_status(fund, form.action.data or "")
     except Invalid as error:
         db.session.rollback()

@@ -5,13 +5,13 @@ from wtforms import EmailField, RadioField, SelectField, StringField, TelField, 
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
-from app.forms import Form as FlaskForm
+from app.forms import Form
 
 PRESET_YUAN = ("50", "100", "200", "500")
 OTHER = "other"
 
 
-class DonateForm(FlaskForm):
+class DonateForm(Form):
     # Choices are checked by the service, which names the field in its message.
     amount = RadioField(_l("Amount"), validate_choice=False, default="100",
                         choices=[*(SelectChoice(y, f"¥{y}") for y in PRESET_YUAN),
@@ -43,6 +43,6 @@ class DonateForm(FlaskForm):
         return self.amount.data or ""
 
 
-class RefundForm(FlaskForm):
+class RefundForm(Form):
     amount = StringField(_l("Amount to refund (yuan)"), validators=[Length(max=20)])
     reason = StringField(_l("Reason"), validators=[Length(max=500)])

@@ -13,11 +13,11 @@ from wtforms import (
 from wtforms.validators import Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.forms import Form as FlaskForm
+from app.forms import Form
 from app.validation import int_or_none
 
 
-class PayoutForm(FlaskForm):
+class PayoutForm(Form):
     budget_line_id = SelectField(_l("Budget line"), coerce=int_or_none, validate_choice=False)
     amount = StringField(_l("Amount (yuan)"), validators=[Length(max=30)])
     payee = StringField(_l("Payee"), validators=[Length(max=100)])
@@ -27,31 +27,31 @@ class PayoutForm(FlaskForm):
     files = MultipleFileField(_l("Evidence: invoices, photos, PDF (up to 5 MB each)"))
 
 
-class SignForm(FlaskForm):
+class SignForm(Form):
     note = StringField(_l("Note (a refusal needs one)"), validators=[Optional(), Length(max=500)])
 
 
-class PaidForm(FlaskForm):
+class PaidForm(Form):
     bank_reference = StringField(_l("Bank reference of the payment"),
                                  validators=[Length(max=100)])
     paid_on = DateField(_l("Paid on"), validators=[Optional()])
 
 
-class ReverseForm(FlaskForm):
+class ReverseForm(Form):
     reason = StringField(_l("Why is this payout reversed?"), validators=[Length(max=500)])
 
 
-class UpdateForm(FlaskForm):
+class UpdateForm(Form):
     body = TextAreaField(_l("What happened"), validators=[Length(max=5000)])
     percent = IntegerField(_l("Done (%)"), validators=[Optional(), NumberRange(0, 100)])
     files = MultipleFileField(_l("Photos or PDF (up to 5 MB each)"))
 
 
-class AcceptanceForm(FlaskForm):
+class AcceptanceForm(Form):
     body = TextAreaField(_l("Acceptance note (验收意见)"), validators=[Length(max=5000)])
 
 
-class RulesForm(FlaskForm):
+class RulesForm(Form):
     roles = SelectMultipleField(_l("Who signs payouts"), widget=ListWidget(prefix_label=False),
                                 option_widget=CheckboxInput(), validate_choice=False)
     needed = IntegerField(_l("Signatures needed"), validators=[Optional()])

@@ -123,7 +123,7 @@ def approve(payout_id: int):
     form = SignForm()
     decision = request.form.get("decision", "approve")
     try:
-        form.validate_on_submit()
+        form.check()
         if decision == "reject":
             services.reject(payout, current_user, form.note.data or "")
         else:
@@ -159,7 +159,7 @@ def paid(payout_id: int):
     payout = _get(Payout, payout_id)
     form = PaidForm()
     try:
-        form.validate_on_submit()
+        form.check()
         services.mark_paid(payout, current_user, form.bank_reference.data or "",
                            form.paid_on.data)
     except Invalid as error:
@@ -177,7 +177,7 @@ def reverse(payout_id: int):
     payout = _get(Payout, payout_id)
     form = ReverseForm()
     try:
-        form.validate_on_submit()
+        form.check()
         services.reverse(payout, current_user, form.reason.data or "")
     except Invalid as error:
         db.session.rollback()
@@ -294,7 +294,7 @@ def acceptance(proposal_id: int):
     proposal = _get(Proposal, proposal_id)
     form = AcceptanceForm()
     try:
-        form.validate_on_submit()
+        form.check()
         progress.write_acceptance(proposal, current_user, form.body.data or "")
     except Invalid as error:
         db.session.rollback()

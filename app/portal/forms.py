@@ -4,14 +4,14 @@ from flask_babel import lazy_gettext as _l
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from app.forms import Form as FlaskForm
+from app.forms import Form
 
 
-class LinkForm(FlaskForm):
+class LinkForm(Form):
     email = StringField(_l("Email address"), validators=[DataRequired(), Length(max=254)])
 
 
-class CodeForm(FlaskForm):
+class CodeForm(Form):
     phone = StringField(_l("Mobile number"), validators=[DataRequired(), Length(max=20)])
     code = StringField(_l("Verification code on the receipt"),
                        validators=[DataRequired(), Length(max=20)],
@@ -19,5 +19,5 @@ class CodeForm(FlaskForm):
                                       "receipt, such as ABCD-EF23."))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A button and its CSRF token: opening a link, signing out."""

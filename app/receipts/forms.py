@@ -5,29 +5,29 @@ from flask_wtf.file import FileField
 from wtforms import DateField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from app.forms import Form as FlaskForm
+from app.forms import Form
 
 
-class IssueForm(FlaskForm):
+class IssueForm(Form):
     name = StringField(_l("Name on the receipt"), validators=[Length(max=200)],
                        description=_l("Empty: the donor's name. A firm gives its full name."))
 
 
-class VoidForm(FlaskForm):
+class VoidForm(Form):
     reason = TextAreaField(_l("Why is it voided?"), validators=[Length(max=300)])
 
 
-class ReissueForm(FlaskForm):
+class ReissueForm(Form):
     name = StringField(_l("Name on the new receipt"), validators=[Length(max=200)])
 
 
-class OfficialForm(FlaskForm):
+class OfficialForm(Form):
     official_code = StringField(_l("Official receipt code (票据代码)"), validators=[Length(max=40)])
     official_number = StringField(_l("Official receipt number (票据号码)"),
                                   validators=[Length(max=40)])
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     issue_mode = SelectField(_l("Issuing"), choices=[
         SelectChoice("manual", _l("The treasurer issues each receipt")),
         SelectChoice("auto", _l("Automatically when a donation with a donor is confirmed")),
@@ -37,11 +37,11 @@ class SettingsForm(FlaskForm):
     seal = FileField(_l("Seal image (PNG, at most 1 MB)"))
 
 
-class AnnualForm(FlaskForm):
+class AnnualForm(Form):
     year = IntegerField(_l("Year"), validators=[Optional()])
 
 
-class PrintForm(FlaskForm):
+class PrintForm(Form):
     batch_id = SelectField(_l("Batch"), choices=[], validate_choice=False)
     start = DateField(_l("Issued from"), validators=[Optional()])
     end = DateField(_l("Issued until"), validators=[Optional()])
