@@ -28,15 +28,32 @@ REFUSED = object()  # what attempt() returns when the service said no
 
 
 def attempt(form, action):
-    """Run a service call for a submitted form. When the service refuses (Invalid), nothing
-    it wrote is kept and its messages stand beside the fields; the result is then REFUSED."""
+    """Check a submitted form, then run the service call. When the form or the service refuses
+    (Invalid), nothing written is kept and the messages stand beside the fields; the result is
+    then REFUSED."""
+    from app.extensions import db
+
+    try:
+        form.check()
+        return action()
+    except Invalid as error:
+        db.session.rollback()
+        attach(form, error)
+        return REFUSED
+
+
+def attempt_flash(action):
+    """attempt() for a button that has no fields: a refusal keeps nothing, and its message is
+    flashed above the page."""
+    from flask import flash
+
     from app.extensions import db
 
     try:
         return action()
     except Invalid as error:
         db.session.rollback()
-        attach(form, error)
+        flash(" ".join(str(m) for m in error.errors.values()), "error")
         return REFUSED
 
 

@@ -21,7 +21,7 @@ from app.auth.roles import CHAIR, PUBLIC, READ_MONEY, TREASURER
 from app.extensions import db
 from app.money import AmountError, parse_amount
 from app.rendering import render
-from app.validation import Invalid, attach
+from app.validation import REFUSED, Invalid, attach, attempt
 from tenants.access import fund_access
 
 from . import board as board_data
@@ -189,13 +189,14 @@ def preview(fmt: str):
 @fund_access(*PUBLISHERS)
 def publish():
     form = ReportForm()
-    try:
+
+    def publish_it() -> Report:
         p, threshold = _form_period(form)
-        report = services.publish(g.fund, p, current_user, threshold_fen=threshold,
-                                  correction_note=form.correction_note.data or "")
-    except Invalid as error:
-        db.session.rollback()
-        attach(form, error)
+        return services.publish(g.fund, p, current_user, threshold_fen=threshold,
+                                correction_note=form.correction_note.data or "")
+
+    report = attempt(form, publish_it)
+    if report is REFUSED:
         return _reports_page(form, 422)
     db.session.commit()
     flash(_("Report published on the public notice board (version %(v)d).", v=report.version),

@@ -17,7 +17,7 @@ from app.ledger.models import LedgerEntry
 from app.pagination import page_of
 from app.receipts.models import Receipt
 from app.rendering import render, render_form
-from app.validation import Invalid, attach, int_or_none
+from app.validation import REFUSED, Invalid, attempt, int_or_none
 from tenants.access import fund_access
 
 from . import batches as batch_rules
@@ -107,13 +107,9 @@ def new():
             donor = db.session.get(Donor, donor_id)
             if donor is not None:
                 form.donor_id.data, form.donor_name.data = str(donor.id), donor.name
-    if form.validate_on_submit():
-        try:
-            donation = _record(form)
-        except Invalid as error:
-            db.session.rollback()
-            attach(form, error)
-        else:
+    if form.is_submitted():
+        donation = attempt(form, lambda: _record(form))
+        if donation is not REFUSED:
             db.session.commit()
             flash(_("Donation recorded and counted in the fund."), "info")
             return redirect(url_for("donations.detail", donation_id=donation.id))
@@ -153,16 +149,11 @@ def detail(donation_id: int):
 def reverse(donation_id: int):
     donation = _get(Donation, donation_id)
     form = ReverseForm()
-    if form.validate_on_submit():
-        try:
-            services.reverse(donation, form.reason.data, current_user)
-        except Invalid as error:
-            attach(form, error)
-        else:
-            db.session.commit()
-            flash(_("The donation was reversed in the ledger. Record it again correctly."),
-                  "info")
-            return redirect(url_for("donations.detail", donation_id=donation.id))
+    if attempt(form, lambda: services.reverse(donation, form.reason.data, current_user)) \
+            is not REFUSED:
+        db.session.commit()
+        flash(_("The donation was reversed in the ledger. Record it again correctly."), "info")
+        return redirect(url_for("donations.detail", donation_id=donation.id))
     entries = db.session.scalars(select(LedgerEntry).where(
         LedgerEntry.donation_id == donation.id)).all()
     return render("donations/detail.html", status=422, donation=donation, entries=entries,
@@ -198,17 +189,12 @@ def batches():
 @fund_access(*RECORD_MONEY)
 def open_batch():
     form = _batch_form()
-    if form.validate_on_submit():
-        try:
-            batch = batch_rules.open_batch(batch_rules.BatchInput(
-                title=form.title.data, channel=form.channel.data,
-                received_on=form.received_on.data, counted_total=form.counted_total.data,
-                point_id=form.point_id.data), current_user)
-        except Invalid as error:
-            attach(form, error)
-        else:
-            db.session.commit()
-            return redirect(url_for("donations.batch", batch_id=batch.id))
+    batch = attempt(form, lambda: batch_rules.open_batch(batch_rules.BatchInput(
+        title=form.title.data, channel=form.channel.data, received_on=form.received_on.data,
+        counted_total=form.counted_total.data, point_id=form.point_id.data), current_user))
+    if batch is not REFUSED:
+        db.session.commit()
+        return redirect(url_for("donations.batch", batch_id=batch.id))
     return _batches_page(form)
 
 
@@ -237,19 +223,13 @@ def batch(batch_id: int):
 def add_row(batch_id: int):
     batch = _get(Batch, batch_id)
     form = _row_form()
-    if form.validate_on_submit():
-        try:
-            batch_rules.add_row(batch, batch_rules.RowInput(
-                amount=form.amount.data, donor_id=_int(form.donor_id.data),
-                donor_name=form.donor_name.data or "", reference=form.reference.data or "",
-                designation_id=form.designation_id.data, notes=form.notes.data or ""),
-                current_user)
-        except Invalid as error:
-            db.session.rollback()
-            attach(form, error)
-        else:
-            db.session.commit()
-            return _batch_page(batch, _row_form(fresh=True))  # the cursor back in "donor"
+    added = attempt(form, lambda: batch_rules.add_row(batch, batch_rules.RowInput(
+        amount=form.amount.data, donor_id=_int(form.donor_id.data),
+        donor_name=form.donor_name.data or "", reference=form.reference.data or "",
+        designation_id=form.designation_id.data, notes=form.notes.data or ""), current_user))
+    if added is not REFUSED:
+        db.session.commit()
+        return _batch_page(batch, _row_form(fresh=True))  # the cursor back in "donor"
     return _batch_page(batch, form, status=422)
 
 

@@ -8,7 +8,7 @@ from app.auth.roles import READ_MONEY, RECORD_MONEY
 from app.donations.models import Donation
 from app.extensions import db
 from app.rendering import render, render_form
-from app.validation import MAX_ID, Invalid, attach, int_or_none
+from app.validation import MAX_ID, REFUSED, Invalid, attempt, int_or_none
 from tenants.access import fund_access
 
 from . import services
@@ -60,11 +60,8 @@ def new():
         data = _input(form)
         duplicates = services.likely_duplicates(data)
         if not duplicates or form.create_anyway.data:
-            try:
-                donor = services.create_donor(data)
-            except Invalid as error:
-                attach(form, error)
-            else:
+            donor = attempt(form, lambda: services.create_donor(data))
+            if donor is not REFUSED:
                 db.session.commit()
                 flash(_("Donor %(name)s created.", name=donor.name), "info")
                 return redirect(url_for("donors.detail", donor_id=donor.id))
@@ -94,12 +91,9 @@ def edit(donor_id: int):
     if request.method == "GET":
         form.phone.data = donor.phone or ""
         form.email.data = donor.email or ""
-    if form.validate_on_submit():
-        try:
-            services.update_donor(donor, _input(form))
-        except Invalid as error:
-            attach(form, error)
-        else:
+    if form.is_submitted():
+        saved = attempt(form, lambda: services.update_donor(donor, _input(form)))
+        if saved is not REFUSED:
             db.session.commit()
             flash(_("Donor saved."), "info")
             return redirect(url_for("donors.detail", donor_id=donor.id))
@@ -114,16 +108,18 @@ def merge(donor_id: int):
     candidates = services.likely_duplicates(
         services.DonorInput(name=donor.name, phone=donor.phone or "", email=donor.email or ""),
         exclude_id=donor.id)
-    if form.validate_on_submit():
+
+    def merge_other() -> Donor:
         other = db.session.get(Donor, form.other.data) if 0 < form.other.data <= MAX_ID \
             else None  # a number beyond any id is no donor, not an overflow in the driver
-        try:
-            if other is None:
-                raise Invalid({"other": _("No donor with this number in this fund.")})
-            services.merge(donor, other)
-        except Invalid as error:
-            attach(form, error)
-        else:
+        if other is None:
+            raise Invalid({"other": _("No donor with this number in this fund.")})
+        services.merge(donor, other)
+        return other
+
+    if form.is_submitted():
+        other = attempt(form, merge_other)
+        if other is not REFUSED:
             db.session.commit()
             flash(_("Donor %(other)s merged into %(name)s; every gift is kept.",
                     other=other.name, name=donor.name), "info")

@@ -10,7 +10,7 @@ from app.auth.roles import ANY_MEMBER, CHAIR, COMMITTEE_ROLES, TOWNSHIP_ADMIN
 from app.extensions import db
 from app.funds.models import Fund
 from app.rendering import render
-from app.validation import Invalid, attach
+from app.validation import REFUSED, Invalid, attempt, attempt_flash
 from tenants.access import fund_access, township_access
 
 from . import committees
@@ -55,17 +55,13 @@ def committee():
 def edit_rules():
     rules = committees.rules_of(g.fund.id)
     form = _rules_form(rules, request.form)
-    try:
-        form.check()
-        committees.update_rules(rules, committees.RulesInput(
-            quorum=form.quorum.data or "", threshold=form.threshold.data or "",
-            two_thirds_above=form.two_thirds_above.data or "",
-            casting_vote=form.casting_vote.data, live_results=form.live_results.data,
-            period_hours=form.period_hours.data, notice_days=form.notice_days.data),
-            current_user)
-    except Invalid as error:
-        db.session.rollback()
-        attach(form, error)
+    saved = attempt(form, lambda: committees.update_rules(rules, committees.RulesInput(
+        quorum=form.quorum.data or "", threshold=form.threshold.data or "",
+        two_thirds_above=form.two_thirds_above.data or "",
+        casting_vote=form.casting_vote.data, live_results=form.live_results.data,
+        period_hours=form.period_hours.data, notice_days=form.notice_days.data),
+        current_user))
+    if saved is REFUSED:
         return _committee_page(form, status=422)
     db.session.commit()
     flash(_("The committee's rules are saved; the next vote follows them."), "info")
@@ -99,23 +95,22 @@ def township_committees():
         return _township_page()
     fund_id = _int(request.form.get("fund_id"))
     fund = db.session.get(Fund, fund_id) if fund_id else None
-    try:
+
+    def appoint() -> Membership:
         if fund is None or fund not in g.township.funds:
             raise Invalid({"login": _("Choose a fund of this township.")})
-        form.check()
-        replaced = None
         if form.replaces.data:
             replaced = db.session.get(Membership, form.replaces.data)
             if replaced is None or replaced.fund_id != fund.id \
                     or replaced.role not in COMMITTEE_ROLES:
                 raise Invalid({"replaces": _("Choose a member of this fund's committee.")})
             committees.end_term(replaced)
-        membership = committees.appoint(fund, form.login.data or "", form.role.data or "",
-                                        name=form.name.data or "", start=form.start.data,
-                                        end=form.end.data)
-    except Invalid as error:
-        db.session.rollback()
-        attach(form, error)
+        return committees.appoint(fund, form.login.data or "", form.role.data or "",
+                                  name=form.name.data or "", start=form.start.data,
+                                  end=form.end.data)
+
+    membership = attempt(form, appoint)
+    if membership is REFUSED:
         return _township_page(form, status=422)
     db.session.commit()
     flash(_("%(name)s is appointed to %(fund)s.", name=membership.user.name, fund=fund.name),
@@ -130,11 +125,7 @@ def end_term(membership_id: int):
     if membership is None or membership.role not in COMMITTEE_ROLES or \
             membership.fund_id not in {f.id for f in g.township.funds}:
         abort(404)
-    try:
-        committees.end_term(membership)
-    except Invalid as error:
-        db.session.rollback()
-        flash(" ".join(str(m) for m in error.errors.values()), "error")
+    if attempt_flash(lambda: committees.end_term(membership)) is REFUSED:
         return _township_page(status=422)
     db.session.commit()
     flash(_("The term of %(name)s has ended; it stays in the committee's history.",

@@ -15,7 +15,7 @@ from app.db_types import utcnow
 from app.extensions import db
 from app.money import AmountError, parse_amount
 from app.rendering import render, wants_partial
-from app.validation import Invalid, attach
+from app.validation import REFUSED, Invalid, attempt, attempt_flash
 from tenants.access import fund_access
 
 from . import motions as rules
@@ -43,8 +43,8 @@ def announce(motion: Motion) -> None:
 def open_motion(proposal_id: int):
     proposal = get_or_404(Proposal, proposal_id)
     form = OpenMotionForm()
-    try:
-        form.check()
+
+    def open_it() -> Motion:
         amount = None
         if form.kind.data == "budget_change":
             try:
@@ -53,11 +53,11 @@ def open_motion(proposal_id: int):
                 raise Invalid({"amount": error.args[0]}) from error
         hours = form.hours.data
         deadline = utcnow() + timedelta(hours=hours) if hours and 0 < hours <= 720 else None
-        motion = rules.open_motion(proposal, current_user, kind=form.kind.data or "",
-                                   amount_fen=amount, deadline=deadline)
-    except Invalid as error:
-        db.session.rollback()
-        attach(form, error)
+        return rules.open_motion(proposal, current_user, kind=form.kind.data or "",
+                                 amount_fen=amount, deadline=deadline)
+
+    motion = attempt(form, open_it)
+    if motion is REFUSED:
         return proposal_page(proposal, status=422, motion_form=form)
     db.session.commit()
     announce(motion)
@@ -113,12 +113,8 @@ def motion(motion_id: int):
 def vote(motion_id: int):
     motion = _load(motion_id)
     form = VoteForm()
-    try:
-        form.check()
-        rules.cast(motion, current_user, form.choice.data or "")
-    except Invalid as error:
-        db.session.rollback()
-        attach(form, error)
+    if attempt(form, lambda: rules.cast(motion, current_user, form.choice.data or "")) \
+            is REFUSED:
         return motion_page(motion, status=422, block="ballot", vote_form=form)
     db.session.commit()
     if wants_partial():
@@ -132,12 +128,8 @@ def vote(motion_id: int):
 def recuse(motion_id: int):
     motion = _load(motion_id)
     form = RecuseForm()
-    try:
-        form.check()
-        rules.recuse(motion, current_user, form.reason.data or "")
-    except Invalid as error:
-        db.session.rollback()
-        attach(form, error)
+    if attempt(form, lambda: rules.recuse(motion, current_user, form.reason.data or "")) \
+            is REFUSED:
         return motion_page(motion, status=422, recuse_form=form)
     db.session.commit()
     flash(_("You are recused from this vote; the record shows why."), "info")
@@ -148,11 +140,7 @@ def recuse(motion_id: int):
 @fund_access(CHAIR, MEMBER)
 def confirm(motion_id: int):
     motion = _load(motion_id)
-    try:
-        rules.confirm(motion, current_user)
-    except Invalid as error:
-        db.session.rollback()
-        flash(" ".join(str(m) for m in error.errors.values()), "error")
+    if attempt_flash(lambda: rules.confirm(motion, current_user)) is REFUSED:
         return motion_page(motion, status=422)
     db.session.commit()
     flash(_("You confirmed the ballot recorded at the meeting."), "info")
@@ -164,17 +152,16 @@ def confirm(motion_id: int):
 def offline(motion_id: int):
     motion = _load(motion_id)
     form = OfflineBallotForm()
-    try:
-        form.check()
+
+    def record() -> None:
         evidence = None
         if form.evidence.data:
             evidence = uploads.from_form(form.evidence.data, g.fund.id, "minutes",
                                          current_user, motion_id=motion.id, field="evidence")
         rules.record_offline(motion, current_user, form.member_id.data,
                              form.choice.data or "", evidence)
-    except Invalid as error:
-        db.session.rollback()
-        attach(form, error)
+
+    if attempt(form, record) is REFUSED:
         return motion_page(motion, status=422, offline_form=form)
     db.session.commit()
     flash(_("Ballot recorded; it stays unconfirmed until the member confirms it."), "info")

@@ -8,14 +8,13 @@ from sqlalchemy import select
 from app.auth.roles import PUBLIC
 from app.extensions import db, limiter
 from app.rendering import render, render_form
-from app.validation import Invalid, attach
+from app.validation import REFUSED, attempt
 from tenants.access import fund_access
 
 from . import proposals as rules
-from . import uploads
 from .forms import ObjectionForm, VillagerProposalForm
 from .models import Motion, Objection, Proposal
-from .views import _input, bp
+from .views import bp, create_from_form
 
 
 def _public_limit() -> str:
@@ -27,16 +26,9 @@ def _public_limit() -> str:
 @limiter.limit(_public_limit, methods=["POST"])
 def propose():
     form = VillagerProposalForm()
-    if form.validate_on_submit():
-        try:
-            proposal = rules.create(_input(form), None)
-            if form.photo.data:
-                uploads.from_form(form.photo.data, g.fund.id, "photo", None,
-                                  proposal_id=proposal.id, field="photo")
-        except Invalid as error:
-            db.session.rollback()
-            attach(form, error)
-        else:
+    if form.is_submitted():
+        proposal = attempt(form, lambda: create_from_form(form, None))
+        if proposal is not REFUSED:
             db.session.commit()
             return render("governance/proposed.html", fund=g.fund, proposal=proposal)
     return render_form("governance/propose.html", form, block="form", fund=g.fund)
@@ -74,13 +66,9 @@ def project(proposal_id: int):
 def object_to(proposal_id: int):
     proposal = _public_proposal(proposal_id)
     form = ObjectionForm()
-    try:
-        form.check()
-        rules.file_objection(proposal, form.name.data or "", form.phone.data or "",
-                             form.body.data or "")
-    except Invalid as error:
-        db.session.rollback()
-        attach(form, error)
+    if attempt(form, lambda: rules.file_objection(proposal, form.name.data or "",
+                                                  form.phone.data or "", form.body.data or "")) \
+            is REFUSED:
         return _project_page(proposal, form, status=422)
     db.session.commit()
     flash(_("Your objection is filed. The committee's chair will answer it before the project "

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.auth.roles import ANY_MEMBER, CHAIR, MEMBER
 from app.extensions import db
 from app.rendering import render
-from app.validation import Invalid, attach
+from app.validation import REFUSED, Invalid, attach, attempt
 from tenants.access import fund_access
 
 from . import rounds as rules
@@ -39,13 +39,10 @@ def rounds():
 @fund_access(CHAIR)
 def open_round():
     form = RoundForm()
-    try:
-        form.check()
-        round_ = rules.open_round(form.title.data or "", form.budget.data or "",
-                                  form.proposal_ids.data or [], current_user)
-    except Invalid as error:
-        db.session.rollback()
-        attach(form, error)
+    round_ = attempt(form, lambda: rules.open_round(
+        form.title.data or "", form.budget.data or "", form.proposal_ids.data or [],
+        current_user))
+    if round_ is REFUSED:
         return _rounds_page(form, status=422)
     db.session.commit()
     return redirect(url_for("governance.round_page", round_id=round_.id))

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.auth.roles import ANY_MEMBER, CHAIR, MEMBER, SECRETARY, SOCIAL_WORKER, TREASURER
 from app.extensions import db
 from app.rendering import render, render_form
-from app.validation import Invalid, attach
+from app.validation import REFUSED, Invalid, attempt, attempt_flash
 from tenants.access import fund_access
 
 from . import proposals as rules
@@ -76,17 +76,10 @@ def proposals():
 @fund_access(*PROPOSERS)
 def new_proposal():
     form = ProposalForm()
-    if form.validate_on_submit():
-        try:
-            proposal = rules.create(_input(form), current_user,
-                                    submit=request.form.get("action") != "draft")
-            if form.photo.data:
-                uploads.from_form(form.photo.data, g.fund.id, "photo", current_user,
-                                  proposal_id=proposal.id, field="photo")
-        except Invalid as error:
-            db.session.rollback()
-            attach(form, error)
-        else:
+    if form.is_submitted():
+        proposal = attempt(form, lambda: create_from_form(
+            form, current_user, submit=request.form.get("action") != "draft"))
+        if proposal is not REFUSED:
             db.session.commit()
             flash(_("Proposal saved."), "info")
             return redirect(url_for("governance.proposal", proposal_id=proposal.id))
@@ -101,6 +94,15 @@ def _input(form) -> rules.ProposalInput:
         proposer_name=getattr(form, "proposer_name", None) and form.proposer_name.data or "",
         proposer_phone=getattr(form, "proposer_phone", None) and form.proposer_phone.data
         or "")
+
+
+def create_from_form(form, user, submit: bool = True) -> Proposal:
+    """A proposal and its photo, from a member's form or a villager's."""
+    proposal = rules.create(_input(form), user, submit=submit)
+    if form.photo.data:
+        uploads.from_form(form.photo.data, g.fund.id, "photo", user, proposal_id=proposal.id,
+                          field="photo")
+    return proposal
 
 
 def proposal_page(proposal: Proposal, *, status: int = 200, comment_form=None,
@@ -138,17 +140,12 @@ def proposal(proposal_id: int):
 def comment(proposal_id: int):
     proposal = get_or_404(Proposal, proposal_id)
     form = CommentForm()
-    if form.validate_on_submit():
-        try:
-            rules.add_comment(proposal, current_user, form.body.data)
-        except Invalid as error:
-            db.session.rollback()
-            attach(form, error)
-        else:
-            db.session.commit()
-            if request.headers.get("HX-Request-Type") == "partial":
-                return proposal_page(proposal, block="comments")
-            return redirect(url_for("governance.proposal", proposal_id=proposal.id))
+    if attempt(form, lambda: rules.add_comment(proposal, current_user, form.body.data)) \
+            is not REFUSED:
+        db.session.commit()
+        if request.headers.get("HX-Request-Type") == "partial":
+            return proposal_page(proposal, block="comments")
+        return redirect(url_for("governance.proposal", proposal_id=proposal.id))
     return proposal_page(proposal, status=422, comment_form=form, block="comments")
 
 
@@ -157,14 +154,10 @@ def comment(proposal_id: int):
 def upload(proposal_id: int):
     proposal = get_or_404(Proposal, proposal_id)
     form = UploadForm()
-    try:
-        if not form.validate_on_submit():
-            raise Invalid({"file": _("Choose a file.")})
-        uploads.from_form(form.file.data, g.fund.id, form.kind.data or "photo", current_user,
-                          proposal_id=proposal.id)
-    except Invalid as error:
-        db.session.rollback()
-        attach(form, error)
+    attached = attempt(form, lambda: uploads.from_form(
+        form.file.data, g.fund.id, form.kind.data or "photo", current_user,
+        proposal_id=proposal.id))
+    if attached is REFUSED:
         return proposal_page(proposal, status=422, upload_form=form)
     db.session.commit()
     flash(_("File attached."), "info")
@@ -187,11 +180,8 @@ def file(file_id: int):
 @fund_access(ANY_MEMBER)
 def move(proposal_id: int):
     proposal = get_or_404(Proposal, proposal_id)
-    try:
-        rules.move(proposal, request.form.get("to", ""), current_user, g.roles)
-    except Invalid as error:
-        db.session.rollback()
-        flash(" ".join(str(m) for m in error.errors.values()), "error")
+    if attempt_flash(lambda: rules.move(proposal, request.form.get("to", ""), current_user,
+                                        g.roles)) is REFUSED:
         return proposal_page(proposal, status=422)
     db.session.commit()
     return redirect(url_for("governance.proposal", proposal_id=proposal.id))
@@ -202,14 +192,15 @@ def move(proposal_id: int):
 def decide_objection(objection_id: int):
     objection = get_or_404(Objection, objection_id)
     decision = request.form.get("decision")
-    try:
+
+    def decide():
         if decision not in ("uphold", "dismiss"):
             raise Invalid({"decision": _("Choose to uphold or dismiss the objection.")})
-        motion = rules.decide_objection(objection, current_user, decision == "uphold",
-                                        request.form.get("note", ""))
-    except Invalid as error:
-        db.session.rollback()
-        flash(" ".join(str(m) for m in error.errors.values()), "error")
+        return rules.decide_objection(objection, current_user, decision == "uphold",
+                                      request.form.get("note", ""))
+
+    motion = attempt_flash(decide)
+    if motion is REFUSED:
         return proposal_page(objection.proposal, status=422)
     db.session.commit()
     if motion is not None:

@@ -12,7 +12,7 @@ from app.disclosure.charts import monthly_bars
 from app.extensions import db
 from app.funds.models import Fund
 from app.rendering import render, render_form
-from app.validation import Invalid, attach, int_or_none
+from app.validation import REFUSED, Invalid, attach, attempt, attempt_flash, int_or_none
 from tenants import SYSTEM, using
 from tenants.access import township_access
 
@@ -87,15 +87,14 @@ def review():
     form = ReviewForm()
     fund = db.session.get(Fund, int_or_none(form.fund_id.data) or 0)
     form.target = (int_or_none(form.fund_id.data), form.kind.data, form.subject.data)
-    try:
+
+    def review_it() -> None:
         if fund is None or fund.township_id != g.township.id:
             raise Invalid({"note": _("This anomaly is no longer listed.")})
-        form.check()
         anomalies.review(fund, form.kind.data or "", form.subject.data or "",
                          form.note.data or "", current_user, anomalies.detect([fund]))
-    except Invalid as error:
-        db.session.rollback()
-        attach(form, error)
+
+    if attempt(form, review_it) is REFUSED:
         return anomalies_page(form, status=422)
     db.session.commit()
     flash(_("Marked as reviewed, with your note."), "info")
@@ -160,12 +159,11 @@ def slug_hint():
 def fund_status(fund_id: int):
     fund = _fund(fund_id)
     form = StatusForm()
-    try:
+    def change() -> None:
         form.check()
         lifecycle.change_status(fund, form.action.data or "")
-    except Invalid as error:
-        db.session.rollback()
-        flash(" ".join(str(m) for m in error.errors.values()), "error")
+
+    if attempt_flash(change) is REFUSED:
         response = workspace_page()
         response.status_code = 422
         return response

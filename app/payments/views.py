@@ -12,7 +12,7 @@ from app.donations.services import COUNTED
 from app.extensions import csrf, db, limiter
 from app.money import fen_to_input, yuan
 from app.rendering import render, render_form
-from app.validation import Invalid, attach
+from app.validation import REFUSED, Invalid, attempt
 from tenants.access import fund_access, open_access
 
 from . import services
@@ -20,6 +20,16 @@ from .forms import DonateForm, RefundForm
 from .gateway import GATEWAYS, BadWebhook, GatewayError, get_gateway, online_gateway
 
 bp = Blueprint("payments", __name__)
+
+
+def refused_by_gateway(action):
+    """The action, with the gateway's refusal said above the form like any other Invalid."""
+    def run():
+        try:
+            return action()
+        except GatewayError as error:
+            raise Invalid({"": str(error)}) from error
+    return run
 
 
 def _donation(donation_id: int) -> Donation:
@@ -41,29 +51,26 @@ def donate():
                                     .order_by(DonationPoint.id)).all()
         return render("payments/offline.html", fund=g.fund, points=points)
     form = DonateForm(services.open_designations())
-    if form.validate_on_submit():
-        data = services.GiftInput(
+
+    @refused_by_gateway
+    def start():
+        donation, payment = services.start_gift(services.GiftInput(
             amount=form.amount_text, name=form.name.data, phone=form.phone.data,
             email=form.email.data, anonymity=form.anonymity.data,
             designation_id=form.designation.data or None, message=form.message.data,
-            locale=str(get_locale()))
-        try:
-            donation, payment = services.start_gift(data, gateway)
-            checkout = gateway.checkout(payment)
-        except Invalid as error:
-            db.session.rollback()
-            attach(form, error)
-        except GatewayError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
-            db.session.commit()
-            status_url = url_for("payments.status", donation_id=donation.id, _external=True)
-            response = render(checkout.template, fund=g.fund, donation=donation,
-                              return_url=status_url, **checkout.context)
-            if checkout.csp:  # only the page that takes the payment loads the gateway's script
-                response.headers["Content-Security-Policy"] = checkout.csp
-            return response
+            locale=str(get_locale())), gateway)
+        return donation, gateway.checkout(payment)
+
+    started = attempt(form, start) if form.is_submitted() else REFUSED
+    if started is not REFUSED:
+        donation, checkout = started
+        db.session.commit()
+        status_url = url_for("payments.status", donation_id=donation.id, _external=True)
+        response = render(checkout.template, fund=g.fund, donation=donation,
+                          return_url=status_url, **checkout.context)
+        if checkout.csp:  # only the page that takes the payment loads the gateway's script
+            response.headers["Content-Security-Policy"] = checkout.csp
+        return response
     return render_form("payments/donate.html", form, block="form", fund=g.fund)
 
 
@@ -116,20 +123,13 @@ def refund(donation_id: int):
     form = RefundForm()
     if request.method == "GET":
         form.amount.data = fen_to_input(donation.net_fen)
-    if form.validate_on_submit():
-        try:
-            services.refund(get_gateway(donation.gateway), donation, form.amount.data,
-                            form.reason.data, current_user)
-        except Invalid as error:
-            db.session.rollback()
-            attach(form, error)
-        except GatewayError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
-            db.session.commit()
-            flash(_("Refunded. %(yuan)s yuan of this donation is still in the fund.",
-                    yuan=yuan(donation.net_fen)), "info")
-            return redirect(url_for("donations.detail", donation_id=donation.id))
+    refunded = attempt(form, refused_by_gateway(lambda: services.refund(
+        get_gateway(donation.gateway), donation, form.amount.data, form.reason.data,
+        current_user))) if form.is_submitted() else REFUSED
+    if refunded is not REFUSED:
+        db.session.commit()
+        flash(_("Refunded. %(yuan)s yuan of this donation is still in the fund.",
+                yuan=yuan(donation.net_fen)), "info")
+        return redirect(url_for("donations.detail", donation_id=donation.id))
     return render_form("payments/refund.html", form, block="form", fund=g.fund,
                        donation=donation, refundable=donation.status in COUNTED)

@@ -12,7 +12,7 @@ from app.extensions import db
 from app.governance.models import Proposal
 from app.rendering import render, render_form
 from app.uploads import PDF, file_response, sniff
-from app.validation import Invalid, attach, int_or_none
+from app.validation import REFUSED, attempt, attempt_flash, int_or_none
 from tenants.access import fund_access
 
 from . import files as evidence_files
@@ -72,20 +72,21 @@ def _payout_form(proposal_id: int | None):
 @fund_access(TREASURER, SOCIAL_WORKER)
 def new():
     form, proposal = _payout_form(int_or_none(request.args.get("proposal")))
-    if proposal is not None and form.validate_on_submit():
-        try:
-            uploads = evidence_files.read_uploads(form.files.data)
-            payout = services.request(proposal, services.PayoutInput(
-                amount=form.amount.data or "", payee=form.payee.data or "",
-                payee_account=form.payee_account.data or "", purpose=form.purpose.data or "",
-                budget_line_id=form.budget_line_id.data), current_user)
-            for data, filename in uploads:
-                evidence_files.save(g.fund.id, data, filename, current_user, payout_id=payout.id,
-                                    kind="invoice" if sniff(data) == PDF else "photo")
-        except Invalid as error:
-            db.session.rollback()
-            attach(form, error)
-        else:
+
+    def request_it() -> Payout:
+        uploads = evidence_files.read_uploads(form.files.data)
+        payout = services.request(proposal, services.PayoutInput(
+            amount=form.amount.data or "", payee=form.payee.data or "",
+            payee_account=form.payee_account.data or "", purpose=form.purpose.data or "",
+            budget_line_id=form.budget_line_id.data), current_user)
+        for data, filename in uploads:
+            evidence_files.save(g.fund.id, data, filename, current_user, payout_id=payout.id,
+                                kind="invoice" if sniff(data) == PDF else "photo")
+        return payout
+
+    if proposal is not None and form.is_submitted():
+        payout = attempt(form, request_it)
+        if payout is not REFUSED:
             db.session.commit()
             flash(_("Payout requested. The people the fund's rules name must now approve it."),
                   "info")
@@ -121,16 +122,8 @@ def detail(payout_id: int):
 def approve(payout_id: int):
     payout = _get(Payout, payout_id)
     form = SignForm()
-    decision = request.form.get("decision", "approve")
-    try:
-        form.check()
-        if decision == "reject":
-            services.reject(payout, current_user, form.note.data or "")
-        else:
-            services.approve(payout, current_user, form.note.data or "")
-    except Invalid as error:
-        db.session.rollback()
-        attach(form, error)
+    sign = services.reject if request.form.get("decision") == "reject" else services.approve
+    if attempt(form, lambda: sign(payout, current_user, form.note.data or "")) is REFUSED:
         return _detail_page(payout, 422, sign_form=form)
     db.session.commit()
     flash(_("Payout refused.") if payout.status == "rejected" else
@@ -143,11 +136,7 @@ def approve(payout_id: int):
 @fund_access(TREASURER, SOCIAL_WORKER)
 def withdraw(payout_id: int):
     payout = _get(Payout, payout_id)
-    try:
-        services.withdraw(payout, current_user)
-    except Invalid as error:
-        db.session.rollback()
-        flash(next(iter(error.errors.values())), "error")
+    if attempt_flash(lambda: services.withdraw(payout, current_user)) is REFUSED:
         return _detail_page(payout, 422)
     db.session.commit()
     return redirect(url_for("payouts.detail", payout_id=payout.id))
@@ -158,13 +147,9 @@ def withdraw(payout_id: int):
 def paid(payout_id: int):
     payout = _get(Payout, payout_id)
     form = PaidForm()
-    try:
-        form.check()
-        services.mark_paid(payout, current_user, form.bank_reference.data or "",
-                           form.paid_on.data)
-    except Invalid as error:
-        db.session.rollback()
-        attach(form, error)
+    paid = attempt(form, lambda: services.mark_paid(
+        payout, current_user, form.bank_reference.data or "", form.paid_on.data))
+    if paid is REFUSED:
         return _detail_page(payout, 422, paid_form=form)
     db.session.commit()
     flash(_("Payment recorded in the ledger and published on the notice board."), "info")
@@ -176,12 +161,8 @@ def paid(payout_id: int):
 def reverse(payout_id: int):
     payout = _get(Payout, payout_id)
     form = ReverseForm()
-    try:
-        form.check()
-        services.reverse(payout, current_user, form.reason.data or "")
-    except Invalid as error:
-        db.session.rollback()
-        attach(form, error)
+    if attempt(form, lambda: services.reverse(payout, current_user, form.reason.data or "")) \
+            is REFUSED:
         return _detail_page(payout, 422, reverse_form=form)
     db.session.commit()
     flash(_("The payout was reversed in the ledger; the reason is recorded."), "info")
@@ -219,11 +200,9 @@ def rules():
 @fund_access(CHAIR)
 def save_rules():
     form = RulesForm()
-    try:
-        services.update_rules(g.fund.id, form.roles.data or [], form.needed.data, current_user)
-    except Invalid as error:
-        db.session.rollback()
-        attach(form, error)
+    saved = attempt(form, lambda: services.update_rules(
+        g.fund.id, form.roles.data or [], form.needed.data, current_user))
+    if saved is REFUSED:
         return _rules_page(form, 422)
     db.session.commit()
     flash(_("The signing rules are saved."), "info")
@@ -257,15 +236,10 @@ def project(proposal_id: int):
 def add_update(proposal_id: int):
     proposal = _get(Proposal, proposal_id)
     form = UpdateForm()
-    try:
-        if not form.validate_on_submit():
-            raise Invalid({})
-        uploads = evidence_files.read_uploads(form.files.data)
-        progress.add_update(proposal, current_user, form.body.data or "", form.percent.data,
-                            uploads)
-    except Invalid as error:
-        db.session.rollback()
-        attach(form, error)
+    added = attempt(form, lambda: progress.add_update(
+        proposal, current_user, form.body.data or "", form.percent.data,
+        evidence_files.read_uploads(form.files.data)))
+    if added is REFUSED:
         return _project_page(proposal, 422, update_form=form)
     db.session.commit()
     flash(_("Progress published on the notice board."), "info")
@@ -276,11 +250,7 @@ def add_update(proposal_id: int):
 @fund_access(CHAIR)
 def complete(proposal_id: int):
     proposal = _get(Proposal, proposal_id)
-    try:
-        progress.complete(proposal, current_user, g.roles)
-    except Invalid as error:
-        db.session.rollback()
-        flash(next(iter(error.errors.values())), "error")
+    if attempt_flash(lambda: progress.complete(proposal, current_user, g.roles)) is REFUSED:
         return _project_page(proposal, 422)
     db.session.commit()
     flash(_("The project is completed. Write the acceptance note and put the acceptance to "
@@ -293,12 +263,9 @@ def complete(proposal_id: int):
 def acceptance(proposal_id: int):
     proposal = _get(Proposal, proposal_id)
     form = AcceptanceForm()
-    try:
-        form.check()
-        progress.write_acceptance(proposal, current_user, form.body.data or "")
-    except Invalid as error:
-        db.session.rollback()
-        attach(form, error)
+    written = attempt(form, lambda: progress.write_acceptance(proposal, current_user,
+                                                              form.body.data or ""))
+    if written is REFUSED:
         return _project_page(proposal, 422, acceptance_form=form)
     db.session.commit()
     flash(_("The acceptance note is saved."), "info")

@@ -31,7 +31,7 @@ from app.governance.labels import gov_label
 from app.receipts import delivery
 from app.rendering import render
 from app.urls import external_url
-from app.validation import Invalid, attach
+from app.validation import REFUSED, attempt
 from tenants.access import open_access
 
 from . import services
@@ -121,13 +121,8 @@ def start():
 @limiter.limit(_contact_limit, key_func=_email_key)
 def link():
     form = LinkForm()
-    if not form.validate_on_submit():
-        return _start_page(422, link_form=form)
-    try:
-        token = services.request_link(form.email.data)
-    except Invalid as error:
-        db.session.rollback()
-        attach(form, error)
+    token = attempt(form, lambda: services.request_link(form.email.data))
+    if token is REFUSED:
         return _start_page(422, link_form=form)
     if token is not None:
         minutes = int(services.LINK_MAX_AGE.total_seconds() // 60)
@@ -152,13 +147,8 @@ def link():
 @limiter.limit(_contact_limit, key_func=_phone_key)
 def code():
     form = CodeForm()
-    if not form.validate_on_submit():
-        return _start_page(422, code_form=form)
-    try:
-        identity = services.use_code(form.phone.data, form.code.data)
-    except Invalid as error:
-        db.session.rollback()
-        attach(form, error)
+    identity = attempt(form, lambda: services.use_code(form.phone.data, form.code.data))
+    if identity is REFUSED:
         return _start_page(422, code_form=form)
     _sign_in(identity)
     return redirect(url_for("portal.receipts"))

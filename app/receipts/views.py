@@ -14,7 +14,7 @@ from app.donations.models import Batch, Donation
 from app.extensions import db, limiter
 from app.funds.models import Fund
 from app.rendering import render, render_form
-from app.validation import REFUSED, Invalid, attempt, int_or_none
+from app.validation import REFUSED, attempt, attempt_flash, int_or_none
 from tenants import SYSTEM, using
 from tenants.access import fund_access, open_access
 
@@ -95,7 +95,7 @@ def pdf(receipt_id: int):
 def void(receipt_id: int):
     receipt = _get(Receipt, receipt_id)
     form = VoidForm()
-    if form.validate_on_submit():
+    if form.is_submitted():
         voided = attempt(form, lambda: services.void(receipt, form.reason.data,
                                                      user=current_user))
         if voided is not REFUSED:
@@ -111,7 +111,7 @@ def void(receipt_id: int):
 def reissue(receipt_id: int):
     receipt = _get(Receipt, receipt_id)
     form = ReissueForm()
-    if form.validate_on_submit():
+    if form.is_submitted():
         new = attempt(form, lambda: services.reissue(receipt, name=form.name.data,
                                                      user=current_user))
         if new is not REFUSED:
@@ -127,12 +127,8 @@ def reissue(receipt_id: int):
 def send(receipt_id: int):
     """Email the receipt to its donor (again): the stored PDF, by a worker, with retries."""
     receipt = _get(Receipt, receipt_id)
-    try:
-        to = delivery.resend(receipt)
-    except Invalid as error:
-        db.session.rollback()
-        flash(" ".join(str(m) for m in error.errors.values()), "error")
-    else:
+    to = attempt_flash(lambda: delivery.resend(receipt))
+    if to is not REFUSED:
         db.session.commit()
         flash(_("Receipt %(number)s is being emailed to %(email)s.", number=receipt.number,
                 email=to), "info")
@@ -144,7 +140,7 @@ def send(receipt_id: int):
 def official(receipt_id: int):
     receipt = _get(Receipt, receipt_id)
     form = OfficialForm()
-    if form.validate_on_submit():
+    if form.is_submitted():
         recorded = attempt(form, lambda: services.record_official(
             receipt, form.official_code.data, form.official_number.data))
         if recorded is not REFUSED:
@@ -159,7 +155,7 @@ def official(receipt_id: int):
 def issue(donation_id: int):
     donation = _get(Donation, donation_id)
     form = IssueForm()
-    if form.validate_on_submit():
+    if form.is_submitted():
         receipt = attempt(form, lambda: services.issue(donation, name=form.name.data,
                                                        user=current_user))
         if receipt is not REFUSED:
@@ -176,12 +172,7 @@ def issue(donation_id: int):
 @fund_access(*RECORD_MONEY)
 def waive(donation_id: int):
     donation = _get(Donation, donation_id)
-    try:
-        services.waive(donation)
-    except Invalid as error:
-        db.session.rollback()
-        flash(" ".join(str(m) for m in error.errors.values()), "error")
-    else:
+    if attempt_flash(lambda: services.waive(donation)) is not REFUSED:
         db.session.commit()
         flash(_("Recorded: the donor does not want a receipt for this gift."), "info")
     return redirect(url_for("donations.detail", donation_id=donation.id))
@@ -192,7 +183,7 @@ def waive(donation_id: int):
 def settings():
     current = services.settings(g.fund.id)
     form = SettingsForm(obj=current)
-    if form.validate_on_submit():
+    if form.is_submitted():
         upload = form.seal.data
         saved = attempt(form, lambda: services.save_settings(
             g.fund.id, issue_mode=form.issue_mode.data, thanks=form.thanks.data,
@@ -241,7 +232,7 @@ def annual():
     """年度汇总收据 for every donor of a year, as a background job."""
     form = AnnualForm(year=int_or_none(request.args.get("year"))
                       or services.local_today().year - 1)
-    if form.validate_on_submit():
+    if form.is_submitted():
         job = attempt(form, lambda: jobs.start(
             "annual_receipts", {"year": services.check_annual_year(form.year.data)},
             user=current_user, detail=str(form.year.data)))
@@ -266,7 +257,7 @@ def print_run():
     form.batch_id.choices = [SelectChoice("", _("— a date range instead —"))] + [
         SelectChoice(str(b.id), f"#{b.id} {b.title} · {b.received_on.isoformat()}")
         for b in batches]
-    if form.validate_on_submit():
+    if form.is_submitted():
         job = attempt(form, lambda: jobs.start("print_run", services.check_print_run(
             int_or_none(form.batch_id.data), form.start.data, form.end.data), user=current_user))
         if job is not REFUSED:
