@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from app.clock import local_today
 from app.db_types import utcnow
 from app.disclosure import board_cache
 from app.donations.demo import seed_fund
@@ -80,8 +81,8 @@ def load_big_fund(app) -> tuple[int, float]:
         start = time.perf_counter()
         with using(fund_scope(fund_id)):
             fund = db.session.get(Fund, fund_id)
-            seed_fund(fund, random.Random(7), DONATIONS, date.today())
-            _payouts(fund, PAYOUTS, date.today())
+            seed_fund(fund, random.Random(7), DONATIONS, local_today())
+            _payouts(fund, PAYOUTS, local_today())
             db.session.commit()
         return fund_id, time.perf_counter() - start
 
@@ -109,7 +110,7 @@ def _annual_pdf(app, fund_id: int, repeat: int = 3) -> None:
     spent = []
     with app.test_request_context(), using(fund_scope(fund_id)):
         fund = db.session.get(Fund, fund_id)
-        year = date.today().year - 1
+        year = local_today().year - 1
         for _ in range(repeat):
             start = time.perf_counter()
             data = reports.compute(fund, reports.Period("annual", year, 0))

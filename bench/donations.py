@@ -5,8 +5,9 @@ import os
 import random
 import statistics
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 
+from app.clock import local_today
 from app.donations import batches
 from app.donations.demo import seed_fund
 from app.extensions import db
@@ -33,7 +34,7 @@ def run(kind: str) -> None:
             fund_id = demo_and_new_fund(app.config["DEMO_PASSWORD"])
             start = time.perf_counter()
             with using(fund_scope(fund_id)):
-                seed_fund(db.session.get(Fund, fund_id), random.Random(1), DONATIONS, date.today())
+                seed_fund(db.session.get(Fund, fund_id), random.Random(1), DONATIONS, local_today())
                 db.session.commit()
             loaded = time.perf_counter() - start
         treasurer = app.test_client()
@@ -44,7 +45,7 @@ def run(kind: str) -> None:
                      f"(loaded in {loaded:.1f} s)")
         base = print_row("plain Jinja page, 50 rows (baseline)",
                          time_requests(app.test_client(), plain))
-        last_year = (date.today() - timedelta(days=365)).isoformat()
+        last_year = (local_today() - timedelta(days=365)).isoformat()
         for label, query in [
             ("first page, no filter", ""),
             ("channel=cash", "?channel=cash"),
@@ -62,7 +63,7 @@ def _close_batches(app, fund_id: int, rows: int = 200, repeat: int = 5) -> None:
     with app.app_context(), using(fund_scope(fund_id)):
         for n in range(repeat):
             batch = batches.open_batch(batches.BatchInput(
-                title=f"bench {n}", channel="cash", received_on=date.today(),
+                title=f"bench {n}", channel="cash", received_on=local_today(),
                 counted_total=str(rows * 100)), None)
             for i in range(rows):
                 batches.add_row(batch, batches.RowInput(amount="100", notes=str(i)), None)

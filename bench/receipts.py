@@ -5,12 +5,12 @@ receipt rendered as its own document with a fresh font configuration."""
 import os
 import random
 import time
-from datetime import date
 from types import SimpleNamespace
 
 from sqlalchemy import select
 
 from app import pdf
+from app.clock import local_today
 from app.donations.demo import seed_fund
 from app.donations.models import Donation
 from app.donations.services import COUNTED
@@ -40,7 +40,7 @@ def run(kind: str) -> None:
             fund_id = demo_and_new_fund(app.config["DEMO_PASSWORD"])
             with using(fund_scope(fund_id)):
                 seed_fund(db.session.get(Fund, fund_id), random.Random(5), RECEIPTS * 2,
-                          date.today())
+                          local_today())
                 db.session.commit()
         with app.test_request_context(base_url="https://shanlin.example"), \
                 using(fund_scope(fund_id)):
@@ -58,7 +58,7 @@ def run(kind: str) -> None:
                 select(services.Receipt.token).order_by(services.Receipt.id)))
             baseline = [_fresh_fonts_render(sample, fund) for _ in range(BASELINE_SAMPLES)]
             start = time.perf_counter()
-            today = services.local_today().isoformat()
+            today = local_today().isoformat()
             merged = bulk.print_run(SimpleNamespace(id=0), {"start": today, "end": today},
                                     lambda *args, **kwargs: None)
             print_run = time.perf_counter() - start

@@ -16,6 +16,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.auth.roles import ANY_MEMBER, PLATFORM_ADMIN, PUBLIC, TOWNSHIP_ADMIN
+from app.clock import local_today
 from app.extensions import db, login_manager
 
 from .context import fund_scope, set_scope, township_scope
@@ -55,7 +56,7 @@ def current_memberships(user, day: date | None = None) -> list:
 
     if not user.is_authenticated:
         return []
-    day = day or date.today()
+    day = day or local_today()
     rows = db.session.scalars(select(Membership).where(Membership.user_id == user.id))
     return [m for m in rows if m.current_on(day)]
 

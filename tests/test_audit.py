@@ -3,7 +3,7 @@ database that refuses edits, and the pages that let people read it."""
 
 import json
 import threading
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,6 +13,7 @@ from app.audit import acting_as, record
 from app.audit.chain import verify
 from app.audit.models import AuditEntry, AuditHead, PlatformAuditEntry
 from app.auth.models import User
+from app.clock import local_today
 from app.donations import batches, services
 from app.donations.models import Designation, Donation
 from app.donors import services as donors
@@ -42,7 +43,7 @@ def _entries(action=None, **where):
 
 
 def _cash(amount="100", **kw):
-    return services.DonationInput(amount=amount, channel="cash", received_on=date.today(), **kw)
+    return services.DonationInput(amount=amount, channel="cash", received_on=local_today(), **kw)
 
 
 def _treasurer():
@@ -68,7 +69,7 @@ def test_a_recorded_donation_is_in_the_fund_trail_with_who_and_what(fund):
 
 def test_closing_a_batch_records_each_confirmation_with_before_and_after(fund):
     batch = batches.open_batch(batches.BatchInput(
-        title="重阳节募捐", channel="cash", received_on=date.today(), counted_total="300"), None)
+        title="重阳节募捐", channel="cash", received_on=local_today(), counted_total="300"), None)
     rows = [batches.add_row(batch, batches.RowInput(amount=a), None) for a in ("100", "200")]
     db.session.commit()
     batches.close_batch(batch, None)

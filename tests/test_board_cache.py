@@ -2,11 +2,11 @@
 show at once, the next visitor after a change sees it, and each visitor's page keeps its own
 session (CSRF token) around the shared content."""
 
-from datetime import date
 
 from sqlalchemy import select
 
 from app.auth.models import User
+from app.clock import local_today
 from app.donations import services as donations
 from app.donors.models import Donor
 from app.extensions import db
@@ -35,7 +35,7 @@ def _named_gift(name: str, amount: str):
         db.session.add(donor)
         db.session.flush()
         donations.record_offline(donations.DonationInput(
-            amount=amount, channel="cash", received_on=date.today(), donor_id=donor.id),
+            amount=amount, channel="cash", received_on=local_today(), donor_id=donor.id),
             treasurer)
         return donor.id
 

@@ -3,7 +3,6 @@ corrections, and the donor's question from the portal and the receipt check."""
 
 import csv
 import io
-from datetime import date
 
 import pytest
 from openpyxl import load_workbook
@@ -11,6 +10,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from app.auth.models import User
+from app.clock import local_today
 from app.disclosure import reports, services
 from app.disclosure.models import Report
 from app.donations import services as donations
@@ -63,7 +63,7 @@ def test_donor_names_follow_their_anonymity_choice(client, app):
             db.session.add(donor)
             db.session.flush()
             donations.record_offline(donations.DonationInput(
-                amount="88", channel="cash", received_on=date.today(), donor_id=donor.id),
+                amount="88", channel="cash", received_on=local_today(), donor_id=donor.id),
                 treasurer)
             names[choice] = name
         return names
@@ -94,7 +94,7 @@ def test_only_paid_payouts_evidence_is_public(client, app):
 def test_publishing_puts_the_report_on_the_board_and_a_correction_keeps_the_old(client, auth,
                                                                                app):
     auth.login(LOGINS["treasurer"])
-    year = date.today().year
+    year = local_today().year
     form = {"kind": "quarterly", "year": str(year), "quarter": "1", "threshold": "100"}
     page = client.get("/f/donggangcun/reports/", query_string=form)
     assert page.status_code == 200 and "<svg" in page.get_data(as_text=True)
@@ -163,7 +163,7 @@ def test_the_receipt_check_answers_what_the_designated_project_did(client, app):
         db.session.add(donor)
         db.session.flush()
         gift = donations.record_offline(donations.DonationInput(
-            amount="200", channel="cash", received_on=date.today(), donor_id=donor.id,
+            amount="200", channel="cash", received_on=local_today(), donor_id=donor.id,
             designation_id=payout.proposal.designation_id), treasurer)
         receipt = receipts.issue(gift, user=treasurer)
         return receipt.token, payout.proposal.title

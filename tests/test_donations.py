@@ -3,12 +3,13 @@ and the pages a treasurer uses."""
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select, text
 
+from app.clock import local_today
 from app.donations import batches, services
 from app.donations.models import Batch, Designation, Donation
 from app.donors import services as donors
@@ -35,7 +36,7 @@ def fund(app):
 
 def _cash(amount="100", **kw) -> services.DonationInput:
     return services.DonationInput(amount=amount, channel=kw.pop("channel", "cash"),
-                                  received_on=kw.pop("received_on", date.today()), **kw)
+                                  received_on=kw.pop("received_on", local_today()), **kw)
 
 
 # --- amounts -------------------------------------------------------------------------------
@@ -84,7 +85,7 @@ def test_restricted_money_is_kept_apart(fund):
     ("amount", _cash("-5")),
     ("amount", _cash("1.234")),
     ("amount", _cash("99999999")),
-    ("received_on", _cash(received_on=date.today() + timedelta(days=1))),
+    ("received_on", _cash(received_on=local_today() + timedelta(days=1))),
     ("channel", _cash(channel="bitcoin")),
     ("reference", _cash(channel="bank")),  # a transfer needs its serial
     ("item_description", _cash(channel="in_kind")),
@@ -180,7 +181,7 @@ def test_merge_keeps_every_gift(fund):
     assert b.merged_into_id == a.id and a.phone == "13600000000"
     amounts = db.session.scalars(select(Donation.amount_fen).where(Donation.donor_id == a.id))
     assert sorted(amounts) == [10000, 20000]
-    assert donors.totals_by_year(a) == [(date.today().year, 2, 30000)]
+    assert donors.totals_by_year(a) == [(local_today().year, 2, 30000)]
     with pytest.raises(Invalid):
         donors.merge(a, a)
 
@@ -193,7 +194,7 @@ def test_id_numbers_are_shown_masked():
 
 def _batch(counted="300") -> Batch:
     return batches.open_batch(batches.BatchInput(
-        title="2026年重阳节村民大会募捐", channel="cash", received_on=date.today(),
+        title="2026年重阳节村民大会募捐", channel="cash", received_on=local_today(),
         counted_total=counted), None)
 
 
@@ -235,7 +236,7 @@ def test_closing_an_empty_batch_is_refused(fund):
 def test_treasurer_records_a_batch_in_the_browser_forms(client, auth):
     auth.login(LOGINS["treasurer"])
     response = client.post("/f/donggangcun/batches/", data={
-        "title": "村民大会", "channel": "cash", "received_on": date.today().isoformat(),
+        "title": "村民大会", "channel": "cash", "received_on": local_today().isoformat(),
         "counted_total": "250"})
     assert response.status_code == 302
     batch_url = response.location
@@ -259,7 +260,7 @@ def test_record_a_single_donation_and_see_it_in_the_list(client, auth):
     auth.login(LOGINS["treasurer"])
     response = client.post("/f/donggangcun/donations/new", data={
         "donor_name": "李慈善", "amount": "1,288", "channel": "bank",
-        "received_on": date.today().isoformat(), "reference": "BANK-777"})
+        "received_on": local_today().isoformat(), "reference": "BANK-777"})
     assert response.status_code == 302
     detail = client.get(response.location).get_data(as_text=True)
     assert "1,288.00" in detail and "李慈善" in detail and "已确认" in detail
@@ -271,7 +272,7 @@ def test_record_a_single_donation_and_see_it_in_the_list(client, auth):
 
 def test_invalid_donation_form_answers_422_beside_the_fields(client, auth):
     auth.login(LOGINS["treasurer"])
-    future = (date.today() + timedelta(days=3)).isoformat()
+    future = (local_today() + timedelta(days=3)).isoformat()
     response = client.post("/f/donggangcun/donations/new", data={
         "donor_name": "不该出现", "amount": "12.345", "channel": "wechat", "received_on": future})
     body = response.get_data(as_text=True)
@@ -331,7 +332,7 @@ def test_another_funds_donation_is_not_found(app, client, auth):
 def test_a_form_sent_twice_records_one_donation(client, auth):
     auth.login(LOGINS["treasurer"])
     form = {"donor_name": "双击的王大爷", "amount": "100", "channel": "cash",
-            "received_on": date.today().isoformat(), "submission_key": "a" * 32}
+            "received_on": local_today().isoformat(), "submission_key": "a" * 32}
     assert client.post("/f/donggangcun/donations/new", data=form).status_code == 302
     again = client.post("/f/donggangcun/donations/new", data=form)
     assert again.status_code == 422 and "已经提交过" in again.get_data(as_text=True)
@@ -344,7 +345,7 @@ def test_a_form_sent_twice_records_one_donation(client, auth):
 def test_card_gifts_are_not_recorded_by_hand(client, auth):
     auth.login(LOGINS["treasurer"])
     response = client.post("/f/donggangcun/donations/new", data={
-        "amount": "100", "channel": "card", "received_on": date.today().isoformat()})
+        "amount": "100", "channel": "card", "received_on": local_today().isoformat()})
     assert response.status_code == 422 and 'id="channel-error"' in response.get_data(as_text=True)
 
 
@@ -375,7 +376,7 @@ def test_exports_keep_formulas_as_text(fund, client, auth):
 
 def test_online_gifts_are_corrected_by_refund_not_reversal(fund):
     donation = services.start_online(5000, gateway="stripe", donor_id=None, designation_id=None,
-                                     message="", received_on=date.today())
+                                     message="", received_on=local_today())
     services.confirm(donation)
     with pytest.raises(Invalid):
         services.reverse(donation, "录错了")
@@ -400,7 +401,7 @@ def test_messages_without_a_visible_field_are_shown(client, auth, app):
                 donors.create_donor(donors.DonorInput(name="同名同姓"))
             db.session.commit()
     auth.login(LOGINS["treasurer"])
-    base = {"amount": "10", "channel": "cash", "received_on": date.today().isoformat()}
+    base = {"amount": "10", "channel": "cash", "received_on": local_today().isoformat()}
     other = client.post("/f/donggangcun/donations/new", data={**base, "donor_id": str(foreign)})
     assert other.status_code == 422 and "请选择本基金的捐赠人" in other.get_data(as_text=True)
     twins = client.post("/f/donggangcun/donations/new", data={**base, "donor_name": "同名同姓"})

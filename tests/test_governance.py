@@ -2,12 +2,13 @@
 public notice and objections, and the fund-scoped doors of every governance URL."""
 
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from app.auth.models import Membership, User
+from app.clock import local_today
 from app.db_types import utcnow
 from app.donations.models import Designation
 from app.extensions import db
@@ -665,7 +666,7 @@ def test_the_township_admin_appoints_and_replaces_with_history(client, auth, app
     assert "钱新委" in page
     with app.app_context(), using(SYSTEM):
         ended = db.session.get(Membership, old_id)
-        assert ended.end_date == date.today() - timedelta(days=1)
+        assert ended.end_date == local_today() - timedelta(days=1)
 
 
 def test_governance_pages_answer_only_their_fund(client, auth, app):

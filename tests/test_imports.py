@@ -14,6 +14,7 @@ import openpyxl
 import pytest
 from sqlalchemy import func, or_, select, update
 
+from app.clock import local_today
 from app.donations import services as donations
 from app.donations.models import Designation, Donation
 from app.donors.models import Donor
@@ -27,7 +28,7 @@ from tenants import SYSTEM, fund_scope, using
 
 from .conftest import LOGINS, PASSWORD, PHONE, no_sideways_scroll, shot
 
-TODAY = date.today()
+TODAY = local_today()
 NAMES = ["王秀英", "李大伯", "陈小红", "王建平", "李秀梅", "赵明", "周小兵", "王芳",
          "苏州东港机械有限公司"]
 PHONES = ["13811110001", "13911112222"]

@@ -12,6 +12,7 @@ from sqlalchemy import insert, select, text, update
 from app.auth import services as accounts
 from app.auth.models import Membership
 from app.auth.roles import CHAIR, TOWNSHIP_ADMIN
+from app.clock import local_today
 from app.db_types import utcnow
 from app.donations.models import Donation
 from app.extensions import db
@@ -153,7 +154,7 @@ def test_overdue_filter_finds_funds_with_a_missing_annual_report(app, client, qi
     _login(client)
     html = client.get("/t/qingshi/?overdue=1").get_data(as_text=True)
     body = html.split("<tbody>")[1]
-    today = date.today()
+    today = local_today()
     if today > date(today.year, 5, 31):
         assert "上河村" in body and "下河村" not in body
     else:  # before 31 May the annual report is due, not late

@@ -4,13 +4,14 @@ marks it reviewed with a note; reviewed ones move to their own list."""
 import hashlib
 import re
 import secrets
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from app.auth import services as accounts
 from app.auth.roles import TOWNSHIP_ADMIN
+from app.clock import local_today
 from app.db_types import utcnow
 from app.disclosure.models import Report
 from app.donations.models import Donation
@@ -46,11 +47,11 @@ def world(app):
         f = upper.id
         # Large cash, and a small one that is fine; a large gift in 下河村 by bank is fine too.
         big = Donation(fund_id=f, amount_fen=1_200_000, channel="cash", status="confirmed",
-                       received_on=date.today())
+                       received_on=local_today())
         small = Donation(fund_id=f, amount_fen=999_999, channel="cash", status="confirmed",
-                         received_on=date.today())
+                         received_on=local_today())
         banked = Donation(fund_id=lower.id, amount_fen=5_000_000, channel="bank",
-                          status="confirmed", received_on=date.today(), reference="B1")
+                          status="confirmed", received_on=local_today(), reference="B1")
         db.session.add_all([big, small, banked])
         # A project in progress for 90 days with no update; another updated recently is fine.
         stale = Proposal(fund_id=f, title="路灯维修", category="environment", requested_fen=100,
@@ -89,10 +90,10 @@ def world(app):
         for fund_id, prefix, total, void in ((f, "SHC", 6, 2), (lower.id, "XHC", 5, 1)):
             for n in range(total):
                 db.session.add(Receipt(
-                    fund_id=fund_id, year=date.today().year, sequence=n + 1,
+                    fund_id=fund_id, year=local_today().year, sequence=n + 1,
                     number=f"{prefix}-{n}", token=secrets.token_hex(8),
                     code_hash=hashlib.sha256(b"x").hexdigest(), name="某", amount_fen=100,
-                    received_on=date.today(), issued_on=date.today(), pdf_sha256="0" * 64,
+                    received_on=local_today(), issued_on=local_today(), pdf_sha256="0" * 64,
                     status="void" if n < void else "valid"))
         # Both funds existed last year; only 下河村 published its annual report.
         upper.created_at = lower.created_at = datetime(NOW.year - 2, 1, 1, tzinfo=UTC)
@@ -115,7 +116,7 @@ def test_every_kind_is_found_with_its_reason(app, world):
     june = datetime(NOW.year, 6, 15, tzinfo=UTC)
     found = {(a.fund.id, a.kind, a.subject): a for a in _found(app, world, now=june)}
     upper = world["upper"]
-    today = date.today()
+    today = local_today()
     month = f"month:{today.year}{today.month:02d}"
     expected = {
         (upper, "large_cash", f"donation:{world['big']}"),

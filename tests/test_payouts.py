@@ -2,12 +2,12 @@
 progress, completion and acceptance; and the pages a treasurer and the committee use."""
 
 import io
-from datetime import date
 
 import pytest
 from sqlalchemy import func, select, text
 
 from app.auth.models import User
+from app.clock import local_today
 from app.donations import services as donations
 from app.extensions import db
 from app.funds.models import Fund
@@ -53,7 +53,7 @@ def final_project(amount="5000", budget="材料费 3000\n人工费 2000", title=
 def give(proposal, amount="1000"):
     """A gift designated to the project, confirmed into the ledger."""
     return donations.record_offline(donations.DonationInput(
-        amount=amount, channel="cash", received_on=date.today(),
+        amount=amount, channel="cash", received_on=local_today(),
         designation_id=proposal.designation_id), person("treasurer"))
 
 
@@ -141,7 +141,7 @@ def test_a_payout_cannot_exceed_the_budget_left(fund):
         request(project, "5000.01")
     assert "5,000.00" in str(refused.value.errors["amount"])  # what is left of the budget
     paid = approved(project, "4000")
-    services.mark_paid(paid, person("treasurer"), "BANK-001", date.today())
+    services.mark_paid(paid, person("treasurer"), "BANK-001", local_today())
     with pytest.raises(Invalid):
         request(project, "1000.01")
     assert request(project, "1000").amount_fen == 100000
@@ -156,7 +156,7 @@ def test_a_payout_cannot_exceed_the_money_available_to_the_project(fund):
     other = final_project(amount=everything, budget="", title="大额项目", funded=False)
     if money.unrestricted_fen:
         big = approved(other, everything)
-        services.mark_paid(big, person("treasurer"), "BANK-BIG", date.today())
+        services.mark_paid(big, person("treasurer"), "BANK-BIG", local_today())
     give(project, "300")
     assert services.project_money(project).available_fen == 30000
     with pytest.raises(Invalid) as refused:
@@ -180,7 +180,7 @@ def test_marking_paid_writes_the_ledger_debit_designated_money_first(fund):
     give(project, "500")
     before = ledger.balances()
     payout = approved(project, "800")
-    entries = services.mark_paid(payout, person("treasurer"), "ICBC20261201001", date.today())
+    entries = services.mark_paid(payout, person("treasurer"), "ICBC20261201001", local_today())
     assert payout.status == "paid" and payout.bank_reference == "ICBC20261201001"
     assert {(e.designation_id, e.amount_fen) for e in entries} == {
         (project.designation_id, -50000), (None, -30000)}
@@ -194,12 +194,12 @@ def test_only_an_approved_payout_is_paid_and_only_once(fund):
     project = final_project()
     payout = request(project)
     with pytest.raises(Invalid):
-        services.mark_paid(payout, person("treasurer"), "B1", date.today())
+        services.mark_paid(payout, person("treasurer"), "B1", local_today())
     services.approve(payout, person("chair"))
     services.approve(payout, person("supervisor"))
-    services.mark_paid(payout, person("treasurer"), "B1", date.today())
+    services.mark_paid(payout, person("treasurer"), "B1", local_today())
     with pytest.raises(Invalid):
-        services.mark_paid(payout, person("treasurer"), "B2", date.today())
+        services.mark_paid(payout, person("treasurer"), "B2", local_today())
     assert db.session.scalar(select(func.count()).select_from(LedgerEntry).where(
         LedgerEntry.kind == "payout", LedgerEntry.reference.like(f"payout:{payout.id}:%"))) == 1
 
@@ -214,7 +214,7 @@ def test_a_bank_reference_and_a_date_are_required(fund):
 def test_a_mistake_is_reversed_with_a_reason_and_the_original_stays(fund):
     project = final_project()
     payout = approved(project)
-    services.mark_paid(payout, person("treasurer"), "B9", date.today())
+    services.mark_paid(payout, person("treasurer"), "B9", local_today())
     balance = ledger.balances().total_fen
     with pytest.raises(Invalid):
         services.reverse(payout, person("treasurer"), "")
@@ -230,11 +230,11 @@ def test_spending_is_shown_against_each_budget_line(fund):
     project = final_project()
     first, second = project.lines
     p1 = approved(project, "800")
-    services.mark_paid(p1, person("treasurer"), "L1", date.today())
+    services.mark_paid(p1, person("treasurer"), "L1", local_today())
     p2 = request(project, "500", budget_line_id=second.id)
     services.approve(p2, person("chair"))
     services.approve(p2, person("supervisor"))
-    services.mark_paid(p2, person("treasurer"), "L2", date.today())
+    services.mark_paid(p2, person("treasurer"), "L2", local_today())
     spent = progress.spending(project)
     assert [(ln.item, ln.budget_fen, ln.paid_fen) for ln in spent.lines] == [
         ("材料费", 300000, 80000), ("人工费", 200000, 50000)]
@@ -245,7 +245,7 @@ def test_spending_is_shown_against_each_budget_line(fund):
 
 def test_ledger_entries_still_cannot_be_changed_or_deleted(fund):
     payout = approved(final_project())
-    services.mark_paid(payout, person("treasurer"), "B-TRIG", date.today())
+    services.mark_paid(payout, person("treasurer"), "B-TRIG", local_today())
     db.session.commit()
     entry_id = db.session.scalar(select(LedgerEntry.id).where(LedgerEntry.kind == "payout"))
     for sql in ("UPDATE ledger_entry SET amount_fen = 1 WHERE id = :id",

@@ -3,12 +3,12 @@ approval that counts and the payout is paid once; two payments of one project ne
 its budget."""
 
 import threading
-from datetime import date
 
 import pytest
 from sqlalchemy import func, select
 
 from app.auth.models import User
+from app.clock import local_today
 from app.extensions import db
 from app.funds.models import Fund
 from app.governance import proposals
@@ -41,7 +41,7 @@ def _setup(app, amounts, budget="1000"):
             for state in ("approved", "notice", "final"):
                 proposals.transition(project, state, _user("chair"))
             donations.record_offline(donations.DonationInput(
-                amount=budget, channel="cash", received_on=date.today(),
+                amount=budget, channel="cash", received_on=local_today(),
                 designation_id=project.designation_id), _user("treasurer"))
             ids = []
             for amount in amounts:
@@ -92,7 +92,7 @@ def test_two_approvals_racing_approve_once_and_pay_once(app):
 
     def pay(reference):
         return lambda: services.mark_paid(db.session.get(Payout, payout_id), _user("treasurer"),
-                                          reference, date.today())
+                                          reference, local_today())
 
     outcomes = _race(app, fund_id, [pay("RACE-A"), pay("RACE-B")])
     assert outcomes.count("ok") == 1
@@ -116,7 +116,7 @@ def test_two_payments_of_one_project_at_once_never_exceed_its_budget(app):
 
     def pay(payout_id):
         return lambda: services.mark_paid(db.session.get(Payout, payout_id), _user("treasurer"),
-                                          f"RACE-{payout_id}", date.today())
+                                          f"RACE-{payout_id}", local_today())
 
     outcomes = _race(app, fund_id, [pay(i) for i in ids])
     assert outcomes.count("ok") == 1

@@ -6,13 +6,14 @@ import hashlib
 import re
 import subprocess
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from email import message_from_bytes, policy
 from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
 
+from app.clock import local_today
 from app.db_types import utcnow
 from app.donations import services as donations
 from app.donations.models import Designation
@@ -46,7 +47,7 @@ def _receipt(person, amount: str, designation_id=None):
     donor = donors.create_donor(donors.DonorInput(name=person.name, email=person.email,
                                                   phone=person.phone))
     gift = donations.record_offline(donations.DonationInput(
-        amount=amount, channel="cash", received_on=date.today(), donor_id=donor.id,
+        amount=amount, channel="cash", received_on=local_today(), donor_id=donor.id,
         designation_id=designation_id), None)
     return receipts.issue(gift)
 
@@ -218,7 +219,7 @@ def test_another_funds_treasurer_cannot_open_a_donors_receipts_with_their_phone(
     donor_id = int(response.location.rsplit("/", 1)[1])
     response = client.post(f"/f/{ntc}/donations/new", data={
         "donor_id": donor_id, "donor_name": "周敏", "amount": "1", "channel": "cash",
-        "received_on": date.today().isoformat()})
+        "received_on": local_today().isoformat()})
     assert response.status_code == 302, text_of(response)
     donation_id = int(response.location.rsplit("/", 1)[1])
     response = client.post(f"/f/{ntc}/receipts/issue/{donation_id}", data={"name": ""})

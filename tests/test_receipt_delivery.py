@@ -9,13 +9,14 @@ import ssl
 import subprocess
 import time
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email import policy
 
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from app.clock import local_today
 from app.donations import services as donations
 from app.donors import services as donors
 from app.extensions import db
@@ -107,7 +108,7 @@ def gift(app, name="王秀英", email_address="wang.xiuying@example.cn", locale=
             donor = donors.create_donor(donors.DonorInput(
                 name=name, email=email_address or "", locale=locale))
             donation = donations.record_offline(donations.DonationInput(
-                amount=amount, channel="cash", received_on=date.today(), donor_id=donor.id),
+                amount=amount, channel="cash", received_on=local_today(), donor_id=donor.id),
                 None)
             db.session.commit()
             return donation.id

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from app import common_font, pdf
+from app.clock import local_today
 from app.donations import services as donations
 from app.donations.models import Donation
 from app.donors import services as donors
@@ -41,7 +42,7 @@ def _fund(prefix="DGC") -> Fund:
 def _gift(amount="1050", name="张三丰", locale="zh_Hans", **kw) -> Donation:
     donor = donors.create_donor(donors.DonorInput(name=name, locale=locale))
     return donations.record_offline(donations.DonationInput(
-        amount=amount, channel="cash", received_on=date.today(), donor_id=donor.id, **kw), None)
+        amount=amount, channel="cash", received_on=local_today(), donor_id=donor.id, **kw), None)
 
 
 @pytest.fixture
@@ -55,7 +56,7 @@ def fund(app):
 
 
 def _next(fund) -> int:
-    year = services.local_today().year
+    year = local_today().year
     last = db.session.scalar(select(ReceiptCounter.last_number).where(
         ReceiptCounter.year == year)) or 0
     return last + 1
@@ -66,7 +67,7 @@ def _next(fund) -> int:
 def test_receipt_states_number_donor_and_amount_in_figures_and_capitals(fund, tmp_path):
     expected = _next(fund)
     receipt = services.issue(_gift("1050"))
-    year = services.local_today().year
+    year = local_today().year
     assert receipt.number == f"DGC-{year}-{expected:06d}"
     words = _pdf_text(services.file(receipt).data, tmp_path)
     assert receipt.number in words
@@ -175,7 +176,7 @@ def test_only_confirmed_unwaived_gifts_without_a_receipt_get_one(fund):
     with pytest.raises(Invalid, match="不需要"):
         services.issue(waived)
     box = donations.record_offline(donations.DonationInput(
-        amount="5", channel="cash", received_on=date.today()), None)
+        amount="5", channel="cash", received_on=local_today()), None)
     with pytest.raises(Invalid, match="收据抬头"):
         services.issue(box)  # no donor: the name must be given
     assert services.issue(box, name="一位村民").name == "一位村民"
@@ -412,12 +413,12 @@ def test_200_receipts_from_concurrent_workers_are_gapless(app):
     with app.test_request_context(), using(SYSTEM):
         fund = db.session.scalar(select(Fund).where(Fund.receipt_prefix == "TYC"))
         fund_id = fund.id
-        year = services.local_today().year
+        year = local_today().year
         start = db.session.scalar(select(ReceiptCounter.last_number).where(
             ReceiptCounter.fund_id == fund_id, ReceiptCounter.year == year)) or 0
     with app.test_request_context(), using(fund_scope(fund_id)):
         ids = [donations.record_offline(donations.DonationInput(
-            amount=str(10 + i), channel="cash", received_on=date.today()), None).id
+            amount=str(10 + i), channel="cash", received_on=local_today()), None).id
             for i in range(200)]
         db.session.commit()
     errors = []
@@ -453,7 +454,7 @@ def test_200_receipts_from_concurrent_workers_are_gapless(app):
 
 def test_annual_receipt_lists_every_counted_gift_of_the_year(fund, tmp_path):
     donor = donors.create_donor(donors.DonorInput(name="李四"))
-    last_year = services.local_today().year - 1
+    last_year = local_today().year - 1
     for amount, day in (("100", date(last_year, 2, 1)), ("250.50", date(last_year, 9, 9))):
         donations.record_offline(donations.DonationInput(
             amount=amount, channel="cash", received_on=day, donor_id=donor.id), None)
@@ -478,7 +479,7 @@ def test_annual_receipt_lists_every_counted_gift_of_the_year(fund, tmp_path):
 @pytest.mark.config(HUEY_IMMEDIATE=True)
 def test_annual_receipts_for_all_donors_run_as_a_job(app, client, auth):
     auth.login(LOGINS["treasurer"])
-    year = date.today().year
+    year = local_today().year
     page = client.get(f"/f/donggangcun/receipts/annual?year={year}")
     assert page.status_code == 200
     answer = client.post("/f/donggangcun/receipts/annual", data={"year": str(year)})
@@ -496,7 +497,7 @@ def test_annual_receipts_for_all_donors_run_as_a_job(app, client, auth):
 @pytest.mark.config(HUEY_IMMEDIATE=True)
 def test_print_run_joins_the_stored_receipts_of_a_date_range(app, client, auth, tmp_path):
     auth.login(LOGINS["treasurer"])
-    today = services.local_today()
+    today = local_today()
     with app.app_context(), using(fund_scope(_fund().id)):
         ids = services.print_run_ids(start=today, end=today)
         numbers = [db.session.get(Receipt, i).number for i in ids]
@@ -524,7 +525,7 @@ def test_funds_that_issue_automatically_receipt_new_gifts_only(app):
         named, waived = _gift("120"), _gift("130")
         services.waive(waived)
         box = donations.record_offline(donations.DonationInput(
-            amount="5", channel="cash", received_on=date.today()), None)
+            amount="5", channel="cash", received_on=local_today()), None)
         db.session.commit()
         ids = {"old": old.id, "named": named.id, "waived": waived.id, "box": box.id}
     with app.test_request_context(), using(SYSTEM):

@@ -6,18 +6,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, literal, or_, select, union_all
 
+from app.clock import LOCAL
 from app.extensions import db
 from app.pagination import Page
 
 from .models import AuditEntry, PlatformAuditEntry
 from .recording import spec_for_table
-
-LOCAL = ZoneInfo("Asia/Shanghai")
 
 SUBJECT_LABELS = {
     "donation": _l("Donation"), "donor": _l("Donor"), "batch": _l("Batch"),

@@ -6,6 +6,7 @@ from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, Date, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.clock import local_today
 from app.db_types import UTCDateTime, utcnow
 from app.extensions import db
 from app.funds.models import Fund, Township
@@ -67,7 +68,7 @@ class Membership(db.Model):
     role: Mapped[str] = mapped_column(String(20))
     township_id: Mapped[int | None] = mapped_column(ForeignKey("township.id"), index=True)
     fund_id: Mapped[int | None] = mapped_column(ForeignKey("fund.id"), index=True)
-    start_date: Mapped[date] = mapped_column(Date, default=date.today)
+    start_date: Mapped[date] = mapped_column(Date, default=local_today)
     end_date: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

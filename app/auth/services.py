@@ -8,6 +8,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.clock import local_today
 from app.db_types import utcnow
 from app.extensions import db
 
@@ -87,7 +88,7 @@ def add_membership(user: User, role: str, *, fund=None, township=None,
                    start: date | None = None, end: date | None = None) -> Membership:
     membership = Membership(
         user=user, role=role, fund=fund, township=township,
-        start_date=start or date.today(), end_date=end,
+        start_date=start or local_today(), end_date=end,
     )
     db.session.add(membership)
     db.session.flush()

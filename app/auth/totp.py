@@ -14,6 +14,7 @@ import pyotp
 import segno
 from sqlalchemy import delete, select
 
+from app.clock import local_today
 from app.db_types import utcnow
 from app.extensions import db
 from app.funds.models import Township
@@ -134,7 +135,7 @@ def recovery_codes_left(user: User) -> int:
 def key_roles(user: User, day: date | None = None) -> list[Membership]:
     """The user's current memberships that hold keys: township admin, platform admin,
     treasurer. Their sign-ins and two-step events are audited."""
-    day = day or date.today()
+    day = day or local_today()
     rows = db.session.scalars(select(Membership).where(
         Membership.user_id == user.id,
         Membership.role.in_((TOWNSHIP_ADMIN, PLATFORM_ADMIN, TREASURER))))
@@ -143,7 +144,7 @@ def key_roles(user: User, day: date | None = None) -> list[Membership]:
 
 def township_requires(user: User) -> bool:
     """Is the user a current admin of a township that requires two-step sign-in?"""
-    today = date.today()
+    today = local_today()
     rows = db.session.scalars(
         select(Membership).join(Township, Township.id == Membership.township_id)
         .where(Membership.user_id == user.id, Membership.role == TOWNSHIP_ADMIN,

@@ -11,8 +11,8 @@ from .reports import Period
 
 
 def seed_fund(fund, *, corrected: bool = False) -> None:
+    from app.clock import local_today
     from app.extensions import db
-    from app.payouts.services import local_today
 
     treasurer = db.session.scalar(select(Membership).where(
         Membership.fund_id == fund.id, Membership.role == TREASURER)).user

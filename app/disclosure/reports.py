@@ -10,7 +10,6 @@ to the fen, and closing is the sum of every entry booked up to the period's last
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import DateTime, case, func, select, type_coerce
@@ -21,7 +20,6 @@ from app.extensions import db
 from app.ledger.models import LedgerEntry
 from app.validation import Invalid
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 COUNTED = ("confirmed", "partially_refunded")
 DEFAULT_THRESHOLD_FEN = 1000_00  # donors of ¥1,000 or more in the period are listed
 CARING = "爱心人士"

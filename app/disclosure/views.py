@@ -18,6 +18,7 @@ from flask_login import current_user
 from jinja2_fragments.flask import render_block
 
 from app.auth.roles import CHAIR, PUBLIC, READ_MONEY, TREASURER
+from app.clock import local_today
 from app.extensions import db
 from app.money import AmountError, parse_amount
 from app.rendering import render
@@ -35,7 +36,7 @@ PUBLISHERS = (TREASURER, CHAIR)
 
 def public_board():
     """The body of funds.public (/f/<slug>/public): no login, phone first."""
-    today = reports_today()
+    today = local_today()
     key = (str(db.engine.url), g.fund.id, str(get_locale()), today, board_data.version())
     html = board_cache.content(key, lambda: render_block(
         "funds/public.html", "content", fund=g.fund, committee=_committee(),
@@ -48,12 +49,6 @@ def _committee():
     from app.funds import services as funds
 
     return [(m, u) for m, u in funds.people_of_fund(g.fund) if m.role in COMMITTEE_ROLES]
-
-
-def reports_today():
-    from app.payouts.services import local_today
-
-    return local_today()
 
 
 def _public_project(proposal_id: int):
@@ -160,7 +155,7 @@ def _reports_page(form: ReportForm, status: int = 200, data=None):
 def index():
     args = request.args
     form = ReportForm(formdata=args if args.get("year") else None,
-                      year=reports_today().year - 1, kind="annual")
+                      year=local_today().year - 1, kind="annual")
     data = None
     if args.get("year"):
         try:

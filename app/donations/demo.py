@@ -7,11 +7,11 @@ Rows go in through bulk inserts: thousands per fund in a second or two.
 
 import random
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from faker import Faker
 from sqlalchemy import func, select, text
 
+from app.clock import LOCAL, local_today
 from app.db_types import utcnow
 from app.donors.models import Donor
 from app.donors.services import initials
@@ -20,8 +20,6 @@ from app.ledger.models import LedgerEntry
 from tenants import fund_scope, using
 
 from .models import Batch, Designation, Donation, DonationPoint
-
-BEIJING = ZoneInfo("Asia/Shanghai")
 
 SPRING_FESTIVAL = [date(2025, 1, 29), date(2026, 2, 17)]
 CHONGYANG = [date(2025, 10, 29), date(2026, 10, 18)]
@@ -36,7 +34,7 @@ def seed(demo, per_fund: int | None = None) -> None:
     from flask import current_app
 
     per_fund = per_fund if per_fund is not None else current_app.config["DEMO_DONATIONS_PER_FUND"]
-    today = date.today()
+    today = local_today()
     for prefix, fund in demo.funds.items():
         with using(fund_scope(fund.id)):
             seed_fund(fund, random.Random(f"{prefix}-2026"), per_fund, today)
@@ -45,7 +43,7 @@ def seed(demo, per_fund: int | None = None) -> None:
 def _moment(day: date, now: datetime) -> datetime:
     """When a past gift was booked: the morning of the day it came in (Beijing time), so the
     ledger's months match the donations' (never later than now)."""
-    booked = datetime.combine(day, time(10, 0), tzinfo=BEIJING).astimezone(UTC)
+    booked = datetime.combine(day, time(10, 0), tzinfo=LOCAL).astimezone(UTC)
     return min(booked, now)
 
 

@@ -2,12 +2,12 @@
 
 import csv
 import io
-from datetime import date
 
 from flask import Response
 from flask_babel import gettext as _
 from openpyxl import Workbook
 
+from app.clock import local_today
 from app.labels import label
 from app.money import yuan
 
@@ -42,7 +42,7 @@ def _row(d) -> list:
 
 
 def respond(fmt: str, donations, fund) -> Response:
-    filename = f"donations-{fund.slug}-{date.today().isoformat()}.{fmt}"
+    filename = f"donations-{fund.slug}-{local_today().isoformat()}.{fmt}"
     disposition = {"Content-Disposition": f'attachment; filename="{filename}"'}
     if fmt == "csv":
         buffer = io.StringIO()

@@ -11,6 +11,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from app.clock import local_today
 from app.db_types import utcnow
 from app.extensions import db
 from app.ledger import services as ledger
@@ -58,7 +59,7 @@ def check(data: DonationInput, *, today: date | None = None, channels=CHANNELS) 
         errors["amount"] = error.args[0]
     if data.channel not in channels:
         errors["channel"] = _l("Choose how the money came in.")
-    today = today or date.today()
+    today = today or local_today()
     if data.received_on is None:
         errors["received_on"] = _l("Enter the date the money was received.")
     elif data.received_on > today:

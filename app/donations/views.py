@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
 from app.auth.roles import READ_MONEY, RECORD_MONEY, TREASURER
+from app.clock import local_today
 from app.extensions import db
 from app.ledger import services as ledger
 from app.ledger.models import LedgerEntry
@@ -100,7 +101,7 @@ def new():
     form.designation_id.choices = _designation_choices()
     form.point_id.choices = _point_choices()
     if request.method == "GET":
-        form.received_on.data = date.today()
+        form.received_on.data = local_today()
         if donor_id := _int(request.args.get("donor_id")):
             from app.donors.models import Donor
 
@@ -181,7 +182,7 @@ def _batches_page(form: BatchForm):
 @fund_access(*READ_MONEY)
 def batches():
     form = _batch_form()
-    form.received_on.data = date.today()
+    form.received_on.data = local_today()
     return _batches_page(form)
 
 

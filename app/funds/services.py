@@ -7,6 +7,7 @@ from pypinyin import lazy_pinyin
 from sqlalchemy import select
 
 from app.auth.models import Membership, User
+from app.clock import local_today
 from app.extensions import db
 
 from .models import FUND_KINDS, Fund, Township
@@ -70,7 +71,7 @@ def people_of_fund(fund: Fund, day: date | None = None) -> list[tuple[Membership
     """Current members of the fund with their roles, committee first."""
     from app.auth.roles import FUND_ROLES
 
-    day = day or date.today()
+    day = day or local_today()
     rows = db.session.execute(
         select(Membership, User).join(User).where(Membership.fund_id == fund.id)
     ).all()

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.auth import services as accounts
 from app.auth.models import Membership, User
 from app.auth.roles import CHAIR, COMMITTEE_ROLES, MEMBER
+from app.clock import local_today
 from app.db_types import utcnow
 from app.extensions import db
 from app.money import AmountError, parse_amount
@@ -87,7 +88,7 @@ def quorum_code(rules) -> str:
 def terms(fund, *, current: bool | None = None, day: date | None = None):
     """Committee terms of the fund, newest first: [(membership, user)]. current=True only
     those in force today, False only ended ones, None all (the history)."""
-    day = day or date.today()
+    day = day or local_today()
     rows = db.session.execute(
         select(Membership, User).join(User).where(Membership.fund_id == fund.id,
                                                   Membership.role.in_(COMMITTEE_ROLES))
@@ -130,7 +131,7 @@ def appoint(fund, login: str, role: str, *, name: str = "", start: date | None =
                                  "to create the account.")
         elif not phone and "@" not in (email or ""):
             errors["login"] = _l("Enter a mobile number or an email.")
-    start = start or date.today()
+    start = start or local_today()
     if end and end < start:
         errors["end"] = _l("A term cannot end before it starts.")
     if errors:
@@ -146,7 +147,7 @@ def end_term(membership: Membership, day: date | None = None) -> Membership:
     history."""
     from datetime import timedelta
 
-    day = day or date.today() - timedelta(days=1)
+    day = day or local_today() - timedelta(days=1)
     if membership.end_date is not None and membership.end_date <= day:
         raise Invalid({"end": _l("This term has already ended.")})
     if day < membership.start_date:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from app.auth.models import Membership, User
 from app.auth.roles import COMMITTEE_ROLES, SECRETARY
+from app.clock import local_today
 from app.db_types import utcnow
 from app.extensions import db
 from tenants import fund_scope, using
@@ -95,7 +96,7 @@ def seed_fund(fund, *, live: bool = False) -> None:
     rules.live_results = live
     rules.casting_vote = live
     rules.two_thirds_above_fen = 5_000_000  # ¥50,000
-    voters = [uid for uid, _role in voters_on(fund.id, date.today())]
+    voters = [uid for uid, _role in voters_on(fund.id, local_today())]
     chair = db.session.get(User, voters[0])
     member = db.session.get(User, voters[1])
     v = fund.village

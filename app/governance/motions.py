@@ -8,7 +8,7 @@ lists it as unconfirmed. The worker closes due votes, ends notice periods and se
 
 import logging
 import smtplib
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 from app import jobs
 from app.auth.models import User
 from app.auth.roles import CHAIR
+from app.clock import LOCAL, local_day
 from app.db_types import utcnow
 from app.extensions import db
 from app.mail import send_mail
@@ -46,12 +47,6 @@ def _lock(row) -> None:
     db.session.refresh(row, with_for_update=True)
 
 
-def _today(now: datetime) -> date:
-    from zoneinfo import ZoneInfo
-
-    return now.astimezone(ZoneInfo("Asia/Shanghai")).date()
-
-
 def open_motion(proposal: Proposal, user, *, kind: str = "proposal", amount_fen: int | None = None,
                 deadline: datetime | None = None, now: datetime | None = None,
                 note: str = "", revote: bool = False) -> Motion:
@@ -73,7 +68,7 @@ def open_motion(proposal: Proposal, user, *, kind: str = "proposal", amount_fen:
     deadline = deadline or now + timedelta(hours=rules.period_hours)
     if deadline <= now + timedelta(minutes=5) or deadline > now + timedelta(days=MAX_DAYS):
         errors["deadline"] = _l("The vote must close between 5 minutes and 30 days from now.")
-    voters = voters_on(proposal.fund_id, _today(now))
+    voters = voters_on(proposal.fund_id, local_day(now))
     if not voters:
         errors["kind"] = _l("The committee has no member who may vote.")
     if errors:
@@ -158,7 +153,7 @@ def refusal(motion: Motion, user_id: int, now: datetime | None = None) -> str | 
                   "on it.")
     if elector.recused:
         return _l("You declared a personal interest and are recused from this vote.")
-    if not may_vote_on(motion.fund_id, user_id, _today(now)):
+    if not may_vote_on(motion.fund_id, user_id, local_day(now)):
         return _l("Your term on the committee has ended: a ballot you cast stays, but you "
                   "cannot cast a new one.")
     return None
@@ -297,7 +292,7 @@ def everyone_voted(motion: Motion, now: datetime | None = None) -> bool:
     now = now or utcnow()
     voted = {b.user_id for b in counted(motion)}
     # Who may vote today, read once (may_vote_on per elector was one query each).
-    voting = {uid for uid, _role in voters_on(motion.fund_id, _today(now))}
+    voting = {uid for uid, _role in voters_on(motion.fund_id, local_day(now))}
     return all(e.recused or e.user_id in voted or e.user_id not in voting
                for e in electorate(motion))
 
@@ -460,9 +455,7 @@ def announce(motion: Motion) -> int:
 
 
 def _beijing(moment: datetime) -> str:
-    from zoneinfo import ZoneInfo
-
-    return moment.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M")
 
 
 @jobs.every_minute

@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.auth.services import normalize_phone
+from app.clock import local_today
 from app.donations import services as donations
 from app.donations.models import OFFLINE_CHANNELS, Designation, Donation
 from app.donors import services as donors
@@ -103,7 +104,7 @@ class Preview:
 
 def preview(raw_rows: list[RawRow], options: Options, *, today: date | None = None) -> Preview:
     """Every row of the file, read and checked against the fund; nothing is written."""
-    today = today or date.today()
+    today = today or local_today()
     rows = [_read(raw, options) for raw in raw_rows]
     _fingerprint(rows)
     recorded = _recorded({(row.channel, row.key) for row in rows if row.key})

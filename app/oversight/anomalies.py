@@ -8,6 +8,7 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, extract, func, select
 
+from app.clock import local_day
 from app.db_types import utcnow
 from app.donations.models import Donation
 from app.extensions import db
@@ -56,12 +57,6 @@ class Anomaly:
     def link(self) -> str:
         endpoint, values = self.target
         return url_for(endpoint, fund_slug=self.fund.slug, **values)
-
-
-def _beijing_day(moment: datetime) -> date:
-    from .summary import BEIJING
-
-    return moment.astimezone(BEIJING).date()
 
 
 def detect(funds: list[Fund], deadlines: dict[int, list[Deadline]] | None = None,
@@ -116,7 +111,7 @@ def _payouts_without_evidence(funds, now):
         if fund:
             yield Anomaly("payout_no_evidence", fund, f"payout:{p_id}", _l(
                 "¥%(amount)s was paid out with no invoice, photo or document attached.",
-                amount=yuan(amount)), _beijing_day(paid_at or now),
+                amount=yuan(amount)), local_day(paid_at or now),
                 _link("payouts.detail", fund, payout_id=p_id))
 
 
@@ -132,7 +127,7 @@ def _same_person(funds, now):
             yield Anomaly("same_person", fund, f"payout:{p_id}", _l(
                 "The person who requested this payout of ¥%(amount)s also approved it: "
                 "a payout needs two different people.", amount=yuan(amount)),
-                _beijing_day(at), _link("payouts.detail", fund, payout_id=p_id))
+                local_day(at), _link("payouts.detail", fund, payout_id=p_id))
 
 
 def _no_quorum(funds, now):
@@ -161,7 +156,7 @@ def _no_quorum(funds, now):
             yield Anomaly("no_quorum", fund, f"motion:{m_id}", _l(
                 "The vote “%(title)s” closed with %(voted)d of %(eligible)d members voting; "
                 "the quorum was %(needed)d.", title=title, voted=n_voted, eligible=n_eligible,
-                needed=needed), _beijing_day(closed_at or now),
+                needed=needed), local_day(closed_at or now),
                 _link("governance.motion", fund, motion_id=m_id))
 
 
@@ -188,12 +183,12 @@ def _stale_projects(funds, now):
             yield Anomaly("stale_project", fund, f"proposal:{p_id}", _l(
                 "The project “%(title)s” is in progress and has had no progress update for "
                 "%(days)d days.", title=titles.get(p_id, ""), days=(now - last).days),
-                _beijing_day(last + timedelta(days=STALE_DAYS)),
+                local_day(last + timedelta(days=STALE_DAYS)),
                 _link("payouts.project", fund, proposal_id=p_id))
 
 
 def _voided_receipts(funds, now):
-    since = _beijing_day(now).replace(day=1) - timedelta(days=366)
+    since = local_day(now).replace(day=1) - timedelta(days=366)
     year, month = extract("year", Receipt.issued_on), extract("month", Receipt.issued_on)
     for fund_id, y, m, total, void in db.session.execute(
             select(Receipt.fund_id, year.label("y"), month.label("m"), func.count(),

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from sqlalchemy import case, func, select
 
+from app.clock import local_day
 from app.db_types import utcnow
 from app.disclosure.models import Report
 from app.donors.models import Donor
@@ -54,7 +55,7 @@ class FundRow:
     @property
     def last_day(self) -> date | None:
         """The day of the last money movement, in Beijing."""
-        return _today(self.last_activity) if self.last_activity else None
+        return local_day(self.last_activity) if self.last_activity else None
 
 
 @dataclass
@@ -69,16 +70,10 @@ class Totals:
     overdue: int = 0
 
 
-def _today(now: datetime) -> date:
-    from .summary import BEIJING
-
-    return now.astimezone(BEIJING).date()
-
-
 def fund_rows(funds: list[Fund], now: datetime | None = None) -> list[FundRow]:
     """Every fund of the township with its figures (the township scope picks the rows)."""
     now = now or utcnow()
-    today = _today(now)
+    today = local_day(now)
     rows = {f.id: FundRow(f) for f in funds}
     year = today.year * 100  # this year's total row; 0 is the all-time row
     all_time = LedgerMonth.month == 0
@@ -118,7 +113,7 @@ def fund_rows(funds: list[Fund], now: datetime | None = None) -> list[FundRow]:
 
 
 def _founded(fund: Fund) -> date:
-    return _today(fund.created_at)
+    return local_day(fund.created_at)
 
 
 def disclosure_facts(today: date) -> tuple[dict[int, set], dict[int, date]]:
@@ -136,7 +131,7 @@ def disclosure_facts(today: date) -> tuple[dict[int, set], dict[int, date]]:
                   & (Proposal.fund_id == ProposalEvent.fund_id))
             .where(Proposal.status == "in_progress", ProposalEvent.to_status == "in_progress")
             .group_by(ProposalEvent.fund_id)):
-        long_since[fund_id] = _today(started)
+        long_since[fund_id] = local_day(started)
     return published, long_since
 
 

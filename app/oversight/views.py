@@ -1,13 +1,13 @@
 """Township pages: the workspace table of every fund, anomalies, the annual export, and the
 fund lifecycle (new-fund wizard, suspend, archive, reactivate). Township admins only."""
 
-from datetime import date
 
 import click
 from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.clock import local_today
 from app.disclosure.charts import monthly_bars
 from app.extensions import db
 from app.funds.models import Fund
@@ -51,7 +51,7 @@ def workspace_page():
     return render("funds/township.html", block="table", township=g.township, rows=shown,
                   links=links, placeholder_id=str(PLACEHOLDER_ID),
                   totals=services.totals(chosen), all_totals=services.totals(rows), view=view,
-                  page=page, pages=pages, chart=chart, year=date.today().year,
+                  page=page, pages=pages, chart=chart, year=local_today().year,
                   open_anomalies=sum(a.review is None for a in found))
 
 
@@ -104,8 +104,8 @@ def review():
 @bp.route("/annual.xlsx")
 @township_access()
 def annual_export():
-    year = int_or_none(request.args.get("year")) or date.today().year - 1
-    if not 2000 <= year <= date.today().year:
+    year = int_or_none(request.args.get("year")) or local_today().year - 1
+    if not 2000 <= year <= local_today().year:
         abort(404)
     rows = exports.annual_rows(g.township.funds, year)
     filename = f"annual-{g.township.slug}-{year}.xlsx"

@@ -6,13 +6,12 @@ back: a return URL proves nothing about money.
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.auth.services import normalize_email, normalize_phone
+from app.clock import local_today
 from app.donations import services as donations
 from app.donations.models import Designation, Donation, PaymentEvent
 from app.donors import services as donors
@@ -77,10 +76,6 @@ def start_gift(data: GiftInput, gateway: Gateway) -> tuple[Donation, Payment]:
     donation.gateway_ref = payment.ref
     db.session.flush()
     return donation, payment
-
-
-def local_today() -> date:
-    return datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
 
 def _online_amount(text: str) -> int:

@@ -10,13 +10,13 @@ under row locks, at the moment money moves.
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app.auth.models import Membership
 from app.auth.roles import CHAIR, MEMBER, SECRETARY, SUPERVISOR, TREASURER
+from app.clock import local_today
 from app.db_types import utcnow
 from app.extensions import db
 from app.ledger import services as ledger
@@ -34,11 +34,6 @@ from .models import (
 PAYABLE_PROJECT_STATES = ("final", "in_progress")  # money may go to these projects
 APPROVER_CHOICES = (CHAIR, SUPERVISOR, MEMBER, SECRETARY, TREASURER)
 REQUESTERS = ("treasurer", "social_worker")
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def local_today(now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(SHANGHAI).date()
 
 
 def lock(row) -> None:
@@ -80,7 +75,7 @@ def update_rules(fund_id: int, roles: list[str], needed: int | None, user) -> Pa
 
 def roles_in_fund(user, fund_id: int, day: date | None = None) -> set[str]:
     """The fund roles this person holds today (not the township's oversight)."""
-    day = day or date.today()
+    day = day or local_today()
     rows = db.session.scalars(select(Membership).where(Membership.user_id == user.id,
                                                        Membership.fund_id == fund_id))
     return {m.role for m in rows if m.current_on(day)}

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from app.auth.roles import ANY_MEMBER, CHAIR, SOCIAL_WORKER, TREASURER
+from app.clock import local_today
 from app.extensions import db
 from app.governance.models import Proposal
 from app.rendering import render, render_form
@@ -107,7 +108,7 @@ def _detail_page(payout: Payout, status: int = 200, *, sign_form=None, paid_form
         files=progress.evidence_of(payout_ids=[payout.id]).get(("payout", payout.id), []),
         entries=services.ledger_entries(payout),
         sign_form=sign_form or SignForm(formdata=None),
-        paid_form=paid_form or PaidForm(formdata=None, paid_on=services.local_today()),
+        paid_form=paid_form or PaidForm(formdata=None, paid_on=local_today()),
         reverse_form=reverse_form or ReverseForm(formdata=None))
 
 

@@ -4,10 +4,11 @@ receipts of two funds. Sign in at /portal/ with chen.zhihua@example.cn (the link
 outbox folder when no MAIL_SERVER is set), or with 13800138000 and the code on a receipt (that
 receipt's fund only)."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
+from app.clock import local_today
 from app.donations import services as donations
 from app.donors import services as donors
 from app.extensions import db
@@ -26,7 +27,7 @@ def seed(demo) -> None:
                 Proposal.designation_id.is_not(None)).order_by(Proposal.id))
             donor = donors.create_donor(donors.DonorInput(name=NAME, email=EMAIL, phone=PHONE))
             gift = donations.record_offline(donations.DonationInput(
-                amount=amount, channel="cash", received_on=date.today() - timedelta(days=3),
+                amount=amount, channel="cash", received_on=local_today() - timedelta(days=3),
                 donor_id=donor.id, designation_id=project.designation_id if project else None,
             ), None)
             receipts.issue(gift)

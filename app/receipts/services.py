@@ -8,7 +8,6 @@ numbers have no gaps and are never used twice, also when many are issued at once
 import hashlib
 import secrets
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -16,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from app import uploads
 from app.auth.models import User
+from app.clock import local_today
 from app.db_types import utcnow
 from app.donations.models import Batch, Donation
 from app.donations.services import COUNTED, lock
@@ -27,7 +27,6 @@ from app.validation import Invalid
 from . import render
 from .models import Receipt, ReceiptCounter, ReceiptFile, ReceiptSettings
 
-LOCAL = ZoneInfo("Asia/Shanghai")
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread on paper
 
 
@@ -35,10 +34,6 @@ def settings(fund_id: int) -> ReceiptSettings:
     """The fund's settings; the defaults (not yet saved) until someone changes them."""
     row = db.session.scalar(select(ReceiptSettings).where(ReceiptSettings.fund_id == fund_id))
     return row or ReceiptSettings(fund_id=fund_id, issue_mode="manual", thanks="")
-
-
-def local_today(now: datetime | None = None) -> date:
-    return (now or utcnow()).astimezone(LOCAL).date()
 
 
 def take_number(fund: Fund, year: int) -> tuple[int, str]:

@@ -10,6 +10,7 @@ from wtforms import SelectChoice
 
 from app import jobs
 from app.auth.roles import CHAIR, PUBLIC, READ_MONEY, RECORD_MONEY, TREASURER
+from app.clock import local_today
 from app.donations.models import Batch, Donation
 from app.extensions import db, limiter
 from app.funds.models import Fund
@@ -231,7 +232,7 @@ def verify(token: str):
 def annual():
     """年度汇总收据 for every donor of a year, as a background job."""
     form = AnnualForm(year=int_or_none(request.args.get("year"))
-                      or services.local_today().year - 1)
+                      or local_today().year - 1)
     if form.is_submitted():
         job = attempt(form, lambda: jobs.start(
             "annual_receipts", {"year": services.check_annual_year(form.year.data)},
