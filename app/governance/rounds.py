@@ -11,6 +11,7 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 
+from app.clock import local_day
 from app.db_types import utcnow
 from app.extensions import db
 from app.money import AmountError, parse_amount
@@ -104,9 +105,7 @@ def approve(round_: Round, user, proposal_ids: list[int], now: datetime | None =
         raise Invalid({"proposal_ids": _l("This round is closed.")})
     if None in proposal_ids:
         raise Invalid({"proposal_ids": NOT_IN_LIST})
-    from .motions import _today
-
-    if not may_vote_on(round_.fund_id, user.id, _today(now)):
+    if not may_vote_on(round_.fund_id, user.id, local_day(now)):
         raise Invalid({"proposal_ids": _l("Only committee members who vote may approve.")})
     allowed = {e.proposal_id for e in entries(round_) if in_running(round_, e)}
     db.session.execute(delete(RoundApproval).where(RoundApproval.round_id == round_.id,
