@@ -2,6 +2,7 @@
 database that refuses edits, and the pages that let people read it."""
 
 import json
+import re
 import threading
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -363,9 +364,23 @@ def test_the_trail_is_paged(app, client, auth):
             db.session.commit()
     auth.login(LOGINS["chair"])
     first = client.get("/f/donggangcun/audit?action=designation.created").get_data(as_text=True)
-    second = client.get("/f/donggangcun/audit?action=designation.created&page=2")
     assert "分页54" in first and "分页00" not in first
-    assert "分页00" in second.get_data(as_text=True)
+    # The pager's "next" keeps the filter, for the link and for htmx alike.
+    next_page = _pager_links(first)
+    assert list(next_page) == ["下一页"]
+    href = next_page["下一页"]
+    assert "action=designation.created" in href and "page=2" in href
+    second = client.get(href.replace("&amp;", "&")).get_data(as_text=True)
+    assert "分页00" in second and "第 2 页，共 2 页" in second
+    assert list(_pager_links(second)) == ["上一页"]
+
+
+def _pager_links(html: str) -> dict[str, str]:
+    """The pager's links by their text; each must ask htmx for the same URL it points to."""
+    nav = re.search(r'<nav class="pager".*?</nav>', html, re.S).group(0)
+    links = re.findall(r'<a href="([^"]+)" data-hx-get="([^"]+)"[^>]*>([^<]+)</a>', nav)
+    assert all(href == hx for href, hx, _text in links)
+    return {text: href for href, _hx, text in links}
 
 
 def test_the_other_townships_admin_cannot_read_this_trail(client, auth):
