@@ -334,6 +334,10 @@ def test_wizard_refuses_a_control_character_in_a_seat_row_beside_it(app, client,
     assert response.status_code == 422
     body = response.get_data(as_text=True)
     assert 'id="committee-0-name-error"' in body
+    # The name's message is read with its hint: both ids, in the order shown.
+    empty = client.post("/t/qingshi/funds/new", data={
+        **form, "name": "", "committee-0-name": "西桥主任"}).get_data(as_text=True)
+    assert 'aria-describedby="slug-hint name-error"' in empty and 'id="name-error"' in empty
     with app.app_context(), using(SYSTEM):
         assert db.session.scalar(select(Fund).where(Fund.name == "西桥村社区慈善基金")) is None
 
