@@ -21,7 +21,15 @@ SUBJECT_LABELS = {
     "donation": _l("Donation"), "donor": _l("Donor"), "batch": _l("Batch"),
     "ledger_entry": _l("Ledger entry"), "donation_point": _l("Donation point"),
     "designation": _l("Purpose"), "membership": _l("Membership"), "fund": _l("Fund"),
-    "township": _l("Township"), "auth": _l("Sign-in"),
+    "township": _l("Township"), "auth": _l("Sign-in"), "receipt": _l("Receipt"),
+    "receipt_settings": _l("Receipt settings"), "proposal": _l("Proposal"),
+    "motion": _l("Committee vote"), "ballot": _l("Ballot"), "elector": _l("Voter"),
+    "objection": _l("Objection"), "committee_rules": _l("Committee rules"),
+    "project_round": _l("Project round"), "payout": _l("Payout"),
+    "payout_approval": _l("Payout signature"), "payout_rules": _l("Payout signing rules"),
+    "evidence": _l("Evidence"), "progress_update": _l("Progress update"),
+    "acceptance_note": _l("Acceptance note"), "disclosure_report": _l("Public report"),
+    "anomaly_review": _l("Anomaly review"),
 }
 VERB_LABELS = {
     "created": _l("created"), "updated": _l("changed"), "deleted": _l("deleted"),
@@ -31,13 +39,25 @@ VERB_LABELS = {
     "two_step_enabled": _l("two-step sign-in turned on"),
     "two_step_disabled": _l("two-step sign-in turned off"),
     "suspended": _l("suspended"), "archived": _l("archived"), "active": _l("reactivated"),
+    # a proposal's, a payout's or a receipt's new state
+    "submitted": _l("submitted"), "discussion": _l("put to discussion"),
+    "voting": _l("put to the vote"), "notice": _l("put on public notice"),
+    "final": _l("approved as a project"), "in_progress": _l("under way"),
+    "completed": _l("completed"), "accepted": _l("accepted on completion"),
+    "withdrawn": _l("withdrawn"), "approved": _l("approved"), "rejected": _l("refused"),
+    "paid": _l("paid"), "void": _l("voided"),
 }
+
+
+def subject_label(table: str) -> str:
+    """"payout" -> 拨付; an unknown table is shown as it is."""
+    return str(SUBJECT_LABELS.get(table, table))
 
 
 def action_label(action: str) -> str:
     """"donation.confirmed" -> 捐赠 · 已确认; unknown parts are shown as they are."""
     subject, _, verb = action.partition(".")
-    return f"{SUBJECT_LABELS.get(subject, subject)} · {VERB_LABELS.get(verb, verb)}"
+    return f"{subject_label(subject)} · {VERB_LABELS.get(verb, verb)}"
 
 
 @dataclass

@@ -43,7 +43,8 @@ def _page(template: str, fund_ids: list[int], township_id=None, **context):
     args = {k: v for k, v in request.args.items() if v and k != "page"}
     return render(template, block="results", page=page, args=args,
                   actions=services.actions(fund_ids, township_id), changes=services.changes,
-                  action_label=services.action_label, hidden=services.HIDDEN, **context)
+                  action_label=services.action_label,
+                  subject_label=services.subject_label, hidden=services.HIDDEN, **context)
 
 
 @bp.route("/f/<fund_slug>/audit")
