@@ -106,8 +106,17 @@ def label(table: str, code: str | None) -> str:
     return _TABLES[table].get(code, code or "")
 
 
+def filesize(size: int) -> str:
+    """12345678 -> "12.3 MB": units read the same in Chinese (Jinja's own says "Bytes")."""
+    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} B"
+
+
 def register(app) -> None:
     from .money import yuan
 
     app.jinja_env.globals["label"] = label
     app.jinja_env.filters["yuan"] = yuan
+    app.jinja_env.filters["filesize"] = filesize

@@ -403,9 +403,11 @@ def test_every_action_in_the_trail_is_named_in_words(app, system):
     from app.audit.recording import _by_table
     from app.audit.services import SUBJECT_LABELS, VERB_LABELS
 
-    written = {a for (a,) in db.session.execute(select(AuditEntry.action).distinct())} | {
-        a for (a,) in db.session.execute(select(PlatformAuditEntry.action).distinct())}
-    subjects = {a.partition(".")[0] for a in written} | set(_by_table)
+    written, tables = set(), set()
+    for model in (AuditEntry, PlatformAuditEntry):
+        written |= set(db.session.scalars(select(model.action).distinct()))
+        tables |= set(db.session.scalars(select(model.subject_table).distinct())) - {""}
+    subjects = {a.partition(".")[0] for a in written} | set(_by_table) | tables
     verbs = {a.partition(".")[2] for a in written}
     assert subjects - set(SUBJECT_LABELS) == set()
     assert verbs - set(VERB_LABELS) == set()

@@ -2,6 +2,7 @@
 progress, completion and acceptance; and the pages a treasurer and the committee use."""
 
 import io
+import re
 
 import pytest
 from sqlalchemy import func, select, text
@@ -365,3 +366,23 @@ def test_a_file_that_is_not_a_photo_or_pdf_is_refused(client, auth, app):
         content_type="multipart/form-data")
     assert response.status_code == 422
     assert "JPEG" in response.get_data(as_text=True)  # the message names what is allowed
+
+
+def test_the_ledger_says_where_each_entry_came_from(client, auth, app):
+    """Not "payout:3:project" but 拨付 #3, linked to the payout; its reversal names it too."""
+    with app.app_context():
+        dgc = db.session.scalar(select(Fund).where(Fund.receipt_prefix == "DGC"))
+        with using(fund_scope(dgc.id)):
+            payout = approved(final_project())
+            services.mark_paid(payout, person("treasurer"), "B7", local_today())
+            services.reverse(payout, person("treasurer"), "重复付款")
+            db.session.commit()
+            payout_id = payout.id
+        db.session.remove()
+    auth.login(LOGINS["treasurer"])
+    page = client.get("/f/donggangcun/ledger").get_data(as_text=True)
+    link = f'<a href="/f/donggangcun/payouts/{payout_id}">'
+    assert f"{link}拨付 #{payout_id}</a>" in page
+    assert f"{link}冲正：拨付 #{payout_id}</a>" in page
+    assert re.search(r'<a href="/f/donggangcun/donations/\d+">捐赠 #\d+</a>', page)
+    assert f"payout:{payout_id}" not in page

@@ -29,7 +29,7 @@ SUBJECT_LABELS = {
     "payout_approval": _l("Payout signature"), "payout_rules": _l("Payout signing rules"),
     "evidence": _l("Evidence"), "progress_update": _l("Progress update"),
     "acceptance_note": _l("Acceptance note"), "disclosure_report": _l("Public report"),
-    "anomaly_review": _l("Anomaly review"),
+    "anomaly_review": _l("Anomaly review"), "user": _l("User account"),
 }
 VERB_LABELS = {
     "created": _l("created"), "updated": _l("changed"), "deleted": _l("deleted"),

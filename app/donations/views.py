@@ -269,7 +269,7 @@ def ledger_page():
                                  .limit(200)).all()
     names = dict(db.session.execute(select(Designation.id, Designation.name)).all())
     return render("donations/ledger.html", entries=entries, balances=ledger.balances(),
-                  designation_names=names)
+                  designation_names=names, source=ledger.source)
 
 
 def _settings_page(kind: str, form: NamedForm):

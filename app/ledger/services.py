@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass, field
 
+from flask import url_for
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -39,6 +41,26 @@ def reverse(entry: LedgerEntry, reason: str, user=None) -> LedgerEntry:
     return post("reversal", -entry.amount_fen, f"reversal:{entry.id}",
                 donation_id=entry.donation_id, designation_id=entry.designation_id,
                 reason=reason.strip(), user=user, fund_id=entry.fund_id, reverses_id=entry.id)
+
+
+def source(entry: LedgerEntry) -> tuple[str, str | None]:
+    """What an entry came from, for a reader, and the page it leads to: "donation:12" is
+    (捐赠 #12, the gift's page), "payout:3:project" (拨付 #3, the payout's page); a reversal
+    names what it reverses, a refund keeps the gateway's reference beside the gift."""
+    if entry.reverses_id and (original := db.session.get(LedgerEntry, entry.reverses_id)):
+        text, href = source(original)
+        return str(_l("Reversal of %(what)s", what=text)), href
+    kind, _, rest = (entry.reference or "").partition(":")
+    number = rest.partition(":")[0]
+    if kind == "payout" and number.isdigit():
+        return (str(_l("Payout #%(id)s", id=number)),
+                url_for("payouts.detail", payout_id=int(number)))
+    if entry.donation_id:
+        text = _l("Donation #%(id)s", id=entry.donation_id)
+        if entry.kind == "refund":
+            text = f"{_l('Refund donation #%(id)s', id=entry.donation_id)} · {entry.reference}"
+        return str(text), url_for("donations.detail", donation_id=entry.donation_id)
+    return entry.reference, None
 
 
 @dataclass
