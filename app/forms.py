@@ -28,7 +28,9 @@ def _no_control_characters(form, field) -> None:
 class Form(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for field in self:  # first in every chain: Optional() would take "\x0b" for empty
+        # First in every chain (Optional() would take "\x0b" for empty), in every row the form
+        # was built with: a row added later by append_entry() would need it too.
+        for field in self:
             for leaf in _leaves(field):
                 leaf.validators = [_no_control_characters, *leaf.validators]
 

@@ -109,7 +109,7 @@ def label(table: str, code: str | None) -> str:
 def filesize(size: int) -> str:
     """12345678 -> "12.3 MB": units read the same in Chinese (Jinja's own says "Bytes")."""
     for unit, scale in (("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
-        if size >= scale:
+        if round(size / scale, 1) >= 1:
             return f"{size / scale:.1f} {unit}"
     return f"{size} B"
 

@@ -14,6 +14,13 @@ import uuid
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# Hypothesis draws the same examples on every run, so a failure in CI fails here too and a
+# green run is not luck. HYPOTHESIS_PROFILE=explore draws new ones, to look for more.
+hypothesis_settings.register_profile("repeatable", derandomize=True, database=None)
+hypothesis_settings.register_profile("explore", database=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 _VAR = Path(tempfile.mkdtemp(prefix="shanlin-test-var-"))
 os.environ["SHANLIN_VAR_DIR"] = str(_VAR)  # before app.config is imported
