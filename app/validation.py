@@ -11,6 +11,10 @@ class Invalid(ValueError):
         self.errors = errors
         self.shown = shown
 
+    def text(self) -> str:
+        """The messages as one line, where no field stands beside them (a flash, a note)."""
+        return " ".join(str(m) for m in self.errors.values())
+
 
 def attach(form, error: Invalid) -> None:
     """Put a service's messages on the form's fields (or on the form when no field matches)."""
@@ -53,7 +57,7 @@ def attempt_flash(action):
         return action()
     except Invalid as error:
         db.session.rollback()
-        flash(" ".join(str(m) for m in error.errors.values()), "error")
+        flash(error.text(), "error")
         return REFUSED
 
 

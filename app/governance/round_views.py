@@ -77,8 +77,7 @@ def approve(round_id: int):
     except Invalid as error:
         db.session.rollback()
         attach(form, error)
-        return _round_page(round_, status=422, form=form,
-                           error=" ".join(str(m) for m in error.errors.values()))
+        return _round_page(round_, status=422, form=form, error=error.text())
     db.session.commit()
     flash(_("Your approvals are saved."), "info")
     return redirect(url_for("governance.round_page", round_id=round_.id))
@@ -92,8 +91,7 @@ def close_round(round_id: int):
         rules.close_round(round_, current_user)
     except Invalid as error:
         db.session.rollback()
-        return _round_page(round_, status=422,
-                           error=" ".join(str(m) for m in error.errors.values()))
+        return _round_page(round_, status=422, error=error.text())
     db.session.commit()
     flash(_("The round is closed: the selected proposals are approved."), "info")
     return redirect(url_for("governance.round_page", round_id=round_.id))

@@ -97,9 +97,8 @@ def create(township: Township, data: NewFund):
         try:
             committees.appoint(fund, seat.login.strip(), seat.role, name=seat.name.strip())
         except Invalid as error:  # name the row: "committee member 2: ..."
-            message = " ".join(str(m) for m in error.errors.values())
             raise Invalid({"committee": _l("Committee seat %(n)d: %(message)s", n=n + 1,
-                                           message=message)}) from error
+                                           message=error.text())}) from error
     return fund
 
 

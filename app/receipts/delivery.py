@@ -188,7 +188,7 @@ def deliver(fund_id: int, receipt_id: int) -> str:
             to = check(receipt)
         except Invalid as error:  # voided, or the address removed, since it was queued
             receipt.delivery_status = "failed"
-            receipt.delivery_error = " ".join(str(m) for m in error.errors.values())[:300]
+            receipt.delivery_error = error.text()[:300]
             db.session.commit()
             return "failed"
         subject, body = compose(receipt, db.session.get(Fund, fund_id))
