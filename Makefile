@@ -9,9 +9,12 @@ TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 # Debian packages the tests need: a browser, Chinese fonts, fast font subsetting, PDF tools,
 # a QR decoder (zbarimg) to read the codes printed on receipts.
 # openjdk-17-jre-headless runs the Nu HTML checker (vnu.jar); wrk loads gunicorn in make bench.
-APT_PACKAGES := chromium fonts-noto-cjk fonts-wqy-microhei libharfbuzz-subset0 poppler-utils zbar-tools postgresql-client openjdk-17-jre-headless wrk
+# `make run` needs only the fonts (receipts of the demo data are rendered while it loads) and
+# HarfBuzz's subsetter; `make test` needs them all.
+RUN_APT_PACKAGES := fonts-noto-cjk fonts-wqy-microhei libharfbuzz-subset0
+APT_PACKAGES := $(RUN_APT_PACKAGES) chromium poppler-utils zbar-tools postgresql-client openjdk-17-jre-headless wrk
 
-.PHONY: messages run test test-sqlite test-postgres bench load lint system-deps translations db clean
+.PHONY: messages run test test-sqlite test-postgres bench load lint system-deps run-deps apt-packages translations db clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,9 +34,16 @@ $(VNU):
 translations: $(BIN)/.installed
 	@$(BIN)/pybabel compile -d app/translations
 
+# Installs the Debian packages it names as root; otherwise prints the one line to run and stops.
 system-deps:
+	@$(MAKE) --no-print-directory apt-packages PACKAGES="$(APT_PACKAGES)"
+
+run-deps:
+	@$(MAKE) --no-print-directory apt-packages PACKAGES="$(RUN_APT_PACKAGES)"
+
+apt-packages:
 	@missing=""; \
-	for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "Installing Debian packages:$$missing"; \
@@ -43,7 +53,10 @@ system-deps:
 	  fi; \
 	fi
 
-db: translations
+# Links that leave the site (receipt QR codes, mailed links) name the port this server listens on.
+db run: export PUBLIC_URL ?= http://127.0.0.1:$(PORT)
+
+db: run-deps translations
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load
 

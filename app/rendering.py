@@ -9,15 +9,27 @@ def wants_partial() -> bool:
     return request.headers.get("HX-Request-Type") == "partial"
 
 
-def render(template: str, block: str | None = None, status: int = 200, **context):
+def render(template: str, block: str | None = None, *, http_status: int = 200, **context):
+    # The response status has a name no view uses for data: a list's `?status=` filter once
+    # reached make_response() here and became the status line (header injection, or a 500 under
+    # gunicorn). make_response() takes a string as the whole status line, so only an int passes.
+    if type(http_status) is not int:
+        raise TypeError(f"http_status must be an int, not {type(http_status).__name__}")
     if block and wants_partial():
         html = render_block(template, block, **context)
     else:
         html = render_template(template, **context)
-    return make_response(html, status)
+    return make_response(html, http_status)
+
+
+def list_filter(name: str, choices) -> str | None:
+    """A list's filter from the query string: one of its choices, or None (no filter) for
+    anything else, so a hostile value never reaches a query, a template or a header."""
+    value = request.args.get(name)
+    return value if value in choices else None
 
 
 def render_form(template: str, form, block: str | None = None, **context):
     """Render a form page; a submitted, invalid form answers 422 (htmx swaps it in place)."""
-    status = 422 if request.method == "POST" and form.errors else 200
-    return render(template, block=block, status=status, form=form, **context)
+    http_status = 422 if request.method == "POST" and form.errors else 200
+    return render(template, block=block, http_status=http_status, form=form, **context)

@@ -144,8 +144,8 @@ def _form_period(form: ReportForm) -> tuple[reports.Period, int]:
     return p, threshold
 
 
-def _reports_page(form: ReportForm, status: int = 200, data=None):
-    return render("disclosure/reports.html", status=status, form=form, data=data,
+def _reports_page(form: ReportForm, http_status: int = 200, data=None):
+    return render("disclosure/reports.html", http_status=http_status, form=form, data=data,
                   chart=services.chart(data) if data else None,
                   published=services.published())
 

@@ -157,7 +157,7 @@ def reverse(donation_id: int):
         return redirect(url_for("donations.detail", donation_id=donation.id))
     entries = db.session.scalars(select(LedgerEntry).where(
         LedgerEntry.donation_id == donation.id)).all()
-    return render("donations/detail.html", status=422, donation=donation, entries=entries,
+    return render("donations/detail.html", http_status=422, donation=donation, entries=entries,
                   receipts=_receipts(donation), reverse_form=form)
 
 
@@ -206,10 +206,10 @@ def _row_form(fresh: bool = False) -> RowForm:
     return form
 
 
-def _batch_page(batch: Batch, form: RowForm, status: int = 200, close_error: str = ""):
+def _batch_page(batch: Batch, form: RowForm, http_status: int = 200, close_error: str = ""):
     rows = db.session.scalars(select(Donation).where(Donation.batch_id == batch.id)
                               .order_by(Donation.id)).all()
-    return render("donations/batch.html", block="entry", status=status, batch=batch, rows=rows,
+    return render("donations/batch.html", block="entry", http_status=http_status, batch=batch, rows=rows,
                   form=form, totals=batch_rules.totals(batch), close_error=close_error)
 
 
@@ -231,7 +231,7 @@ def add_row(batch_id: int):
     if added is not REFUSED:
         db.session.commit()
         return _batch_page(batch, _row_form(fresh=True))  # the cursor back in "donor"
-    return _batch_page(batch, form, status=422)
+    return _batch_page(batch, form, http_status=422)
 
 
 @bp.route("/batches/<int:batch_id>/rows/<int:donation_id>/remove", methods=["POST"])
@@ -241,7 +241,7 @@ def remove_row(batch_id: int, donation_id: int):
     try:
         batch_rules.remove_row(batch, _get(Donation, donation_id))
     except Invalid as error:
-        return _batch_page(batch, _row_form(fresh=True), status=422,
+        return _batch_page(batch, _row_form(fresh=True), http_status=422,
                            close_error=next(iter(error.errors.values())))
     db.session.commit()
     return _batch_page(batch, _row_form(fresh=True))
@@ -255,7 +255,7 @@ def close_batch(batch_id: int):
         result = batch_rules.close_batch(batch, current_user)
     except Invalid as error:
         db.session.rollback()
-        return _batch_page(batch, _row_form(fresh=True), status=422,
+        return _batch_page(batch, _row_form(fresh=True), http_status=422,
                            close_error=next(iter(error.errors.values())))
     db.session.commit()
     flash(_("Batch closed: %(rows)d donations confirmed.", rows=result.rows), "info")

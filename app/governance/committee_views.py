@@ -32,9 +32,9 @@ def _rules_form(rules, formdata=None) -> RulesForm:
     return form
 
 
-def _committee_page(form=None, status: int = 200):
+def _committee_page(form=None, http_status: int = 200):
     rules = committees.rules_of(g.fund.id)
-    return render("governance/committee.html", status=status, fund=g.fund,
+    return render("governance/committee.html", http_status=http_status, fund=g.fund,
                   current=committees.terms(g.fund, current=True),
                   history=committees.terms(g.fund, current=False), rules=rules,
                   open_motions=committees.open_motion_count(),
@@ -62,7 +62,7 @@ def edit_rules():
         period_hours=form.period_hours.data, notice_days=form.notice_days.data),
         current_user))
     if saved is REFUSED:
-        return _committee_page(form, status=422)
+        return _committee_page(form, http_status=422)
     db.session.commit()
     flash(_("The committee's rules are saved; the next vote follows them."), "info")
     return redirect(url_for("governance.committee"))
@@ -70,7 +70,7 @@ def edit_rules():
 
 # --- the township admin's side ------------------------------------------------------------
 
-def _township_page(form=None, status: int = 200):
+def _township_page(form=None, http_status: int = 200):
     funds = g.township.funds
     form = form or AppointForm(formdata=None)
     form.replaces.choices = [("", "—")]
@@ -79,7 +79,7 @@ def _township_page(form=None, status: int = 200):
         rows = committees.terms(fund, current=True)
         committees_by_fund.append((fund, rows))
         form.replaces.choices += [(str(m.id), f"{fund.name} · {u.name}") for m, u in rows]
-    return render("governance/township_committees.html", status=status, form=form,
+    return render("governance/township_committees.html", http_status=http_status, form=form,
                   committees=committees_by_fund, funds=funds)
 
 
@@ -111,7 +111,7 @@ def township_committees():
 
     membership = attempt(form, appoint)
     if membership is REFUSED:
-        return _township_page(form, status=422)
+        return _township_page(form, http_status=422)
     db.session.commit()
     flash(_("%(name)s is appointed to %(fund)s.", name=membership.user.name, fund=fund.name),
           "info")
@@ -126,7 +126,7 @@ def end_term(membership_id: int):
             membership.fund_id not in {f.id for f in g.township.funds}:
         abort(404)
     if attempt_flash(lambda: committees.end_term(membership)) is REFUSED:
-        return _township_page(status=422)
+        return _township_page(http_status=422)
     db.session.commit()
     flash(_("The term of %(name)s has ended; it stays in the committee's history.",
             name=membership.user.name), "info")

@@ -58,7 +58,7 @@ def open_motion(proposal_id: int):
 
     motion = attempt(form, open_it)
     if motion is REFUSED:
-        return proposal_page(proposal, status=422, motion_form=form)
+        return proposal_page(proposal, http_status=422, motion_form=form)
     db.session.commit()
     announce(motion)
     flash(_("The vote is open. Members have been told."), "info")
@@ -79,7 +79,7 @@ def _load(motion_id: int) -> Motion:
     return motion
 
 
-def motion_page(motion: Motion, *, status: int = 200, block=None, vote_form=None,
+def motion_page(motion: Motion, *, http_status: int = 200, block=None, vote_form=None,
                 recuse_form=None, offline_form=None, close_error: str = ""):
     electors = rules.electorate(motion, with_users=True)
     ballots = {b.user_id: b for b in rules.ballots(motion)}
@@ -90,7 +90,7 @@ def motion_page(motion: Motion, *, status: int = 200, block=None, vote_form=None
     offline_form.member_id.choices = [("", "—")] + [
         (str(e.user_id), e.user.name) for e in electors if not e.recused]
     return render(
-        "governance/motion.html", block=block, status=status, motion=motion,
+        "governance/motion.html", block=block, http_status=http_status, motion=motion,
         proposal=motion.proposal, electors=electors, ballots=ballots, mine=mine, me=me,
         awaiting=[b for b in ballots.values() if not b.confirmed],
         refusal=rules.refusal(motion, current_user.id), outcome=rules.outcome(motion),
@@ -115,7 +115,7 @@ def vote(motion_id: int):
     form = VoteForm()
     if attempt(form, lambda: rules.cast(motion, current_user, form.choice.data or "")) \
             is REFUSED:
-        return motion_page(motion, status=422, block="ballot", vote_form=form)
+        return motion_page(motion, http_status=422, block="ballot", vote_form=form)
     db.session.commit()
     if wants_partial():
         return motion_page(motion, block="ballot")
@@ -130,7 +130,7 @@ def recuse(motion_id: int):
     form = RecuseForm()
     if attempt(form, lambda: rules.recuse(motion, current_user, form.reason.data or "")) \
             is REFUSED:
-        return motion_page(motion, status=422, recuse_form=form)
+        return motion_page(motion, http_status=422, recuse_form=form)
     db.session.commit()
     flash(_("You are recused from this vote; the record shows why."), "info")
     return redirect(url_for("governance.motion", motion_id=motion.id))
@@ -141,7 +141,7 @@ def recuse(motion_id: int):
 def confirm(motion_id: int):
     motion = _load(motion_id)
     if attempt_flash(lambda: rules.confirm(motion, current_user)) is REFUSED:
-        return motion_page(motion, status=422)
+        return motion_page(motion, http_status=422)
     db.session.commit()
     flash(_("You confirmed the ballot recorded at the meeting."), "info")
     return redirect(url_for("governance.motion", motion_id=motion.id))
@@ -162,7 +162,7 @@ def offline(motion_id: int):
                              form.choice.data or "", evidence)
 
     if attempt(form, record) is REFUSED:
-        return motion_page(motion, status=422, offline_form=form)
+        return motion_page(motion, http_status=422, offline_form=form)
     db.session.commit()
     flash(_("Ballot recorded; it stays unconfirmed until the member confirms it."), "info")
     return redirect(url_for("governance.motion", motion_id=motion.id))
@@ -176,7 +176,7 @@ def close(motion_id: int):
         rules.close(motion, current_user)
     except Invalid as error:
         db.session.rollback()
-        return motion_page(motion, status=422, close_error=error.errors["close"])
+        return motion_page(motion, http_status=422, close_error=error.errors["close"])
     db.session.commit()
     return redirect(url_for("governance.resolution", resolution_id=motion.id))
 

@@ -43,13 +43,13 @@ def _public_proposal(proposal_id: int) -> Proposal:
     return proposal
 
 
-def _project_page(proposal: Proposal, form=None, status: int = 200):
+def _project_page(proposal: Proposal, form=None, http_status: int = 200):
     motion = db.session.scalar(select(Motion).where(
         Motion.proposal_id == proposal.id, Motion.status == "closed", Motion.passed)
         .order_by(Motion.id.desc()))
     objections = db.session.scalars(select(Objection).where(
         Objection.proposal_id == proposal.id).order_by(Objection.id)).all()
-    return render("governance/project.html", block="objection", status=status, fund=g.fund,
+    return render("governance/project.html", block="objection", http_status=http_status, fund=g.fund,
                   proposal=proposal, motion=motion, objections=objections,
                   form=form or ObjectionForm(formdata=None))
 
@@ -69,7 +69,7 @@ def object_to(proposal_id: int):
     if attempt(form, lambda: rules.file_objection(proposal, form.name.data or "",
                                                   form.phone.data or "", form.body.data or "")) \
             is REFUSED:
-        return _project_page(proposal, form, status=422)
+        return _project_page(proposal, form, http_status=422)
     db.session.commit()
     flash(_("Your objection is filed. The committee's chair will answer it before the project "
             "goes ahead."), "info")

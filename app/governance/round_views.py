@@ -22,11 +22,11 @@ def _candidates():
         Proposal.status.in_(rules.CANDIDATE_STATES)).order_by(Proposal.id)).all()
 
 
-def _rounds_page(form=None, status: int = 200):
+def _rounds_page(form=None, http_status: int = 200):
     form = form or RoundForm(formdata=None)
     form.proposal_ids.choices = [(p.id, p.title) for p in _candidates()]
     rows = db.session.scalars(select(Round).order_by(Round.id.desc())).all()
-    return render("governance/rounds.html", status=status, rounds=rows, form=form)
+    return render("governance/rounds.html", http_status=http_status, rounds=rows, form=form)
 
 
 @bp.route("/rounds/")
@@ -43,16 +43,16 @@ def open_round():
         form.title.data or "", form.budget.data or "", form.proposal_ids.data or [],
         current_user))
     if round_ is REFUSED:
-        return _rounds_page(form, status=422)
+        return _rounds_page(form, http_status=422)
     db.session.commit()
     return redirect(url_for("governance.round_page", round_id=round_.id))
 
 
-def _round_page(round_: Round, status: int = 200, form=None, error: str = ""):
+def _round_page(round_: Round, http_status: int = 200, form=None, error: str = ""):
     entries = rules.entries(round_)
     candidates = {c.proposal_id: c for c in rules.candidates(round_)}
     steps = rules.select_winners(list(candidates.values()), round_.budget_fen)
-    return render("governance/round.html", status=status, round=round_, entries=entries,
+    return render("governance/round.html", http_status=http_status, round=round_, entries=entries,
                   steps=steps, mine=rules.my_approvals(round_, current_user.id),
                   form=form or ApproveForm(formdata=None), error=error,
                   titles={e.proposal_id: e.proposal.title for e in entries},
@@ -77,7 +77,7 @@ def approve(round_id: int):
     except Invalid as error:
         db.session.rollback()
         attach(form, error)
-        return _round_page(round_, status=422, form=form, error=error.text())
+        return _round_page(round_, http_status=422, form=form, error=error.text())
     db.session.commit()
     flash(_("Your approvals are saved."), "info")
     return redirect(url_for("governance.round_page", round_id=round_.id))
@@ -91,7 +91,7 @@ def close_round(round_id: int):
         rules.close_round(round_, current_user)
     except Invalid as error:
         db.session.rollback()
-        return _round_page(round_, status=422, error=error.text())
+        return _round_page(round_, http_status=422, error=error.text())
     db.session.commit()
     flash(_("The round is closed: the selected proposals are approved."), "info")
     return redirect(url_for("governance.round_page", round_id=round_.id))

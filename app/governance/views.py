@@ -9,14 +9,22 @@ from sqlalchemy import select
 
 from app.auth.roles import ANY_MEMBER, CHAIR, MEMBER, SECRETARY, SOCIAL_WORKER, TREASURER
 from app.extensions import db
-from app.rendering import render, render_form
+from app.rendering import list_filter, render, render_form
 from app.validation import REFUSED, Invalid, attempt, attempt_flash
 from tenants.access import fund_access
 
 from . import proposals as rules
 from . import uploads
 from .forms import CommentForm, OpenMotionForm, ProposalForm, UploadForm
-from .models import Attachment, Comment, Motion, Objection, Proposal, ProposalEvent
+from .models import (
+    PROPOSAL_STATES,
+    Attachment,
+    Comment,
+    Motion,
+    Objection,
+    Proposal,
+    ProposalEvent,
+)
 
 bp = Blueprint("governance", __name__, url_prefix="/f/<fund_slug>")
 
@@ -64,7 +72,7 @@ def get_or_404(model, row_id: int):
 @bp.route("/proposals/")
 @fund_access(ANY_MEMBER)
 def proposals():
-    status = request.args.get("status") or None
+    status = list_filter("status", PROPOSAL_STATES)
     query = select(Proposal).order_by(Proposal.id.desc())
     if status:
         query = query.where(Proposal.status == status)
@@ -105,7 +113,7 @@ def create_from_form(form, user, submit: bool = True) -> Proposal:
     return proposal
 
 
-def proposal_page(proposal: Proposal, *, status: int = 200, comment_form=None,
+def proposal_page(proposal: Proposal, *, http_status: int = 200, comment_form=None,
                   upload_form=None, motion_form=None, block=None):
     if rules.finalize_if_due(proposal):
         db.session.commit()
@@ -121,7 +129,7 @@ def proposal_page(proposal: Proposal, *, status: int = 200, comment_form=None,
         Objection.proposal_id == proposal.id).order_by(Objection.id)).all()
     moves = [to for to in sorted(rules.MANUAL)
              if rules.may_move(proposal, to, current_user, g.roles)]
-    return render("governance/proposal.html", block=block, status=status, proposal=proposal,
+    return render("governance/proposal.html", block=block, http_status=http_status, proposal=proposal,
                   events=events, comments=comments, files=files, motions=motions,
                   objections=objections, moves=moves,
                   comment_form=comment_form or CommentForm(formdata=None),
@@ -146,7 +154,7 @@ def comment(proposal_id: int):
         if request.headers.get("HX-Request-Type") == "partial":
             return proposal_page(proposal, block="comments")
         return redirect(url_for("governance.proposal", proposal_id=proposal.id))
-    return proposal_page(proposal, status=422, comment_form=form, block="comments")
+    return proposal_page(proposal, http_status=422, comment_form=form, block="comments")
 
 
 @bp.route("/proposals/<int:proposal_id>/files", methods=["POST"])
@@ -158,7 +166,7 @@ def upload(proposal_id: int):
         form.file.data, g.fund.id, form.kind.data or "photo", current_user,
         proposal_id=proposal.id))
     if attached is REFUSED:
-        return proposal_page(proposal, status=422, upload_form=form)
+        return proposal_page(proposal, http_status=422, upload_form=form)
     db.session.commit()
     flash(_("File attached."), "info")
     return redirect(url_for("governance.proposal", proposal_id=proposal.id))
@@ -182,7 +190,7 @@ def move(proposal_id: int):
     proposal = get_or_404(Proposal, proposal_id)
     if attempt_flash(lambda: rules.move(proposal, request.form.get("to", ""), current_user,
                                         g.roles)) is REFUSED:
-        return proposal_page(proposal, status=422)
+        return proposal_page(proposal, http_status=422)
     db.session.commit()
     return redirect(url_for("governance.proposal", proposal_id=proposal.id))
 
@@ -201,7 +209,7 @@ def decide_objection(objection_id: int):
 
     motion = attempt_flash(decide)
     if motion is REFUSED:
-        return proposal_page(objection.proposal, status=422)
+        return proposal_page(objection.proposal, http_status=422)
     db.session.commit()
     if motion is not None:
         from .motion_views import announce

@@ -67,7 +67,7 @@ def commit(token: str):
         db.session.rollback()
         storage.release(g.fund.id, token)
         preview = services.preview(reading.read(data), options)
-        return render("imports/preview.html", block="import", status=409, preview=preview,
+        return render("imports/preview.html", block="import", http_status=409, preview=preview,
                       token=token, meta=meta, failure=failure)
     except Exception:
         storage.release(g.fund.id, token)  # nothing was kept: the file may be tried again

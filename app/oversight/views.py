@@ -11,7 +11,7 @@ from app.clock import local_today
 from app.disclosure.charts import monthly_bars
 from app.extensions import db
 from app.funds.models import Fund
-from app.rendering import render, render_form
+from app.rendering import list_filter, render, render_form
 from app.validation import REFUSED, Invalid, attach, attempt, attempt_flash, int_or_none
 from tenants import SYSTEM, using
 from tenants.access import township_access
@@ -64,15 +64,15 @@ def _fund(fund_id: int) -> Fund:
 
 @bp.route("/anomalies")
 @township_access()
-def anomalies_page(form=None, status: int = 200):
+def anomalies_page(form=None, http_status: int = 200):
     found = anomalies.detect(g.township.funds)
-    kind = request.args.get("kind", "")
-    if kind in anomalies.KINDS:
+    kind = list_filter("kind", anomalies.KINDS) or ""
+    if kind:
         found = [a for a in found if a.kind == kind]
     waiting = [a for a in found if a.review is None]
     failed = getattr(form, "target", None)  # the anomaly whose review was refused
     listed = any((a.fund.id, a.kind, a.subject) == failed for a in waiting)
-    return render("oversight/anomalies.html", status=status, township=g.township,
+    return render("oversight/anomalies.html", http_status=http_status, township=g.township,
                   open=waiting[:SHOWN_ANOMALIES], open_count=len(waiting), kind=kind,
                   kinds=anomalies.KINDS,
                   reviewed=[a for a in found if a.review is not None][:SHOWN_ANOMALIES],
@@ -95,7 +95,7 @@ def review():
                          form.note.data or "", current_user, anomalies.detect([fund]))
 
     if attempt(form, review_it) is REFUSED:
-        return anomalies_page(form, status=422)
+        return anomalies_page(form, http_status=422)
     db.session.commit()
     flash(_("Marked as reviewed, with your note."), "info")
     return redirect(url_for("oversight.anomalies_page"))

@@ -11,7 +11,7 @@ from app.auth.roles import ANY_MEMBER, CHAIR, SOCIAL_WORKER, TREASURER
 from app.clock import local_today
 from app.extensions import db
 from app.governance.models import Proposal
-from app.rendering import render, render_form
+from app.rendering import list_filter, render, render_form
 from app.uploads import PDF, file_response, sniff
 from app.validation import REFUSED, attempt, attempt_flash, int_or_none
 from tenants.access import fund_access
@@ -27,7 +27,7 @@ from .forms import (
     SignForm,
     UpdateForm,
 )
-from .models import Evidence, Payout
+from .models import PAYOUT_STATES, Evidence, Payout
 
 bp = Blueprint("payouts", __name__, url_prefix="/f/<fund_slug>/payouts")
 
@@ -47,7 +47,7 @@ def _payable_projects() -> list[Proposal]:
 @bp.route("/")
 @fund_access(ANY_MEMBER)
 def index():
-    status = request.args.get("status") or None
+    status = list_filter("status", PAYOUT_STATES)
     query = select(Payout).order_by(Payout.id.desc())
     if status:
         query = query.where(Payout.status == status)
@@ -98,11 +98,11 @@ def new():
                                                      for p in _payable_projects()])
 
 
-def _detail_page(payout: Payout, status: int = 200, *, sign_form=None, paid_form=None,
+def _detail_page(payout: Payout, http_status: int = 200, *, sign_form=None, paid_form=None,
                  reverse_form=None):
     proposal = db.session.get(Proposal, payout.proposal_id)
     return render(
-        "payouts/detail.html", status=status, payout=payout, proposal=proposal,
+        "payouts/detail.html", http_status=http_status, payout=payout, proposal=proposal,
         approvals=services.approvals(payout), rules=services.rules_of(g.fund.id),
         refusal=services.refusal(payout, current_user), money=services.project_money(proposal),
         files=progress.evidence_of(payout_ids=[payout.id]).get(("payout", payout.id), []),
@@ -183,12 +183,12 @@ def file(evidence_id: int):
     return send_file(_get(Evidence, evidence_id))
 
 
-def _rules_page(form=None, status: int = 200):
+def _rules_page(form=None, http_status: int = 200):
     rules = services.rules_of(g.fund.id)
     if form is None:
         form = RulesForm(formdata=None, roles=list(rules.roles), needed=rules.approvals_needed)
     form.roles.choices = [SelectChoice(r, r) for r in services.APPROVER_CHOICES]
-    return render("payouts/rules.html", status=status, form=form, rules=rules)
+    return render("payouts/rules.html", http_status=http_status, form=form, rules=rules)
 
 
 @bp.route("/rules")
@@ -212,12 +212,12 @@ def save_rules():
 
 # --- a project's life after it is final -------------------------------------------------------
 
-def _project_page(proposal, status: int = 200, *, update_form=None, acceptance_form=None):
+def _project_page(proposal, http_status: int = 200, *, update_form=None, acceptance_form=None):
     spent = progress.spending(proposal)
     updates = progress.updates_of([proposal.id])
     note = progress.acceptance_of(proposal)
     return render(
-        "payouts/project.html", status=status, proposal=proposal, spent=spent, updates=updates,
+        "payouts/project.html", http_status=http_status, proposal=proposal, spent=spent, updates=updates,
         files=progress.evidence_of(payout_ids=[p.id for p in spent.payouts],
                                    update_ids=[u.id for u in updates]),
         note=note, motion=progress.acceptance_motion(proposal),

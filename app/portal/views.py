@@ -100,8 +100,8 @@ def _private(response):
     return response
 
 
-def _start_page(status: int = 200, link_form=None, code_form=None):
-    return render("portal/start.html", status=status,
+def _start_page(http_status: int = 200, link_form=None, code_form=None):
+    return render("portal/start.html", http_status=http_status,
                   link_form=link_form or LinkForm(formdata=None),
                   code_form=code_form or CodeForm(formdata=None),
                   minutes=int(services.LINK_MAX_AGE.total_seconds() // 60))

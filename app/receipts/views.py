@@ -14,7 +14,7 @@ from app.clock import local_today
 from app.donations.models import Batch, Donation
 from app.extensions import db, limiter
 from app.funds.models import Fund
-from app.rendering import render, render_form
+from app.rendering import list_filter, render, render_form
 from app.validation import REFUSED, attempt, attempt_flash, int_or_none
 from tenants import SYSTEM, using
 from tenants.access import fund_access, open_access
@@ -29,7 +29,7 @@ from .forms import (
     SettingsForm,
     VoidForm,
 )
-from .models import Receipt
+from .models import STATUSES, Receipt
 
 bp = Blueprint("receipts", __name__)
 PREFIX = "/f/<fund_slug>/receipts"
@@ -48,13 +48,13 @@ def _get(model, row_id: int):
 def index():
     q = request.args.get("q", "").strip()
     year = int_or_none(request.args.get("year"))
-    state = request.args.get("status", "")
+    state = list_filter("status", STATUSES) or ""
     query = select(Receipt)
     if q:
         query = query.where(Receipt.number.contains(q) | Receipt.name.contains(q))
     if year:
         query = query.where(Receipt.year == year)
-    if state in ("valid", "void"):
+    if state:
         query = query.where(Receipt.status == state)
     page = db.paginate(query.order_by(Receipt.id.desc()), per_page=50, error_out=False,
                        page=int_or_none(request.args.get("page")) or 1)
@@ -63,12 +63,12 @@ def index():
                   state=state, years=list(years))
 
 
-def _detail(receipt: Receipt, status: int = 200, **forms):
+def _detail(receipt: Receipt, http_status: int = 200, **forms):
     forms.setdefault("void_form", VoidForm())
     forms.setdefault("reissue_form", ReissueForm(name=receipt.name))
     forms.setdefault("official_form", OfficialForm(obj=receipt))
     replaced_by = db.session.scalar(select(Receipt).where(Receipt.replaces_id == receipt.id))
-    return render("receipts/detail.html", status=status, receipt=receipt,
+    return render("receipts/detail.html", http_status=http_status, receipt=receipt,
                   replaced_by=replaced_by, **forms)
 
 
@@ -104,7 +104,7 @@ def void(receipt_id: int):
             flash(_("Receipt %(number)s is void. Its copy now shows 作废.", number=receipt.number),
                   "info")
             return redirect(url_for("receipts.detail", receipt_id=receipt.id))
-    return _detail(receipt, status=422, void_form=form)
+    return _detail(receipt, http_status=422, void_form=form)
 
 
 @bp.route(PREFIX + "/<int:receipt_id>/reissue", methods=["POST"])
@@ -120,7 +120,7 @@ def reissue(receipt_id: int):
             db.session.commit()
             flash(_("Receipt %(number)s was issued in its place.", number=new.number), "info")
             return redirect(url_for("receipts.detail", receipt_id=new.id))
-    return _detail(receipt, status=422, reissue_form=form)
+    return _detail(receipt, http_status=422, reissue_form=form)
 
 
 @bp.route(PREFIX + "/<int:receipt_id>/send", methods=["POST"])
@@ -148,7 +148,7 @@ def official(receipt_id: int):
             db.session.commit()
             flash(_("The official receipt is recorded."), "info")
             return redirect(url_for("receipts.detail", receipt_id=receipt.id))
-    return _detail(receipt, status=422, official_form=form)
+    return _detail(receipt, http_status=422, official_form=form)
 
 
 @bp.route(PREFIX + "/issue/<int:donation_id>", methods=["GET", "POST"])
