@@ -69,13 +69,17 @@ run: db
 
 test: $(BIN)/.installed system-deps $(VNU) translations lint test-sqlite test-postgres
 
+# Spread over every core (pytest-xdist), a file per worker at a time so that a module's browser
+# is started once; the workers share one template database built by the first of them.
+PYTEST_PARALLEL ?= -n auto --dist loadfile --durations=15
+
 test-sqlite:
-	SHANLIN_TEST_DB=sqlite $(BIN)/pytest
+	SHANLIN_TEST_DB=sqlite $(BIN)/pytest $(PYTEST_PARALLEL)
 
 # The same suite against PostgreSQL when one is reachable (browser tests ran already).
 test-postgres:
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(TEST_POSTGRES_URL)', connect_timeout=3).close()" 2>/dev/null; then \
-	  SHANLIN_TEST_DB=postgresql TEST_POSTGRES_URL='$(TEST_POSTGRES_URL)' $(BIN)/pytest -m "not browser"; \
+	  SHANLIN_TEST_DB=postgresql TEST_POSTGRES_URL='$(TEST_POSTGRES_URL)' $(BIN)/pytest $(PYTEST_PARALLEL) -m "not browser"; \
 	else echo "PostgreSQL not reachable at $(TEST_POSTGRES_URL): PostgreSQL tests skipped."; fi
 
 lint: $(BIN)/.installed

@@ -18,11 +18,18 @@ from hypothesis import settings as hypothesis_settings
 
 # Hypothesis draws the same examples on every run, so a failure in CI fails here too and a
 # green run is not luck. HYPOTHESIS_PROFILE=explore draws new ones, to look for more.
-hypothesis_settings.register_profile("repeatable", derandomize=True, database=None)
-hypothesis_settings.register_profile("explore", database=None)
+# No deadline: with the suite spread over every core, a slow example is load, not a bug.
+hypothesis_settings.register_profile("repeatable", derandomize=True, database=None,
+                                     deadline=None)
+hypothesis_settings.register_profile("explore", database=None, deadline=None)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 _VAR = Path(tempfile.mkdtemp(prefix="shanlin-test-var-"))
+# The GB 2312 font cut (~4 s to make) is the machine's, kept in var/fonts like under make run,
+# not made again by every test process in its own folder.
+_FONTS = Path(__file__).resolve().parent.parent / "var" / "fonts"
+_FONTS.mkdir(parents=True, exist_ok=True)
+(_VAR / "fonts").symlink_to(_FONTS)
 os.environ["SHANLIN_VAR_DIR"] = str(_VAR)  # before app.config is imported
 
 from flask_migrate import upgrade  # noqa: E402
@@ -62,19 +69,29 @@ def _pg_admin(sql: str) -> None:
     engine.dispose()
 
 
+# Under pytest-xdist the workers of one run share one template: the first to get the lock
+# migrates and loads the demo (~40 s), the others wait and then copy it. Without xdist the run
+# is its own single worker.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw")
+if WORKER == "gw":  # the controller, or a run without xdist: it names the run (pytest_configure)
+    os.environ["PYTEST_XDIST_TESTRUNUID"] = uuid.uuid4().hex
+RUN_ID = os.environ["PYTEST_XDIST_TESTRUNUID"][:8]
+SHARED = Path(tempfile.gettempdir()) / f"shanlin-test-run-{RUN_ID}"
+
+
 class Database:
     """Where the template lives and how a test gets its own copy."""
 
     def __init__(self, root: Path):
-        self.root = root
-        self.suffix = uuid.uuid4().hex[:8]
+        self.root = root  # this worker's copies
+        self.suffix = RUN_ID
         self.template = f"shanlin_tmpl_{self.suffix}"
         self.role = f"shanlin_app_{self.suffix}"
         self.copies = 0
 
     def template_config(self) -> dict:
         if DB_KIND == "sqlite":
-            return {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{self.root / 'template.db'}"}
+            return {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{SHARED / 'template.db'}"}
         return {
             "SQLALCHEMY_DATABASE_URI": _pg_url(self.template, self.role),
             "MIGRATION_DATABASE_URL": _pg_url(self.template),
@@ -89,9 +106,9 @@ class Database:
         self.copies += 1
         if DB_KIND == "sqlite":
             path = self.root / f"test{self.copies}.db"
-            shutil.copy(self.root / "template.db", path)
+            shutil.copy(SHARED / "template.db", path)
             return {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"}
-        name = f"shanlin_t{self.copies}_{self.suffix}"
+        name = f"shanlin_t{self.copies}_{WORKER}_{self.suffix}"
         _pg_admin(f"CREATE DATABASE {name} TEMPLATE {self.template}")
         return {
             "SQLALCHEMY_DATABASE_URI": _pg_url(name, self.role),
@@ -107,12 +124,11 @@ class Database:
         if DB_KIND == "postgresql":
             _pg_admin(f"DROP DATABASE IF EXISTS {self.template} WITH (FORCE)")
             _pg_admin(f"DROP ROLE IF EXISTS {self.role}")
+        shutil.rmtree(SHARED, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def database(tmp_path_factory):
-    """Migrate once (as the owner), load the demo (as the app), then clone per test."""
-    database = Database(tmp_path_factory.mktemp("db"))
+def _build_template(database: Database) -> None:
+    """Migrate once (as the owner), then load the demo (as the app)."""
     database.create_template()
     app = create_app({**BASE_CONFIG, **database.template_config()})
     with app.app_context():
@@ -131,8 +147,35 @@ def database(tmp_path_factory):
             db.session.commit()
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database(tmp_path_factory):
+    """The run's template, built by the first worker, cloned for every test."""
+    import fcntl
+
+    database = Database(tmp_path_factory.mktemp("db"))
+    SHARED.mkdir(exist_ok=True)
+    with open(SHARED / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the others wait here while the first one builds
+        if not (SHARED / "ready").exists():
+            _build_template(database)
+            (SHARED / "ready").touch()
     yield database
-    database.drop_all()
+    if WORKER == "gw":  # alone; under xdist the controller drops it (pytest_sessionfinish)
+        database.drop_all()
+
+
+def pytest_configure(config):
+    if WORKER == "gw" and getattr(config.option, "testrunuid", "") is None:
+        config.option.testrunuid = os.environ["PYTEST_XDIST_TESTRUNUID"]  # the workers' too
+
+
+def pytest_sessionfinish(session):
+    if hasattr(session.config, "workerinput") or WORKER != "gw":
+        return  # a worker: the template is the run's, not its own
+    if session.config.pluginmanager.hasplugin("xdist") and session.config.option.numprocesses:
+        Database(SHARED).drop_all()
 
 
 def free_port() -> int:

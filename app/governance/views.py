@@ -129,8 +129,8 @@ def proposal_page(proposal: Proposal, *, http_status: int = 200, comment_form=No
         Objection.proposal_id == proposal.id).order_by(Objection.id)).all()
     moves = [to for to in sorted(rules.MANUAL)
              if rules.may_move(proposal, to, current_user, g.roles)]
-    return render("governance/proposal.html", block=block, http_status=http_status, proposal=proposal,
-                  events=events, comments=comments, files=files, motions=motions,
+    return render("governance/proposal.html", block=block, http_status=http_status,
+                  proposal=proposal, events=events, comments=comments, files=files, motions=motions,
                   objections=objections, moves=moves,
                   comment_form=comment_form or CommentForm(formdata=None),
                   upload_form=upload_form or UploadForm(formdata=None),

@@ -217,7 +217,8 @@ def _project_page(proposal, http_status: int = 200, *, update_form=None, accepta
     updates = progress.updates_of([proposal.id])
     note = progress.acceptance_of(proposal)
     return render(
-        "payouts/project.html", http_status=http_status, proposal=proposal, spent=spent, updates=updates,
+        "payouts/project.html", http_status=http_status, proposal=proposal, spent=spent,
+        updates=updates,
         files=progress.evidence_of(payout_ids=[p.id for p in spent.payouts],
                                    update_ids=[u.id for u in updates]),
         note=note, motion=progress.acceptance_motion(proposal),
