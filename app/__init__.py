@@ -43,10 +43,10 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from flask_sqlalchemy.session import Session as FlaskSession
-    from sqlalchemy import event
 
     import tenants.scoping
 
+    from . import database
     from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
@@ -62,13 +62,7 @@ def _init_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
 
     with app.app_context():
-        engine = db.engine
-        if engine.dialect.name == "sqlite":
-            # SQLite enforces foreign keys (and so the cross-fund composite keys) only when asked.
-            @event.listens_for(engine, "connect")
-            def _sqlite_fk(dbapi_connection, _record):
-                dbapi_connection.execute("PRAGMA foreign_keys=ON")
-                dbapi_connection.execute("PRAGMA busy_timeout=5000")
+        database.configure(db.engine)  # SQLite: foreign keys, and writers hold the lock
 
     tenants.scoping.install(FlaskSession, db.session)
     _import_models()

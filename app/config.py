@@ -70,14 +70,19 @@ class Config:
         self.HUEY_FILE = Path(os.environ.get("HUEY_FILE", VAR_DIR / "huey.db"))
         self.HUEY_IMMEDIATE = _flag("HUEY_IMMEDIATE", False)
         self.JOBS_DIR = Path(os.environ.get("JOBS_DIR", VAR_DIR / "jobs"))
+        # A running job's worker says it is alive this often; a job silent for longer than
+        # JOBS_STALE_SECONDS lost its worker (killed, out of memory) and is queued again.
+        self.JOBS_HEARTBEAT_SECONDS = float(os.environ.get("JOBS_HEARTBEAT_SECONDS", "10"))
+        self.JOBS_STALE_SECONDS = float(os.environ.get("JOBS_STALE_SECONDS", "60"))
 
         self.MAIL_SERVER = os.environ.get("MAIL_SERVER")
         self.MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
         self.MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
         self.MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
         self.MAIL_USE_TLS = _flag("MAIL_USE_TLS", False)
-        # Where the public reaches this site, for links made outside a request (a receipt's QR
-        # code rendered by a background job). Inside a request the request's own host is used.
+        # Where the public reaches this site. Every link that leaves it (emails, a receipt's QR
+        # code) is built on it by app.urls.external_url, never on a request's Host header,
+        # which whoever sends the request chooses. `make run` sets it from PORT.
         self.PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/")
         self.MAIL_FROM = os.environ.get("MAIL_FROM", "善邻 Shanlin <no-reply@shanlin.local>")
         self.OUTBOX_DIR = Path(os.environ.get("OUTBOX_DIR", VAR_DIR / "outbox"))

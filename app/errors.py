@@ -66,4 +66,5 @@ def register(app: Flask) -> None:
 
 def _page(code: int, message: str | None = None):
     message = message or _messages().get(code, _messages()[500])
-    return render("errors/error.html", block="content", http_status=code, code=code, message=message)
+    return render("errors/error.html", block="content", http_status=code, code=code,
+                  message=message)

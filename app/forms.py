@@ -1,13 +1,63 @@
 """The base of every form: what no field may hold, refused in one place with a message beside
 the field."""
 
+import wtforms
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms.validators import StopValidation
 
-from app.validation import Invalid, control_characters
+from app.validation import MAX_ID, Invalid, control_characters, int_or_none
 
 CONTROL_MESSAGE = _l("Remove the invisible control characters from this field.")
+CHOICE_MESSAGE = _l("Choose one of the list.")
+NUMBER_MESSAGE = _l("Enter a whole number in digits 0–9.")
+
+
+def optional_id(value) -> int | None:
+    """The coerce= of a field naming a row by its id: empty is none chosen, and anything that
+    is not an id is refused, never read as "none" (a gift would be filed as anonymous)."""
+    if value is None or value == "":
+        return None
+    number = int_or_none(value)
+    if number is None:
+        raise ValueError(CHOICE_MESSAGE)
+    return number
+
+
+class IdSelectField(wtforms.SelectField):
+    """A choice among the fund's rows (a purpose, a donation point, a budget line): the service
+    checks the row is the fund's; here a value that is no id at all is refused beside it."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("invalid_value_message", CHOICE_MESSAGE)
+        super().__init__(label, validators, coerce=optional_id, validate_choice=False, **kwargs)
+
+
+class IdHiddenField(wtforms.HiddenField):
+    """A row picked by script (a donor from the suggestions), with the same rule as above."""
+
+    def process_formdata(self, valuelist):
+        try:
+            self.data = optional_id(valuelist[0]) if valuelist else None
+        except ValueError as error:
+            raise ValueError(self.invalid_value_message or CHOICE_MESSAGE) from error
+
+
+class IntegerField(wtforms.IntegerField):
+    """A count or a year a person types: ASCII digits from lo to hi. WTForms' own reads with
+    int(), which takes "٣" and numbers no column holds."""
+
+    def __init__(self, label=None, validators=None, lo: int = 0, hi: int = MAX_ID, **kwargs):
+        kwargs.setdefault("invalid_value_message", NUMBER_MESSAGE)
+        super().__init__(label, validators, **kwargs)
+        self.lo, self.hi = lo, hi
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        self.data = int_or_none(valuelist[0].strip(), self.lo, self.hi)
+        if self.data is None:  # Optional() clears this for an empty field
+            raise ValueError(self.invalid_value_message)
 
 
 def _leaves(field):

@@ -13,7 +13,7 @@ import subprocess
 from functools import cache
 from pathlib import Path
 
-from flask import render_template
+from flask import current_app, render_template
 
 from app import common_font
 from app.config import BASE_DIR
@@ -62,7 +62,9 @@ def _fetcher():
             if path.startswith("/static/"):
                 path = str(STATIC / path.removeprefix("/static/"))
             resolved = Path(path).resolve()
-            allowed = resolved.is_relative_to(STATIC) or resolved == common_font.path()
+            font = common_font.path()  # var/fonts may be a link (the test suite's is)
+            allowed = resolved.is_relative_to(STATIC) or (font is not None
+                                                          and resolved == font.resolve())
             if not allowed or not resolved.is_file():
                 raise ValueError(f"the PDF renderer may not fetch {url!r}")
             mime = mimetypes.guess_type(resolved.name)[0] or "application/octet-stream"
@@ -130,3 +132,9 @@ def write(documents) -> bytes:
 def render_pdf(template: str, stylesheet: str = "document.css", **context) -> bytes:
     """Render a Jinja template (under templates/) to PDF bytes."""
     return document(render_template(template, **context), stylesheet).write_pdf()
+
+
+def public_rate_limit() -> str:
+    """How often one address may fetch the PDFs anyone may open (resolutions, public reports):
+    each costs more than a page, so a loop of requests must not become a load test."""
+    return current_app.config.get("PUBLIC_PDF_RATE_LIMIT", "20 per minute;200 per hour")

@@ -62,12 +62,18 @@ def attempt_flash(action):
 
 
 MAX_ID = 2**31 - 1  # an INTEGER column: a bigger number is no row, not a crash
+# ASCII digits only: str.isdigit() also takes "²" (which int() refuses) and int() takes "٣".
+_NUMBER = re.compile(r"[0-9]{1,10}")
 
 
-def int_or_none(value) -> int | None:
-    """An id or page number from a URL or a form: a positive int, or None."""
+def int_or_none(value, lo: int = 1, hi: int = MAX_ID) -> int | None:
+    """The one reader of an id, a page, a year or a count typed into a URL or a form: plain
+    ASCII digits from lo to hi, or None."""
     text = str(value) if value is not None else ""
-    return int(text) if text.isdigit() and 0 < int(text) <= MAX_ID else None
+    if _NUMBER.fullmatch(text) is None:
+        return None
+    number = int(text)
+    return number if lo <= number <= hi else None
 
 
 # Control characters have no place in what a person types: a NUL fails on PostgreSQL, and a

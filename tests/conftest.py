@@ -160,7 +160,13 @@ def database(tmp_path_factory):
         fcntl.flock(lock, fcntl.LOCK_EX)  # the others wait here while the first one builds
         if not (SHARED / "ready").exists():
             _build_template(database)
+            # The demo's uploaded files and the secret key live beside the database: the
+            # other workers take the builder's, or their copies would miss files and tokens.
+            shutil.copytree(_VAR, SHARED / "var", symlinks=True,
+                            ignore=shutil.ignore_patterns("fonts"))
             (SHARED / "ready").touch()
+        else:
+            shutil.copytree(SHARED / "var", _VAR, symlinks=True, dirs_exist_ok=True)
     yield database
     if WORKER == "gw":  # alone; under xdist the controller drops it (pytest_sessionfinish)
         database.drop_all()

@@ -411,3 +411,67 @@ def test_every_action_in_the_trail_is_named_in_words(app, system):
     verbs = {a.partition(".")[2] for a in written}
     assert subjects - set(SUBJECT_LABELS) == set()
     assert verbs - set(VERB_LABELS) == set()
+
+
+# --- secrets never reach the trail (issue 14, item 7) -----------------------------------------
+
+def test_a_receipts_check_token_and_code_hash_are_in_no_entry(app, fund, client, auth):
+    """Every member reads the trail; a receipt's check token opens its verification page."""
+    from app.receipts import services as receipts
+
+    donor = donors.create_donor(donors.DonorInput(name="秘密测试"))
+    with app.test_request_context(method="POST"):
+        receipt = receipts.issue(services.record_offline(_cash("66", donor_id=donor.id), None))
+        db.session.commit()
+        number, token, secrets = receipt.number, receipt.token, (receipt.token, receipt.code_hash)
+    assert all(secrets)
+    with using(SYSTEM):
+        stored = [text for model in (AuditEntry, PlatformAuditEntry)
+                  for row in db.session.execute(select(model.before, model.after))
+                  for text in row]
+    assert any(number in text for text in stored)  # the issue itself was recorded
+    assert not [text for text in stored if any(secret in text for secret in secrets)]
+    auth.login(LOGINS["member"])
+    assert token not in client.get("/f/donggangcun/audit").get_data(as_text=True)
+
+
+def test_a_secret_written_to_an_older_entry_is_not_shown(app, fund, client, auth):
+    """Entries from before secrets were left out stay in the chain (it is append-only and
+    hash-linked) but the trail no longer shows those columns."""
+    record("receipt.void", fund_id=fund.id, subject=("receipt", 1),
+           before={"token": "old-secret-token-xyz", "status": "valid"},
+           after={"status": "void"})
+    db.session.commit()
+    auth.login(LOGINS["chair"])
+    page = client.get("/f/donggangcun/audit?action=receipt.void").get_data(as_text=True)
+    assert "valid" in page and "old-secret-token-xyz" not in page
+
+
+# Columns whose names sound secret but are not, and why.
+NOT_SECRET = {
+    ("audit_entry", "hash"), ("audit_entry", "prev_hash"), ("audit_head", "hash"),
+    ("platform_audit_entry", "hash"), ("platform_audit_entry", "prev_hash"),
+    ("platform_audit_head", "hash"),  # the chain's links: published so anyone can verify
+    ("receipt", "pdf_sha256"), ("receipt_file", "sha256"), ("disclosure_report", "sha256"),
+    ("job", "file_sha256"), ("resolution_file", "sha256"),  # digests of stored documents
+    ("receipt", "official_code"),  # the host charity's printed 票据 number
+    ("donation", "submission_key"),  # a form's idempotency key: it opens nothing
+    ("job", "key"), ("job", "file_key"),  # a task's match to its row; a stored file's name
+    ("user", "totp_enabled_at"), ("user", "totp_last_step"),  # when, not what
+}
+SOUNDS_SECRET = re.compile(r"token|secret|hash|code|passw|otp|key|salt|nonce|sha|signature")
+
+
+def test_every_column_that_sounds_secret_is_marked_or_named_harmless():
+    """One rule: a new token or hash column must say which it is, or the trail would copy it."""
+    undecided = sorted(
+        (table.name, column.name) for table in db.metadata.tables.values()
+        for column in table.columns
+        if SOUNDS_SECRET.search(column.name) and not column.info.get("secret")
+        and (table.name, column.name) not in NOT_SECRET)
+    assert undecided == []
+    marked = {(table.name, column.name) for table in db.metadata.tables.values()
+              for column in table.columns if column.info.get("secret")}
+    assert {("receipt", "token"), ("receipt", "code_hash"), ("user", "password_hash"),
+            ("user", "totp_secret"), ("recovery_code", "code_hash"),
+            ("portal_link", "token_hash")} <= marked

@@ -107,7 +107,7 @@ def _reset_link(app) -> str:
     message = message_from_bytes(mails[-1].read_bytes(), policy=policy.default)
     assert message["To"] == "chenmeiling@example.cn"
     body = message.get_content()
-    return re.search(r"http://localhost(/auth/reset/\S+)", body).group(1)
+    return re.search(re.escape(app.config["PUBLIC_URL"]) + r"(/auth/reset/\S+)", body).group(1)
 
 
 def test_password_reset_by_emailed_single_use_link(app, client):

@@ -10,6 +10,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from app.auth.models import User
 from app.auth.roles import ANY_MEMBER, PUBLIC
 from app.donations.models import Batch, Donation
 from app.donors.models import Donor
@@ -58,6 +59,9 @@ SAMPLES = {
     "report_id": lambda: _payouts("report_id"),
     # Township pages: a fund of the township (its status form answers 422 to an empty POST).
     "fund_id": lambda: db.session.scalar(select(Fund.id).where(Fund.slug == FUND)),
+    # A person of the township, whom its admin may sign out everywhere.
+    "user_id": lambda: db.session.scalar(select(User.id).where(
+        User.phone == LOGINS["secretary"])),
 }
 
 def _payouts(name: str) -> int:

@@ -109,7 +109,9 @@ def start(app, fund, kind: str, params: dict, locale: str = "en") -> int:
 
 
 def job_row(app, fund_id: int, job_id: int) -> Job:
-    with app.app_context(), using(fund_scope(fund_id)):
+    # Read as the job's page does (a GET): outside a request a SQLite transaction waits for
+    # the write lock, which the worker holds while the job runs (app/database.py).
+    with app.app_context(), app.test_request_context(), using(fund_scope(fund_id)):
         job = db.session.get(Job, job_id)
         db.session.expunge(job)
         return job
@@ -447,3 +449,95 @@ def test_the_progress_bar_turns_into_the_download_link_without_a_reload(
     assert Path(download.value.path()).read_bytes() == REPORT_BYTES
     shot(page, "jobs-done")
     page.close()
+
+
+# --- a worker that dies: its job is taken over (issue 14, item 9) ------------------------
+
+def _set_running(app, fund_id: int, job_id: int, **values) -> None:
+    with app.app_context(), using(fund_scope(fund_id)):
+        job = db.session.get(Job, job_id)
+        job.status = "running"
+        for name, value in values.items():
+            setattr(job, name, value)
+        db.session.commit()
+
+
+def test_a_running_job_that_stopped_beating_is_queued_again_and_at_last_given_up(app, fund):
+    from datetime import timedelta
+
+    from app.db_types import utcnow
+
+    silent, alive = (start(app, fund, "test_report", {}) for _ in range(2))
+    long_ago = utcnow() - timedelta(seconds=app.config["JOBS_STALE_SECONDS"] + 1)
+    for job_id in (silent, alive):
+        _set_running(app, fund.id, job_id, started_at=long_ago)
+    with app.app_context(), queue.Heartbeat(alive, job_row(app, fund.id, alive).key, every=60):
+        services.run_every_minute()
+        assert (job_row(app, fund.id, silent).status, job_row(app, fund.id, silent).restarts) \
+            == ("queued", 1)
+        assert job_row(app, fund.id, alive).status == "running"  # its worker is alive
+        _set_running(app, fund.id, silent, started_at=long_ago, restarts=services.MAX_RESTARTS)
+        services.run_every_minute()
+    gave_up = job_row(app, fund.id, silent)
+    assert gave_up.status == "failed"
+    assert gave_up.message.startswith("The job stopped several times")  # the starter's language
+
+
+def test_a_job_whose_worker_is_killed_is_finished_by_the_next_worker(app, fund):
+    """kill -9 in the middle of annual receipts: a new worker takes the job over and issues the
+    rest, every donor once, the numbers without a gap or a repeat."""
+    from app.clock import local_today
+    from app.receipts import services as receipts
+    from app.receipts.models import Receipt
+
+    with app.test_request_context(method="POST"), using(fund_scope(fund.id)):
+        year = max(range(2024, local_today().year + 1),
+                   key=lambda y: len(receipts.annual_donor_ids(y)))
+        donors = receipts.annual_donor_ids(year)
+        db.session.rollback()
+    assert len(donors) >= 6
+    environment = {
+        **os.environ, "FLASK_APP": "tests.slow_worker", "PYTHONUNBUFFERED": "1",
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "HUEY_FILE": str(app.config["HUEY_FILE"]), "HUEY_NAME": app.config["HUEY_NAME"],
+        "JOBS_DIR": str(app.config["JOBS_DIR"]), "HUEY_URL": "", "REDIS_URL": "",
+        "SLOW_SECONDS": "0.4", "JOBS_HEARTBEAT_SECONDS": "0.2", "JOBS_STALE_SECONDS": "2",
+    }
+
+    def worker():
+        return subprocess.Popen([sys.executable, "-m", "flask", "jobs", "worker"], cwd=ROOT,
+                                env=environment, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+
+    def this_years():
+        # A GET's transaction: a reader beside the worker's write lock, never queued behind it.
+        with app.test_request_context(), using(fund_scope(fund.id)):
+            return db.session.execute(select(Receipt.id, Receipt.kind, Receipt.donor_id,
+                                             Receipt.sequence).where(
+                Receipt.year == local_today().year)).all()
+
+    before = {receipt.id for receipt in this_years()}
+    job_id = start(app, fund, "annual_receipts", {"year": year})
+    first = worker()
+    try:
+        deadline = time.monotonic() + 60
+        while len(this_years()) < len(before) + 2:  # mid-job: a few receipts issued
+            assert first.poll() is None and time.monotonic() < deadline, first.stdout.read()
+            time.sleep(0.05)
+    finally:
+        first.kill()  # SIGKILL: no handler runs, the task dies with the process
+        first.communicate(timeout=30)
+    assert job_row(app, fund.id, job_id).status == "running"
+    time.sleep(2.5)  # the heartbeat is older than JOBS_STALE_SECONDS now
+    second = worker()
+    try:
+        job = wait_for(app, fund.id, job_id, "done", seconds=60)
+    finally:
+        second.send_signal(signal.SIGINT)
+        output, _ = second.communicate(timeout=60)
+    assert job.restarts == 1, output
+    issued = this_years()
+    new = [receipt for receipt in issued if receipt.id not in before]
+    assert {receipt.kind for receipt in new} == {"annual"}
+    assert sorted(receipt.donor_id for receipt in new) == sorted(donors)  # each donor once
+    assert sorted(receipt.sequence for receipt in issued) == list(range(1, len(issued) + 1))

@@ -100,8 +100,11 @@ def world(app):
         db.session.add(Report(fund_id=lower.id, kind="annual", year=NOW.year - 1,
                               threshold_fen=0, data="{}", pdf=b"%PDF", sha256="0" * 64))
         db.session.commit()
-        yield {"upper": f, "lower": lower.id, "big": big.id, "stale": stale.id,
+        ids = {"upper": f, "lower": lower.id, "big": big.id, "stale": stale.id,
                "motion": motion.id, "paid": paid.id}
+    # Outside the context: reading the ids after the commit began a transaction, which on
+    # SQLite holds the write lock (app/database.py) for as long as the context stays open.
+    yield ids
 
 
 def _found(app, world, now=None):

@@ -10,16 +10,18 @@ from datetime import date
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
 
 from app import common_font, pdf
 from app.clock import local_today
 from app.donations import services as donations
 from app.donations.models import Donation
 from app.donors import services as donors
+from app.donors.models import Donor
 from app.extensions import db
 from app.funds.models import Fund
 from app.receipts import render, services
-from app.receipts.models import Receipt, ReceiptCounter
+from app.receipts.models import Receipt, ReceiptCounter, ReceiptGift
 from app.validation import Invalid
 from tenants import SYSTEM, fund_scope, using
 
@@ -49,7 +51,7 @@ def _gift(amount="1050", name="张三丰", locale="zh_Hans", **kw) -> Donation:
 def fund(app):
     """东港村 in its own scope inside a request context, as a treasurer's page would be. The
     request's own host is deliberately not PUBLIC_URL: links must never follow it."""
-    with app.test_request_context(base_url="http://typed-by-someone.example"):
+    with app.test_request_context(base_url="http://typed-by-someone.example", method="POST"):
         dgc = _fund()
         with using(fund_scope(dgc.id)):
             yield dgc
@@ -314,7 +316,7 @@ def test_mask_name():
 
 
 def test_verification_page_shows_only_masked_facts(app, client):
-    with app.test_request_context(), using(fund_scope(_fund().id)):
+    with app.test_request_context(method="POST"), using(fund_scope(_fund().id)):
         gift = _gift("1050", name="张三丰")
         donor = gift.donor
         donor.phone = "13812345678"
@@ -372,7 +374,7 @@ def test_seal_must_be_a_png_and_is_printed(app, client, auth, tmp_path):
         "issue_mode": "manual", "thanks": "谢谢乡亲！",
         "seal": (io.BytesIO(PNG_1PX), "seal.png")}, content_type="multipart/form-data")
     assert good.status_code == 302
-    with app.test_request_context(), using(fund_scope(_fund().id)):
+    with app.test_request_context(method="POST"), using(fund_scope(_fund().id)):
         receipt = services.issue(_gift("12"))
         data = services.file(receipt).data
     (tmp_path / "r.pdf").write_bytes(data)
@@ -469,11 +471,168 @@ def test_annual_receipt_lists_every_counted_gift_of_the_year(fund, tmp_path):
     assert "100.00" in words and "250.50" in words and "350.50" in words and "999" not in words
     assert "人民币叁佰伍拾元伍角" in words.replace(" ", "")
     assert donor.id not in services.annual_donor_ids(last_year)
-    with pytest.raises(Invalid, match="年度汇总收据"):
+    with pytest.raises(Invalid, match="没有尚未开具有效收据的捐赠"):
         services.issue_annual(donor, last_year)
     services.void(receipt, "漏了一笔")
     again = services.reissue(receipt)
     assert again.kind == "annual" and again.replaces_id == receipt.id
+
+
+def _gifts_of(donor, *amounts_and_days) -> list[Donation]:
+    return [donations.record_offline(donations.DonationInput(
+        amount=amount, channel="cash", received_on=day, donor_id=donor.id), None)
+        for amount, day in amounts_and_days]
+
+
+def _links(donation_id: int) -> list[tuple[str, bool]]:
+    return db.session.execute(select(Receipt.number, ReceiptGift.valid).join(
+        Receipt, Receipt.id == ReceiptGift.receipt_id).where(
+        ReceiptGift.donation_id == donation_id).order_by(ReceiptGift.id)).all()
+
+
+def test_a_gift_with_its_own_receipt_is_not_on_the_annual_receipt(fund, tmp_path):
+    """¥66 and ¥100 receipted one by one reappeared on the donor's annual receipt: the same
+    money acknowledged twice. The annual receipt now sums up only the rest, says so, and
+    prints the period of the gifts it lists, not the whole year."""
+    donor = donors.create_donor(donors.DonorInput(name="王五"))
+    year = local_today().year - 1
+    first, second, rest, later = _gifts_of(
+        donor, ("66", date(year, 1, 20)), ("100", date(year, 3, 3)),
+        ("250.50", date(year, 4, 8)), ("30", date(year, 6, 9)))
+    services.issue(first)
+    services.issue(second)
+    receipt = services.issue_annual(donor, year)
+    assert receipt.amount_fen == 28050
+    assert (receipt.period_start, receipt.period_end) == (date(year, 4, 8), date(year, 6, 9))
+    assert [link.donation_id for link in services.listed_gifts(receipt)] == [rest.id, later.id]
+    words = _pdf_text(services.file(receipt).data, tmp_path)
+    flat = words.replace(" ", "")
+    assert "本收据汇总下列未单独开具收据的捐赠" in flat
+    assert "250.50" in words and "30.00" in words and "280.50" in words
+    assert "66.00" not in words and "100.00" not in words
+    assert f"{year}年4月8日–{year}年6月9日" in flat
+    assert "1月1日" not in flat and "12月31日" not in flat
+    with pytest.raises(Invalid, match="已有有效收据"):
+        services.issue(rest)  # and the other way round: a listed gift gets no single receipt
+
+
+def test_an_english_annual_receipt_says_what_it_covers(fund, tmp_path):
+    donor = donors.create_donor(donors.DonorInput(name="Li Lei", locale="en"))
+    year = local_today().year - 1
+    _gifts_of(donor, ("12", date(year, 5, 1)))
+    words = _pdf_text(services.file(services.issue_annual(donor, year)).data, tmp_path)
+    assert "for which no separate receipt was issued" in " ".join(words.split())
+
+
+def test_the_verification_page_of_an_annual_receipt_lists_its_gifts(app, client):
+    year = local_today().year - 1
+    with app.test_request_context(method="POST"), using(fund_scope(_fund().id)):
+        donor = donors.create_donor(donors.DonorInput(name="赵六六"))
+        receipted, *_ = _gifts_of(donor, ("66", date(year, 2, 2)), ("88.80", date(year, 7, 7)),
+                                  ("20", date(year, 9, 1)))
+        services.issue(receipted)
+        token = services.issue_annual(donor, year).token
+        db.session.commit()
+    page = client.get(f"/r/{token}")
+    assert page.status_code == 200
+    assert "年度汇总收据" in page.text and "本收据汇总下列未单独开具收据的捐赠" in page.text
+    assert f"{year}年7月7日" in page.text and f"{year}年9月1日" in page.text
+    assert "88.80" in page.text and "20.00" in page.text and "108.80" in page.text
+    assert f"{year}年2月2日" not in page.text and "66.00" not in page.text
+    assert "赵*六" in page.text and "赵六六" not in page.text
+
+
+def test_a_gifts_page_names_its_annual_receipt_and_offers_no_second(app, client, auth):
+    year = local_today().year - 1
+    with app.test_request_context(method="POST"), using(fund_scope(_fund().id)):
+        donor = donors.create_donor(donors.DonorInput(name="吴十"))
+        gift_id = _gifts_of(donor, ("55", date(year, 10, 10)))[0].id
+        number = services.issue_annual(donor, year).number
+        db.session.commit()
+    auth.login(LOGINS["treasurer"])
+    page = client.get(f"/f/donggangcun/donations/{gift_id}")
+    assert number in page.text
+    assert f"/receipts/issue/{gift_id}" not in page.text
+
+
+def test_the_database_refuses_a_gift_on_two_valid_receipts(fund):
+    """Whatever a service checks, the database holds: a gift is on one valid receipt at most,
+    single or annual, and a link changes only when its receipt is voided."""
+    donor = donors.create_donor(donors.DonorInput(name="钱七"))
+    year = local_today().year - 1
+    single_gift, annual_gift = _gifts_of(donor, ("10", date(year, 1, 5)), ("20", date(year, 2, 5)))
+    single = services.issue(single_gift)
+    annual = services.issue_annual(donor, year)
+    db.session.commit()
+    link = {"fund_id": fund.id, "receipt_id": annual.id, "donation_id": single_gift.id,
+            "received_on": single_gift.received_on, "amount_fen": 1000, "valid": True}
+    with pytest.raises(IntegrityError, match="(?i)unique"):
+        db.session.add(ReceiptGift(**link))
+        db.session.flush()
+    db.session.rollback()
+    for sql in ("UPDATE receipt_gift SET valid = false WHERE receipt_id = :id",
+                "UPDATE receipt_gift SET amount_fen = 1 WHERE receipt_id = :id",
+                "UPDATE receipt_gift SET donation_id = :other WHERE receipt_id = :id",
+                "DELETE FROM receipt_gift WHERE receipt_id = :id"):
+        with pytest.raises(Exception, match="follows its receipt"):
+            db.session.execute(text(sql), {"id": single.id, "other": annual_gift.id})
+        db.session.rollback()
+    assert _links(single_gift.id) == [(single.number, True)]
+
+
+def test_voiding_frees_the_gifts_and_the_reissue_takes_them(fund):
+    donor = donors.create_donor(donors.DonorInput(name="孙八"))
+    year = local_today().year - 1
+    one, two = _gifts_of(donor, ("40", date(year, 3, 1)), ("60", date(year, 8, 1)))
+    annual = services.issue_annual(donor, year)
+    db.session.commit()
+    services.void(annual, "捐赠人要求逐笔开具")
+    db.session.commit()
+    assert _links(one.id) == [(annual.number, False)]
+    single = services.issue(one)  # freed by the void
+    again = services.reissue(annual)
+    db.session.commit()
+    assert again.amount_fen == 6000 and again.replaces_id == annual.id
+    assert _links(one.id) == [(annual.number, False), (single.number, True)]
+    assert _links(two.id) == [(annual.number, False), (again.number, True)]
+    services.void(single, "重开")
+    db.session.commit()
+    assert services.reissue(single).donation_id == one.id
+
+
+def test_a_single_and_an_annual_receipt_at_once_take_the_gift_once(app):
+    """A treasurer issues a gift's receipt while the annual run reaches its donor."""
+    year = local_today().year - 1
+    with app.test_request_context(method="POST"), using(fund_scope(_fund().id)):
+        donor = donors.create_donor(donors.DonorInput(name="周九"))
+        gift_id, donor_id = _gifts_of(donor, ("75", date(year, 5, 5)))[0].id, donor.id
+        db.session.commit()
+    outcomes = []
+    barrier = threading.Barrier(2)
+
+    def press(action):
+        barrier.wait()  # before either transaction begins: on SQLite the first one waits
+        with app.test_request_context(method="POST"), using(fund_scope(_fund().id)):
+            try:
+                action(db.session.get(Donation, gift_id), db.session.get(Donor, donor_id))
+                db.session.commit()
+                outcomes.append("issued")
+            except Exception as error:  # noqa: BLE001 - the refusal is what we count
+                db.session.rollback()
+                outcomes.append(type(error).__name__)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=press, args=(action,)) for action in (
+        lambda gift, donor: services.issue(gift),
+        lambda gift, donor: services.issue_annual(donor, year))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("issued") == 1, outcomes
+    with app.app_context(), using(fund_scope(_fund().id)):
+        assert [valid for _, valid in _links(gift_id)] == [True]
 
 
 @pytest.mark.config(HUEY_IMMEDIATE=True)
@@ -517,7 +676,7 @@ def test_print_run_joins_the_stored_receipts_of_a_date_range(app, client, auth, 
 def test_funds_that_issue_automatically_receipt_new_gifts_only(app):
     from app.receipts import bulk
 
-    with app.test_request_context(), using(fund_scope(_fund().id)):
+    with app.test_request_context(method="POST"), using(fund_scope(_fund().id)):
         old = db.session.scalar(select(Donation).where(
             Donation.status == "confirmed", Donation.donor_id.is_not(None),
             Donation.id.not_in(select(Receipt.donation_id).where(
@@ -528,7 +687,7 @@ def test_funds_that_issue_automatically_receipt_new_gifts_only(app):
             amount="5", channel="cash", received_on=local_today()), None)
         db.session.commit()
         ids = {"old": old.id, "named": named.id, "waived": waived.id, "box": box.id}
-    with app.test_request_context(), using(SYSTEM):
+    with app.test_request_context(method="POST"), using(SYSTEM):
         assert bulk.issue_automatically(services.utcnow()) >= 1  # 东港村 issues automatically
         db.session.commit()
     with app.app_context(), using(fund_scope(_fund().id)):
@@ -547,11 +706,10 @@ def test_the_same_gift_issued_twice_at_once_gets_one_receipt(app):
     barrier = threading.Barrier(2)
 
     def press():
-        with app.test_request_context(), using(fund_scope(_fund().id)):
+        barrier.wait()  # before either transaction begins: on SQLite the first one waits
+        with app.test_request_context(method="POST"), using(fund_scope(_fund().id)):
             try:
-                gift = db.session.get(Donation, gift_id)
-                barrier.wait()
-                services.issue(gift, name="同时")
+                services.issue(db.session.get(Donation, gift_id), name="同时")
                 db.session.commit()
                 outcomes.append("issued")
             except Exception as error:  # noqa: BLE001 - the refusal is what we count

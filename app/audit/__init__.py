@@ -28,8 +28,9 @@ or on the class itself::
 
 ``state`` names a status column whose new value names the action of an update
 ("receipt.void", "motion.closed"); otherwise actions are "<table>.created/updated/deleted".
-``skip`` leaves columns out (secrets such as password_hash and totp_secret are always left
-out; binary columns are recorded by size). ``personal`` columns are shown on the trail only
+``skip`` leaves columns out; a column declared with ``info=SECRET`` (app/db_types.py: check
+tokens, hashes of passwords and codes, TOTP seeds) is always left out, whatever the model
+(binary columns are recorded by size). ``personal`` columns are shown on the trail only
 to people who may read the fund's personal data. Bulk ORM statements (``update(Model)``)
 on a registered model are recorded as one entry each, with the row count.
 

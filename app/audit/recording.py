@@ -19,8 +19,11 @@ from tenants.model import FundOwned
 
 from . import chain as chains
 
-# Never copied into an entry, whatever the model: a trail must not become a key store.
-SECRET_COLUMNS = frozenset({"password_hash", "totp_secret", "code_hash", "token_hash"})
+
+def secret_keys(cls) -> frozenset[str]:
+    """The columns marked ``info=SECRET`` (app/db_types.py): never copied into an entry, so
+    the trail, which every member of a fund reads, never becomes a key store."""
+    return frozenset(column.key for column in cls.__table__.columns if column.info.get("secret"))
 
 _PENDING = "shanlin_audit_pending"
 
@@ -29,7 +32,7 @@ _PENDING = "shanlin_audit_pending"
 class Spec:
     table: str
     state: str | None  # a status column: its new value names the action ("batch.closed")
-    skip: frozenset[str]
+    skip: frozenset[str]  # the columns left out, the secret ones among them
     personal: frozenset[str]  # shown only to those who may read the fund's personal data
     labels: Callable | None  # (obj) -> (township_id, fund_id) for platform-chain entries
     fund_owned: bool
@@ -50,7 +53,7 @@ def audited(model=None, *, state: str | None = None, skip=(), personal=(), label
     def register(cls):
         table = cls.__table__.name
         spec = Spec(table=table, state=state,
-                    skip=frozenset(skip) | SECRET_COLUMNS, personal=frozenset(personal),
+                    skip=frozenset(skip) | secret_keys(cls), personal=frozenset(personal),
                     labels=labels, fund_owned=issubclass(cls, FundOwned))
         _registry[cls] = spec
         _by_table[table] = spec

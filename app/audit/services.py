@@ -38,6 +38,7 @@ VERB_LABELS = {
     "failed": _l("failed"), "login": _l("signed in"), "code_failed": _l("wrong one-time code"),
     "two_step_enabled": _l("two-step sign-in turned on"),
     "two_step_disabled": _l("two-step sign-in turned off"),
+    "sessions_ended": _l("signed out on every device"),
     "suspended": _l("suspended"), "archived": _l("archived"), "active": _l("reactivated"),
     # a proposal's, a payout's or a receipt's new state
     "submitted": _l("submitted"), "discussion": _l("put to discussion"),
@@ -142,12 +143,14 @@ class Change:
 
 
 def changes(row, may_see_personal: bool) -> list[Change]:
-    """The entry's before and after, column by column, personal values hidden if need be."""
+    """The entry's before and after, column by column, personal values hidden if need be.
+    Columns no longer recorded (secrets) are left out of entries written before they were."""
     before, after = json.loads(row.before or "{}"), json.loads(row.after or "{}")
     spec = spec_for_table(row.subject_table)
     personal = spec.personal if spec and not may_see_personal else frozenset()
+    skipped = spec.skip if spec else frozenset()
     out = []
-    for key in sorted(before.keys() | after.keys()):
+    for key in sorted((before.keys() | after.keys()) - skipped):
         if key in personal:
             out.append(Change(key, HIDDEN, HIDDEN, key in before, key in after))
         else:

@@ -11,6 +11,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.clock import local_today
 from app.db_types import utcnow
 from app.extensions import db
+from app.funds.models import Township
+from app.validation import int_or_none
 
 from .models import Membership, User
 
@@ -46,6 +48,8 @@ def set_password(user: User, password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValueError("password too short")
     user.password_hash = generate_password_hash(password, method=_hash_method())
+    if user.id is not None:  # whoever signed in with the old password is signed out
+        end_sessions(user)
 
 
 def _hash_method() -> str:
@@ -95,8 +99,42 @@ def add_membership(user: User, role: str, *, fund=None, township=None,
     return membership
 
 
-def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def load_user(session_id: str) -> User | None:
+    """The user a session or remember cookie names ("<id>:<version>", User.get_id), only
+    while that version is still the user's: an older one was signed out."""
+    user_id, _, version = session_id.partition(":")
+    user_id, version = int_or_none(user_id), int_or_none(version)
+    user = db.session.get(User, user_id) if user_id and version else None
+    return user if user is not None and user.session_version == version else None
+
+
+def end_sessions(user: User) -> None:
+    """Sign the user out everywhere: every session and remember cookie stops working. The
+    caller signs the current browser in again if it is to stay signed in."""
+    user.session_version = User.session_version + 1  # in SQL: two at once both count
+    db.session.flush()
+
+
+def township_people(township: Township) -> list[tuple[User, list[Membership]]]:
+    """Everyone who holds or held a role in the township or one of its funds, with those
+    roles, by name."""
+    fund_ids = [fund.id for fund in township.funds]
+    rows = db.session.scalars(
+        select(Membership).join(User, User.id == Membership.user_id)
+        .where(or_(Membership.township_id == township.id, Membership.fund_id.in_(fund_ids)))
+        .order_by(User.name, User.id, Membership.id)).all()
+    people: dict[int, tuple[User, list[Membership]]] = {}
+    for membership in rows:
+        people.setdefault(membership.user_id, (membership.user, []))[1].append(membership)
+    return list(people.values())
+
+
+def township_person(township: Township, user_id: int | None) -> User | None:
+    """The user, if they hold or held a role in the township: whom its admins may sign out."""
+    for user, _memberships in township_people(township):
+        if user.id == user_id:
+            return user
+    return None
 
 
 # Reset tokens carry a fingerprint of the current password hash: once the password changes,

@@ -21,6 +21,7 @@ from app.funds.models import Township
 
 from .models import Membership, RecoveryCode, User
 from .roles import PLATFORM_ADMIN, TOWNSHIP_ADMIN, TREASURER
+from .services import end_sessions
 
 ISSUER = "Shanlin 善邻"
 RECOVERY_CODES = 10
@@ -31,18 +32,14 @@ def _totp(secret: str) -> pyotp.TOTP:
     return pyotp.TOTP(secret)
 
 
-def start_enrolment(user: User) -> str:
-    """The pending secret (kept across reloads of the page until it is confirmed)."""
-    if user.has_totp:
-        raise ValueError("two-step sign-in is already on")
-    if not user.totp_secret:
-        user.totp_secret = pyotp.random_base32()
-        db.session.flush()
-    return user.totp_secret
+def new_secret() -> str:
+    """A secret for enrolment. It is kept in the browser's signed session until a code
+    confirms it: showing the enrolment page (a GET) writes nothing."""
+    return pyotp.random_base32()
 
 
-def provisioning_uri(user: User) -> str:
-    return _totp(user.totp_secret).provisioning_uri(
+def provisioning_uri(user: User, secret: str) -> str:
+    return _totp(secret).provisioning_uri(
         name=user.phone or user.email or str(user.id), issuer_name=ISSUER)
 
 
@@ -111,11 +108,16 @@ def check_code_or_recovery(user: User, code: str) -> str | None:
     return None
 
 
-def confirm_enrolment(user: User, code: str) -> list[str] | None:
+def confirm_enrolment(user: User, secret: str, code: str) -> list[str] | None:
     """Turn two-step sign-in on if the code matches the pending secret; the recovery codes."""
-    if user.has_totp or not user.totp_secret or not check_code(user, code):
+    if user.has_totp or not secret:
+        return None
+    user.totp_secret = secret
+    if not check_code(user, code):
+        user.totp_secret = None
         return None
     user.totp_enabled_at = utcnow()
+    end_sessions(user)  # a password alone, stolen before, no longer holds a session open
     return new_recovery_codes(user)
 
 
@@ -124,7 +126,7 @@ def disable(user: User) -> None:
     user.totp_enabled_at = None
     user.totp_last_step = None
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    db.session.flush()
+    end_sessions(user)
 
 
 def recovery_codes_left(user: User) -> int:

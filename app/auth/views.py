@@ -3,14 +3,17 @@
 import time
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, g, redirect, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from flask_login.config import COOKIE_NAME
 
+from app.audit import record
 from app.db_types import utcnow
 from app.extensions import db, limiter
 from app.mail import send_mail
 from app.rendering import render, render_form
+from app.urls import external_url
 from tenants.access import open_access, township_access
 
 from . import services, totp
@@ -22,6 +25,7 @@ township_bp = Blueprint("auth_township", __name__, url_prefix="/t/<township_slug
 
 PENDING = "two_step"  # the session key of a sign-in waiting for its one-time code
 PENDING_MAX_AGE = 300  # seconds to type the code
+PENDING_SECRET = "two_step_secret"  # the session key of an enrolment's secret, until confirmed
 
 
 def _login_limit() -> str:
@@ -83,6 +87,13 @@ def _sign_in(user: User, remember: bool, **how) -> None:
     db.session.commit()
 
 
+def _stay_signed_in(user: User) -> None:
+    """After the user's sessions were ended (User.session_version), this browser alone goes
+    on: its session, and its remember cookie if it had one, carry the new version."""
+    cookie = current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME)
+    login_user(user, remember=cookie in request.cookies)
+
+
 def _pending_user() -> tuple[dict, User | None]:
     pending = session.get(PENDING) or {}
     if not pending or time.time() - pending.get("at", 0) > PENDING_MAX_AGE:
@@ -129,22 +140,25 @@ def security():
         return render("auth/security.html", user=user, form=CodeForm(),
                       codes_left=totp.recovery_codes_left(user),
                       required=totp.township_requires(user))
-    totp.start_enrolment(user)
+    # The pending secret lives in this browser's session until a code confirms it, so a
+    # reload shows the same QR code and the page itself writes nothing.
+    secret = session.setdefault(PENDING_SECRET, totp.new_secret())
     form = CodeForm()
-    codes = None
     if form.validate_on_submit():
-        codes = totp.confirm_enrolment(user, form.code.data)
+        codes = totp.confirm_enrolment(user, secret, form.code.data)
         if codes is None:
             totp.audit(user, "auth.code_failed", always=True, step="enrolment")
             form.code.errors.append(_("Wrong or expired code. Check the time on your phone."))
         else:
             totp.audit(user, "auth.two_step_enabled", always=True)
-    db.session.commit()  # the pending secret survives a reload of the page
-    if codes:
-        return render("auth/recovery_codes.html", codes=codes)
-    uri = totp.provisioning_uri(user)
+            session.pop(PENDING_SECRET, None)
+            _stay_signed_in(user)
+        db.session.commit()
+        if codes:
+            return render("auth/recovery_codes.html", codes=codes)
+    uri = totp.provisioning_uri(user, secret)
     return render_form("auth/security.html", form, block="form", user=user, uri=uri,
-                       secret=user.totp_secret, qr=totp.qr_svg_data_uri(uri),
+                       secret=secret, qr=totp.qr_svg_data_uri(uri),
                        required=totp.enrolment_required(user))
 
 
@@ -163,13 +177,14 @@ def security_off():
         if totp.check_code_or_recovery(user, form.code.data):
             totp.disable(user)
             totp.audit(user, "auth.two_step_disabled", always=True)
+            _stay_signed_in(user)
             db.session.commit()
             flash(_("Two-step sign-in is off."), "info")
             return redirect(url_for("auth.security"))
         totp.audit(user, "auth.code_failed", always=True, step="disable")
         db.session.commit()
         form.code.errors.append(_("Wrong or expired code. Check the time on your phone."))
-    return render("auth/security.html", status=422, user=user, form=form,
+    return render("auth/security.html", http_status=422, user=user, form=form,
                   codes_left=totp.recovery_codes_left(user), required=False)
 
 
@@ -202,14 +217,36 @@ def township_security():
         db.session.commit()
         flash(_("Saved."), "info")
         return redirect(url_for("auth_township.township_security"))
-    return render_form("auth/township_security.html", form, township=township)
+    return render_form("auth/township_security.html", form, township=township,
+                       people=services.township_people(township))
+
+
+@township_bp.route("/people/<int:user_id>/sign-out", methods=["POST"])
+@township_access()
+def sign_out_person(user_id: int):
+    """A lost phone, a password told to someone, a member who left: the township's admin
+    ends every session of a person who holds or held a role in the township."""
+    user = services.township_person(g.township, user_id)
+    if user is None:
+        abort(404)
+    services.end_sessions(user)
+    record("auth.sessions_ended", township_id=g.township.id, platform=True,
+           subject=("user", user.id), after={"user": user.name})
+    db.session.commit()
+    flash(_("%(name)s is signed out on every device.", name=user.name), "info")
+    return redirect(url_for("auth_township.township_security"))
 
 
 @bp.route("/logout", methods=["POST"])
 @open_access("public")
 def logout():
-    logout_user()
+    """Signs out everywhere: a remember cookie or session left on another phone, or copied
+    off this one, stops working too."""
+    if current_user.is_authenticated:
+        services.end_sessions(current_user._get_current_object())
+        db.session.commit()
     session.clear()
+    logout_user()  # after clear(): it asks the response to delete the remember cookie
     flash(_("You have signed out."), "info")
     return redirect(url_for("main.home"))
 
@@ -223,7 +260,7 @@ def reset_request():
         user = services.find_user(form.login.data)
         if user is not None and user.active and user.email:
             token = services.reset_token(user, current_app.config["SECRET_KEY"])
-            link = url_for("auth.reset_password", token=token, _external=True)
+            link = external_url("auth.reset_password", token=token)
             minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
             send_mail(
                 user.email,

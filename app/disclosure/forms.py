@@ -1,10 +1,10 @@
 """The report form: which period, the donor threshold, and a correction's note."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import IntegerField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from app.forms import Form
+from app.forms import Form, IntegerField
 
 KIND_CHOICES = [SelectChoice("annual", _l("Annual report")),
                 SelectChoice("quarterly", _l("Quarterly report"))]

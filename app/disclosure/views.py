@@ -19,8 +19,9 @@ from jinja2_fragments.flask import render_block
 
 from app.auth.roles import CHAIR, PUBLIC, READ_MONEY, TREASURER
 from app.clock import local_today
-from app.extensions import db
+from app.extensions import db, limiter
 from app.money import AmountError, parse_amount
+from app.pdf import public_rate_limit
 from app.rendering import render
 from app.validation import REFUSED, Invalid, attach, attempt
 from tenants.access import fund_access
@@ -117,6 +118,7 @@ def _download(data: reports.ReportData, fmt: str, name: str, pdf: bytes | None =
 
 @bp.route("/public/reports/<int:report_id>.<any(pdf, xlsx, csv):fmt>")
 @fund_access(PUBLIC)
+@limiter.limit(public_rate_limit)  # xlsx and csv are made for each download
 def report_file(report_id: int, fmt: str):
     report = db.session.get(Report, report_id)
     if report is None:

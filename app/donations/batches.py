@@ -10,7 +10,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from app.clock import local_today
+from app.clock import day_refused
 from app.db_types import utcnow
 from app.donors import services as donors
 from app.extensions import db
@@ -39,8 +39,8 @@ def open_batch(data: BatchInput, user) -> Batch:
         errors["channel"] = _l("Choose how the money came in.")
     if data.received_on is None:
         errors["received_on"] = _l("Enter the date the money was received.")
-    elif data.received_on > local_today():
-        errors["received_on"] = _l("The date cannot be in the future.")
+    elif refused := day_refused(data.received_on):
+        errors["received_on"] = refused
     if data.point_id and db.session.get(DonationPoint, data.point_id) is None:
         errors["point_id"] = _l("Choose a donation point of this fund.")
     try:

@@ -6,9 +6,9 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.forms import Form
-from app.validation import int_or_none
+from app.forms import Form, IdHiddenField, IdSelectField
 
+DONOR_MESSAGE = _l("Choose a donor of this fund.")
 CHANNEL_CHOICES = [
     SelectChoice("cash", _l("Cash")), SelectChoice("bank", _l("Bank transfer")),
     SelectChoice("wechat", _l("WeChat transfer")),
@@ -16,22 +16,18 @@ CHANNEL_CHOICES = [
 ]
 
 
-def _int_or_none(value):
-    return int_or_none(value)
-
-
 class DonationForm(Form):
     # One key per form shown: sent twice (a double tap, a resend), it records one donation.
     submission_key = HiddenField(default=lambda: uuid.uuid4().hex)
     donor_name = StringField(_l("Donor (empty: anonymous)"), validators=[Length(max=200)])
-    donor_id = HiddenField()
+    donor_id = IdHiddenField(invalid_value_message=DONOR_MESSAGE)
     amount = StringField(_l("Amount (yuan)"), validators=[Length(max=30)])
     channel = SelectField(_l("Channel"), choices=CHANNEL_CHOICES, validate_choice=False)
     received_on = DateField(_l("Date received"), validators=[Optional()])
     reference = StringField(_l("Bank or transfer serial number"),
                             validators=[Optional(), Length(max=100)])
-    designation_id = SelectField(_l("Purpose"), coerce=_int_or_none, validate_choice=False)
-    point_id = SelectField(_l("Donation point"), coerce=_int_or_none, validate_choice=False)
+    designation_id = IdSelectField(_l("Purpose"))
+    point_id = IdSelectField(_l("Donation point"))
     item_description = StringField(_l("What was given (in kind)"),
                                    validators=[Optional(), Length(max=200)])
     item_quantity = StringField(_l("Quantity (in kind)"), validators=[Optional(), Length(max=50)])
@@ -41,17 +37,17 @@ class DonationForm(Form):
 class BatchForm(Form):
     title = StringField(_l("Collection"), validators=[Length(max=200)])
     channel = SelectField(_l("Channel"), choices=CHANNEL_CHOICES, validate_choice=False)
-    point_id = SelectField(_l("Donation point"), coerce=_int_or_none, validate_choice=False)
+    point_id = IdSelectField(_l("Donation point"))
     received_on = DateField(_l("Date received"), validators=[Optional()])
     counted_total = StringField(_l("Counted total (yuan)"), validators=[Length(max=30)])
 
 
 class RowForm(Form):
     donor_name = StringField(_l("Donor (empty: anonymous)"), validators=[Length(max=200)])
-    donor_id = HiddenField()
+    donor_id = IdHiddenField(invalid_value_message=DONOR_MESSAGE)
     amount = StringField(_l("Amount (yuan)"), validators=[Length(max=30)])
     reference = StringField(_l("Serial number"), validators=[Optional(), Length(max=100)])
-    designation_id = SelectField(_l("Purpose"), coerce=_int_or_none, validate_choice=False)
+    designation_id = IdSelectField(_l("Purpose"))
     notes = StringField(_l("Notes"), validators=[Optional(), Length(max=500)])
 
 

@@ -11,13 +11,14 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from app.clock import local_today
+from app.clock import day_refused, local_today
+from app.database import lock
 from app.db_types import utcnow
 from app.extensions import db
 from app.ledger import services as ledger
 from app.ledger.models import LedgerEntry
 from app.money import AmountError, parse_amount
-from app.validation import Invalid
+from app.validation import Invalid, int_or_none
 
 from .models import CHANNELS, OFFLINE_CHANNELS, Designation, Donation, DonationPoint
 
@@ -43,12 +44,6 @@ class DonationInput:
     submission_key: str | None = None  # the form's one-time key: a resent form counts once
 
 
-def lock(row) -> None:
-    """Reload the row and hold it until commit (PostgreSQL; SQLite writes one at a time), so
-    two requests changing the same donation or batch run one after the other."""
-    db.session.refresh(row, with_for_update=True)
-
-
 def check(data: DonationInput, *, today: date | None = None, channels=CHANNELS) -> dict:
     """Validate a donation; returns the column values or raises Invalid naming each field."""
     errors = {}
@@ -62,8 +57,8 @@ def check(data: DonationInput, *, today: date | None = None, channels=CHANNELS) 
     today = today or local_today()
     if data.received_on is None:
         errors["received_on"] = _l("Enter the date the money was received.")
-    elif data.received_on > today:
-        errors["received_on"] = _l("The date cannot be in the future.")
+    elif refused := day_refused(data.received_on, today):
+        errors["received_on"] = refused
     reference = (data.reference or "").strip() or None
     if reference and data.channel in CHANNELS and _reference_taken(data.channel, reference):
         errors["reference"] = _l("A donation with this reference is already recorded.")
@@ -226,8 +221,8 @@ def _conditions(f: DonationFilter) -> list:
         conditions.append(Donation.channel == f.channel)
     if f.designation == "general":
         conditions.append(Donation.designation_id.is_(None))
-    elif f.designation and f.designation.isdigit():
-        conditions.append(Donation.designation_id == int(f.designation))
+    elif designation_id := int_or_none(f.designation):
+        conditions.append(Donation.designation_id == designation_id)
     if f.status:
         conditions.append(Donation.status == f.status)
     if f.donor_id:

@@ -16,6 +16,7 @@ from app.extensions import db
 from app.ledger import services as ledger
 from app.ledger.models import LedgerEntry
 from app.pagination import page_of
+from app.receipts import services as receipts
 from app.receipts.models import Receipt
 from app.rendering import render, render_form
 from app.validation import REFUSED, Invalid, attempt, int_or_none
@@ -126,7 +127,7 @@ def _record(form: DonationForm) -> Donation:
         point_id=form.point_id.data, handler_id=current_user.id,
         item_description=form.item_description.data or "",
         item_quantity=form.item_quantity.data or "", notes=form.notes.data or "",
-        donor_id=_int(form.donor_id.data), submission_key=form.submission_key.data or None,
+        donor_id=form.donor_id.data, submission_key=form.submission_key.data or None,
     )
     # All messages first (a new donor is created only for a valid gift); online gifts come
     # through the payment gateway, never through this form.
@@ -162,8 +163,7 @@ def reverse(donation_id: int):
 
 
 def _receipts(donation: Donation) -> list[Receipt]:
-    return db.session.scalars(select(Receipt).where(Receipt.donation_id == donation.id)
-                              .order_by(Receipt.id)).all()
+    return receipts.receipts_of(donation)  # its annual receipt too
 
 
 def _batch_form() -> BatchForm:
@@ -209,8 +209,8 @@ def _row_form(fresh: bool = False) -> RowForm:
 def _batch_page(batch: Batch, form: RowForm, http_status: int = 200, close_error: str = ""):
     rows = db.session.scalars(select(Donation).where(Donation.batch_id == batch.id)
                               .order_by(Donation.id)).all()
-    return render("donations/batch.html", block="entry", http_status=http_status, batch=batch, rows=rows,
-                  form=form, totals=batch_rules.totals(batch), close_error=close_error)
+    return render("donations/batch.html", block="entry", http_status=http_status, batch=batch,
+                  rows=rows, form=form, totals=batch_rules.totals(batch), close_error=close_error)
 
 
 @bp.route("/batches/<int:batch_id>")
@@ -225,7 +225,7 @@ def add_row(batch_id: int):
     batch = _get(Batch, batch_id)
     form = _row_form()
     added = attempt(form, lambda: batch_rules.add_row(batch, batch_rules.RowInput(
-        amount=form.amount.data, donor_id=_int(form.donor_id.data),
+        amount=form.amount.data, donor_id=form.donor_id.data,
         donor_name=form.donor_name.data or "", reference=form.reference.data or "",
         designation_id=form.designation_id.data, notes=form.notes.data or ""), current_user))
     if added is not REFUSED:

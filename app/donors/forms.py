@@ -3,7 +3,6 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
-    IntegerField,
     SelectChoice,
     SelectField,
     StringField,
@@ -11,7 +10,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.forms import Form
+from app.forms import Form, IntegerField
 
 KIND_CHOICES = [
     SelectChoice("person", _l("Person")),
@@ -40,4 +39,5 @@ class DonorForm(Form):
 
 
 class MergeForm(Form):
-    other = IntegerField(_l("Donor number to merge into this one"), validators=[DataRequired()])
+    other = IntegerField(_l("Donor number to merge into this one"), lo=1,
+                         validators=[DataRequired()])

@@ -8,7 +8,7 @@ from app.auth.roles import READ_MONEY, RECORD_MONEY
 from app.donations.models import Donation
 from app.extensions import db
 from app.rendering import render, render_form
-from app.validation import MAX_ID, REFUSED, Invalid, attempt, int_or_none
+from app.validation import REFUSED, Invalid, attempt, int_or_none
 from tenants.access import fund_access
 
 from . import services
@@ -110,8 +110,7 @@ def merge(donor_id: int):
         exclude_id=donor.id)
 
     def merge_other() -> Donor:
-        other = db.session.get(Donor, form.other.data) if 0 < form.other.data <= MAX_ID \
-            else None  # a number beyond any id is no donor, not an overflow in the driver
+        other = db.session.get(Donor, form.other.data)  # the form took an id's range only
         if other is None:
             raise Invalid({"other": _("No donor with this number in this fund.")})
         services.merge(donor, other)

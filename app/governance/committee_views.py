@@ -45,9 +45,7 @@ def _committee_page(form=None, http_status: int = 200):
 @bp.route("/committee")
 @fund_access(ANY_MEMBER)
 def committee():
-    page = _committee_page()
-    db.session.commit()  # the default rules, written the first time they are shown
-    return page
+    return _committee_page()
 
 
 @bp.route("/committee/rules", methods=["POST"])

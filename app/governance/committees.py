@@ -22,13 +22,14 @@ QUORUMS = {"1/2": (1, 2), "2/3": (2, 3), "3/4": (3, 4), "1/1": (1, 1)}
 
 
 def rules_of(fund_id: int) -> CommitteeRules:
-    """The fund's rules; the defaults are written the first time they are asked for."""
+    """The fund's rules, or the defaults while none are saved. The defaults are not written
+    here (a page that shows them is a GET): update_rules() saves them the first time."""
     rules = db.session.scalar(select(CommitteeRules).where(CommitteeRules.fund_id == fund_id))
-    if rules is None:
-        rules = CommitteeRules(fund_id=fund_id)
-        db.session.add(rules)
-        db.session.flush()
-    return rules
+    if rules is not None:
+        return rules
+    defaults = {column.key: column.default.arg for column in CommitteeRules.__table__.columns
+                if column.default is not None and not callable(column.default.arg)}
+    return CommitteeRules(fund_id=fund_id, two_thirds_above_fen=None, **defaults)
 
 
 def open_motion_count() -> int:
@@ -77,6 +78,7 @@ def update_rules(rules: CommitteeRules, data: RulesInput, user) -> CommitteeRule
     rules.notice_days = data.notice_days
     rules.updated_by_id = user.id if user else None
     rules.updated_at = utcnow()
+    db.session.add(rules)  # the defaults, the first time they are saved
     db.session.flush()
     return rules
 

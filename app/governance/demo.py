@@ -96,6 +96,7 @@ def seed_fund(fund, *, live: bool = False) -> None:
     rules.live_results = live
     rules.casting_vote = live
     rules.two_thirds_above_fen = 5_000_000  # ¥50,000
+    db.session.add(rules)  # the defaults are not saved until changed
     voters = [uid for uid, _role in voters_on(fund.id, local_today())]
     chair = db.session.get(User, voters[0])
     member = db.session.get(User, voters[1])

@@ -5,7 +5,6 @@ from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
-    IntegerField,
     RadioField,
     SelectChoice,
     SelectField,
@@ -15,7 +14,7 @@ from wtforms import (
 )
 from wtforms.validators import Length, Optional
 
-from app.forms import Form
+from app.forms import Form, IdSelectField, IntegerField
 from app.validation import int_or_none
 
 CATEGORY_CHOICES = [
@@ -87,7 +86,7 @@ class RecuseForm(Form):
 
 
 class OfflineBallotForm(Form):
-    member_id = SelectField(_l("Member"), coerce=int_or_none, validate_choice=False)
+    member_id = IdSelectField(_l("Member"))
     choice = SelectField(_l("Their vote"), choices=CHOICE_CHOICES, validate_choice=False)
     evidence = FileField(_l("Photo of the minutes (JPEG, PNG or PDF)"))
 
@@ -115,8 +114,7 @@ class AppointForm(Form):
         validate_choice=False)
     start = DateField(_l("Term starts"), validators=[Optional()])
     end = DateField(_l("Term ends (optional)"), validators=[Optional()])
-    replaces = SelectField(_l("Replaces (their term ends yesterday)"), coerce=int_or_none,
-                           validate_choice=False)
+    replaces = IdSelectField(_l("Replaces (their term ends yesterday)"))
 
 
 class ObjectionForm(Form):

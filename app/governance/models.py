@@ -3,7 +3,16 @@ objections during public notice, and annual project rounds."""
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.audit import audited
@@ -163,6 +172,22 @@ class Motion(FundOwned, db.Model):
         viewonly=True)
     opened_by = relationship("User", foreign_keys=[opened_by_id])
     closed_by = relationship("User", foreign_keys=[closed_by_id])
+
+
+class ResolutionFile(FundOwned, db.Model):
+    """A closed motion's resolution (决议) as a PDF, rendered once when the vote closed and
+    never changed (the database refuses it), like a receipt's: every download is these bytes."""
+
+    __fund_args__ = (
+        UniqueConstraint("fund_id", "motion_id"),
+        same_fund_fk("motion_id", "motion", ondelete="RESTRICT"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    motion_id: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 @audited

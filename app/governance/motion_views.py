@@ -9,17 +9,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.auth.models import User
 from app.auth.roles import ANY_MEMBER, CHAIR, MEMBER, PUBLIC, SECRETARY
 from app.db_types import utcnow
-from app.extensions import db
+from app.extensions import db, limiter
 from app.money import AmountError, parse_amount
+from app.pdf import public_rate_limit
 from app.rendering import render, wants_partial
 from app.validation import REFUSED, Invalid, attempt, attempt_flash
 from tenants.access import fund_access
 
 from . import motions as rules
-from . import uploads
+from . import resolutions, uploads
 from .forms import OfflineBallotForm, OpenMotionForm, RecuseForm, VoteForm
 from .models import Motion, Proposal
 from .views import bp, get_or_404, proposal_page
@@ -73,10 +73,9 @@ def motions():
 
 
 def _load(motion_id: int) -> Motion:
-    motion = get_or_404(Motion, motion_id)
-    if rules.close_if_due(motion):  # the deadline passed and no job has closed it yet
-        db.session.commit()
-    return motion
+    # A motion past its deadline is not closed here: a GET never writes. The page shows it as
+    # due (motion_page), and the every-minute job or the next POST on it closes it.
+    return get_or_404(Motion, motion_id)
 
 
 def motion_page(motion: Motion, *, http_status: int = 200, block=None, vote_form=None,
@@ -99,7 +98,7 @@ def motion_page(motion: Motion, *, http_status: int = 200, block=None, vote_form
                                                      "platform_admin"} else [],
         vote_form=vote_form or VoteForm(formdata=None),
         recuse_form=recuse_form or RecuseForm(formdata=None), offline_form=offline_form,
-        close_error=close_error)
+        close_error=close_error, due=rules.is_due(motion))
 
 
 @bp.route("/motions/<int:motion_id>")
@@ -173,7 +172,8 @@ def offline(motion_id: int):
 def close(motion_id: int):
     motion = _load(motion_id)
     try:
-        rules.close(motion, current_user)
+        if not rules.close_if_due(motion):  # at the deadline it closes as the deadline's
+            rules.close(motion, current_user)
     except Invalid as error:
         db.session.rollback()
         return motion_page(motion, http_status=422, close_error=error.errors["close"])
@@ -188,31 +188,19 @@ def _closed(resolution_id: int) -> Motion:
     return motion
 
 
-def _resolution_context(motion: Motion) -> dict:
-    electors = rules.electorate(motion)
-    ballots = {b.user_id: b for b in rules.ballots(motion)}
-    names = dict(db.session.execute(select(User.id, User.name).where(
-        User.id.in_([e.user_id for e in electors] + [motion.opened_by_id or 0,
-                                                      motion.closed_by_id or 0]))).all())
-    return {"motion": motion, "proposal": motion.proposal, "electors": electors,
-            "ballots": ballots, "names": names, "outcome": rules.outcome(motion),
-            "fund": g.fund}
-
-
 @bp.route("/resolutions/<int:resolution_id>")
 @fund_access(PUBLIC)
 def resolution(resolution_id: int):
-    return render("governance/resolution.html", **_resolution_context(_closed(resolution_id)))
+    return render("governance/resolution.html",
+                  **resolutions.context(_closed(resolution_id)))
 
 
 @bp.route("/resolutions/<int:resolution_id>.pdf")
 @fund_access(PUBLIC)
+@limiter.limit(public_rate_limit)
 def resolution_pdf(resolution_id: int):
-    from app.pdf import render_pdf
-
     motion = _closed(resolution_id)
-    pdf = render_pdf("governance/resolution_pdf.html", **_resolution_context(motion))
-    response = make_response(pdf)
+    response = make_response(resolutions.pdf_of(motion))
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = (
         f'inline; filename="resolution-{g.fund.receipt_prefix}-{motion.id}.pdf"')

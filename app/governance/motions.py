@@ -10,7 +10,6 @@ import logging
 import smtplib
 from datetime import datetime, timedelta
 
-from flask import current_app, has_request_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -20,9 +19,11 @@ from app import jobs
 from app.auth.models import User
 from app.auth.roles import CHAIR
 from app.clock import LOCAL, local_day
+from app.database import lock
 from app.db_types import utcnow
 from app.extensions import db
 from app.mail import send_mail
+from app.urls import external_url
 from app.validation import Invalid
 from tenants import SYSTEM, fund_scope, using
 
@@ -42,20 +43,15 @@ OPENS_FROM = {
 }
 
 
-def _lock(row) -> None:
-    """Hold the motion until commit (PostgreSQL), so a ballot and the close never cross."""
-    db.session.refresh(row, with_for_update=True)
-
-
 def open_motion(proposal: Proposal, user, *, kind: str = "proposal", amount_fen: int | None = None,
                 deadline: datetime | None = None, now: datetime | None = None,
                 note: str = "", revote: bool = False) -> Motion:
     """Put a proposal to the vote. The rules are copied and the electorate frozen now.
     revote: an upheld objection sends a proposal on public notice back to a vote."""
     now = now or utcnow()
-    # Hold the proposal until commit (PostgreSQL), so two chairs opening a vote on it at once
+    # Hold the proposal until commit, so two chairs opening a vote on it at once
     # run one after the other and the second sees the first's motion.
-    _lock(proposal)
+    lock(proposal)
     errors = {}
     if kind not in OPENS_FROM:
         errors["kind"] = _l("Choose what the vote is about.")
@@ -208,7 +204,7 @@ def cast(motion: Motion, user, choice: str, now: datetime | None = None) -> Ball
     close_if_due(motion, now)
     if choice not in CHOICES:
         raise Invalid({"choice": _l("Choose yes, no or abstain.")})
-    _lock(motion)
+    lock(motion)
     if reason := refusal(motion, user.id, now):
         raise Invalid({"choice": reason})
     return _write(motion, user.id, choice, user, offline=False, now=now)
@@ -229,7 +225,7 @@ def record_offline(motion: Motion, secretary, member_id: int | None, choice: str
         errors["member_id"] = _l("Choose the member.")
     if errors:
         raise Invalid(errors)
-    _lock(motion)
+    lock(motion)
     if reason := refusal(motion, member_id, now):
         raise Invalid({"member_id": reason})
     existing = _ballot(motion, member_id)
@@ -248,7 +244,7 @@ def confirm(motion: Motion, user, now: datetime | None = None) -> Ballot:
     """The member confirms the ballot the secretary recorded for them."""
     now = now or utcnow()
     close_if_due(motion, now)
-    _lock(motion)
+    lock(motion)
     if motion.status != "open":
         raise Invalid({"choice": _l("This vote is closed: a ballot not confirmed before the "
                                     "close does not count.")})
@@ -267,7 +263,7 @@ def recuse(motion: Motion, user, reason: str, now: datetime | None = None) -> El
     close_if_due(motion, now)
     if not (reason or "").strip():
         raise Invalid({"reason": _l("Say what your interest is.")})
-    _lock(motion)
+    lock(motion)
     elector = _elector(motion, user.id)
     if motion.status != "open":
         raise Invalid({"reason": _l("This vote is closed.")})
@@ -301,7 +297,7 @@ def close(motion: Motion, user=None, now: datetime | None = None) -> Outcome:
     """Close the vote and apply its result. By the chair only once every eligible member has
     voted; by the system (user None) at the deadline."""
     now = now or utcnow()
-    _lock(motion)
+    lock(motion)
     if motion.status != "open":
         raise Invalid({"close": _l("This vote is already closed.")})
     if user is not None and motion.deadline > now and not everyone_voted(motion, now):
@@ -314,6 +310,9 @@ def close(motion: Motion, user=None, now: datetime | None = None) -> Outcome:
     motion.passed = result.passed
     db.session.flush()
     _apply(motion, result, user, now)
+    from .resolutions import store  # the document module reads this one's rules
+
+    store(motion)  # the resolution's PDF, made once as it becomes final
     return result
 
 
@@ -330,10 +329,16 @@ def _apply(motion: Motion, result: Outcome, user, now: datetime) -> None:
         proposal_rules.transition(proposal, "accepted", user, note=note, now=now)
 
 
+def is_due(motion: Motion, now: datetime | None = None) -> bool:
+    """Open past its deadline: closed in effect, not yet on the record (a page shows it so;
+    the every-minute job or the next POST on the motion records it)."""
+    return motion.status == "open" and motion.deadline <= (now or utcnow())
+
+
 def close_if_due(motion: Motion, now: datetime | None = None) -> bool:
-    """Close a motion whose deadline has passed (called whenever one is looked at)."""
+    """Close a motion whose deadline has passed (the job, and every POST on the motion)."""
     now = now or utcnow()
-    if motion.status == "open" and motion.deadline <= now:
+    if is_due(motion, now):
         close(motion, None, now)
         return True
     return False
@@ -367,16 +372,7 @@ def _motion_link(motion: Motion) -> str:
     from app.funds.models import Fund
 
     fund = db.session.get(Fund, motion.fund_id)
-    if has_request_context():
-        return url_for("governance.motion", fund_slug=fund.slug, motion_id=motion.id,
-                       _external=True)
-    # Outside a request (a job): no request context, whose teardown would end the scope.
-    from urllib.parse import urlsplit
-
-    base = urlsplit(current_app.config.get("PUBLIC_URL") or "http://localhost/")
-    adapter = current_app.url_map.bind(base.netloc, url_scheme=base.scheme)
-    return adapter.build("governance.motion", {"fund_slug": fund.slug, "motion_id": motion.id},
-                         force_external=True)
+    return external_url("governance.motion", fund_slug=fund.slug, motion_id=motion.id)
 
 
 MAIL_PENDING = "shanlin_governance_mail"  # session.info: messages to send after the commit

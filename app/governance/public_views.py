@@ -38,8 +38,6 @@ def _public_proposal(proposal_id: int) -> Proposal:
     proposal = db.session.get(Proposal, proposal_id)
     if proposal is None or proposal.status not in rules.PUBLIC_STATES:
         abort(404)  # only what the committee has approved is on the notice board
-    if rules.finalize_if_due(proposal):
-        db.session.commit()
     return proposal
 
 
@@ -49,8 +47,8 @@ def _project_page(proposal: Proposal, form=None, http_status: int = 200):
         .order_by(Motion.id.desc()))
     objections = db.session.scalars(select(Objection).where(
         Objection.proposal_id == proposal.id).order_by(Objection.id)).all()
-    return render("governance/project.html", block="objection", http_status=http_status, fund=g.fund,
-                  proposal=proposal, motion=motion, objections=objections,
+    return render("governance/project.html", block="objection", http_status=http_status,
+                  fund=g.fund, proposal=proposal, motion=motion, objections=objections,
                   form=form or ObjectionForm(formdata=None))
 
 

@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 
 from app.clock import local_day
+from app.database import lock
 from app.db_types import utcnow
 from app.extensions import db
 from app.money import AmountError, parse_amount
@@ -144,7 +145,7 @@ def close_round(round_: Round, user, now: datetime | None = None) -> list[Step]:
     """Select the winners among the proposals still candidates; they are approved (and go
     to public notice like any approval). The others are kept as excluded, with their state."""
     now = now or utcnow()
-    db.session.refresh(round_, with_for_update=True)  # two closes run one after the other
+    lock(round_)  # two closes run one after the other
     if round_.status != "open":
         raise Invalid({"close": _l("This round is already closed.")})
     steps = select_winners(candidates(round_), round_.budget_fen)

@@ -115,8 +115,6 @@ def create_from_form(form, user, submit: bool = True) -> Proposal:
 
 def proposal_page(proposal: Proposal, *, http_status: int = 200, comment_form=None,
                   upload_form=None, motion_form=None, block=None):
-    if rules.finalize_if_due(proposal):
-        db.session.commit()
     events = db.session.scalars(select(ProposalEvent).where(
         ProposalEvent.proposal_id == proposal.id).order_by(ProposalEvent.id)).all()
     comments = db.session.scalars(select(Comment).where(

@@ -36,6 +36,8 @@ class Job(FundOwned, db.Model):
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # How often the job was queued again because the worker running it died (services.py).
+    restarts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The file the job made, kept under JOBS_DIR/<fund_id>/<file_key>.
     file_key: Mapped[str | None] = mapped_column(String(64))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from flask import Flask, current_app
 from huey import RedisHuey, SqliteHuey, crontab
@@ -88,6 +89,46 @@ def read_progress(job_id: int, key: str) -> tuple[int, int, str] | None:
 
 def clear_progress(job_id: int, key: str) -> None:
     get().huey.delete(_progress_key(job_id, key))
+
+
+def _beat_key(job_id: int, key: str) -> str:
+    return f"beat:{job_id}:{key}"
+
+
+def last_beat(job_id: int, key: str) -> float | None:
+    """When the job's worker last said it is alive (seconds since the epoch), if it did."""
+    return get().huey.get(_beat_key(job_id, key), peek=True)
+
+
+class Heartbeat:
+    """While a job runs, a daemon thread of its worker writes the time to the queue's storage
+    every few seconds. It dies with the process, also under kill -9: a beat that stops is how
+    the others learn that the job lost its worker (services.take_over_stalled)."""
+
+    def __init__(self, job_id: int, key: str, every: float):
+        self.huey = get().huey
+        self.name = _beat_key(job_id, key)
+        self.every = every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, daemon=True,
+                                        name=f"job-{job_id}-heartbeat")
+
+    def __enter__(self) -> Heartbeat:
+        self.huey.put(self.name, time.time())
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.huey.delete(self.name)
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                self.huey.put(self.name, time.time())
+            except Exception:  # a storage hiccup: the next beat tries again
+                log.exception("heartbeat %s not written", self.name)
 
 
 def consume(app: Flask, workers: int = 2, periodic: bool = True) -> None:

@@ -9,7 +9,9 @@ The task body runs in one transaction, committed together with the job's "done" 
 rolled back if it raises: a failed job leaves none of its own business rows behind. Progress
 cannot be committed into the database meanwhile (SQLite lets one connection write at a time,
 and the body holds that lock until it ends), so it goes to the queue's own storage (huey's
-SQLite file or Redis), where the progress page reads it.
+SQLite file or Redis), where the progress page reads it; so does the heartbeat that tells the
+other workers this job's worker is alive (``take_over_stalled`` queues a job again when it
+stops).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.db_types import utcnow
 from app.extensions import db
@@ -43,6 +45,9 @@ log = logging.getLogger(__name__)
 UNEXPECTED = _l("The job stopped because of an unexpected error. Nothing it did was kept. "
                 "Try again; if it happens again, tell the platform's support.")
 PENDING = "shanlin_jobs_pending"  # session.info: jobs to queue when the transaction commits
+MAX_RESTARTS = 3
+STOPPED = _l("The job stopped several times because the program running it ended "
+             "unexpectedly. Start it again; if it stops again, tell the platform's support.")
 
 
 class JobFailed(Exception):
@@ -185,13 +190,16 @@ def run(job_id: int, key: str) -> None:
         log.warning("job %s not found: task dropped", job_id)
         return
     with using(fund_scope(fund_id)):
-        job = db.session.get(Job, job_id)
-        if job.status != QUEUED:
-            return  # delivered twice; it ran or is running
-        job.status, job.started_at = RUNNING, utcnow()
-        locale = job.locale
+        # One UPDATE claims the job: of two workers handed the same task, one runs it.
+        claimed = db.session.execute(
+            update(Job).where(Job.id == job_id, Job.key == key, Job.status == QUEUED)
+            .values(status=RUNNING, started_at=utcnow())).rowcount
         db.session.commit()
-        with force_locale(locale):
+        if not claimed:
+            return  # delivered twice; it ran or is running
+        locale = db.session.get(Job, job_id).locale
+        beat = current_app.config["JOBS_HEARTBEAT_SECONDS"]
+        with queue.Heartbeat(job_id, key, beat), force_locale(locale):
             _run_body(job_id, key)
 
 
@@ -270,6 +278,39 @@ def _store(job: Job, file: File) -> Path:
     partial.write_bytes(data)
     partial.rename(path)
     return path
+
+
+@every_minute
+def take_over_stalled(now: datetime) -> int:
+    """Queue again each running job whose worker stopped beating (killed, out of memory, the
+    machine restarted): a worker was given the task and died with it, so no one else would
+    ever run it. Every task may run again: annual receipts skip the donors already receipted,
+    the others keep nothing until they end. A job that stopped its worker MAX_RESTARTS times
+    fails instead, so it cannot take down every worker in turn."""
+    stale = current_app.config["JOBS_STALE_SECONDS"]
+    taken = 0
+    for job in db.session.scalars(select(Job).where(Job.status == RUNNING)).all():
+        started = job.started_at.timestamp() if job.started_at else 0.0
+        if now.timestamp() - max(queue.last_beat(job.id, job.key) or 0.0, started) > stale:
+            taken += _take_over(job, now)
+    return taken
+
+
+def _take_over(job: Job, now: datetime) -> int:
+    """One UPDATE decides, so two workers taking over at once queue the job once."""
+    if job.restarts >= MAX_RESTARTS:
+        with force_locale(job.locale):
+            values = {"status": FAILED, "finished_at": now, "message": str(STOPPED)}
+    else:
+        values = {"status": QUEUED, "restarts": Job.restarts + 1}
+    taken = db.session.execute(update(Job).where(
+        Job.id == job.id, Job.status == RUNNING, Job.restarts == job.restarts)
+        .values(**values)).rowcount
+    if taken and values["status"] == QUEUED:
+        db.session.info.setdefault(PENDING, []).append((job.id, job.key))  # at commit
+    if taken:
+        log.warning("job %s lost its worker: %s", job.id, values["status"])
+    return taken
 
 
 def run_every_minute(now: datetime | None = None) -> None:

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.validation import int_or_none
 
 from .models import LedgerEntry
 
@@ -51,10 +52,10 @@ def source(entry: LedgerEntry) -> tuple[str, str | None]:
         text, href = source(original)
         return str(_l("Reversal of %(what)s", what=text)), href
     kind, _, rest = (entry.reference or "").partition(":")
-    number = rest.partition(":")[0]
-    if kind == "payout" and number.isdigit():
+    number = int_or_none(rest.partition(":")[0])
+    if kind == "payout" and number:
         return (str(_l("Payout #%(id)s", id=number)),
-                url_for("payouts.detail", payout_id=int(number)))
+                url_for("payouts.detail", payout_id=number))
     if entry.donation_id:
         text = _l("Donation #%(id)s", id=entry.donation_id)
         if entry.kind == "refund":

@@ -8,6 +8,7 @@ import stripe
 from flask_babel import lazy_gettext as _l
 
 from app.security import CSP
+from app.validation import int_or_none
 
 from .gateway import (
     FAILED,
@@ -147,8 +148,7 @@ def _metadata(donation) -> dict:
 
 
 def _fund_id(metadata: Mapping | None) -> int | None:
-    value = (metadata or {}).get("fund_id", "")
-    return int(value) if str(value).isdigit() else None
+    return int_or_none((metadata or {}).get("fund_id"))
 
 
 def _csp_with(extra: Mapping[str, str]) -> str:

@@ -12,6 +12,7 @@ from app.donations.services import COUNTED
 from app.extensions import csrf, db, limiter
 from app.money import fen_to_input, yuan
 from app.rendering import render, render_form
+from app.urls import external_url
 from app.validation import REFUSED, Invalid, attempt
 from tenants.access import fund_access, open_access
 
@@ -65,7 +66,8 @@ def donate():
     if started is not REFUSED:
         donation, checkout = started
         db.session.commit()
-        status_url = url_for("payments.status", donation_id=donation.id, _external=True)
+        status_url = external_url("payments.status", fund_slug=g.fund.slug,
+                                  donation_id=donation.id)
         response = render(checkout.template, fund=g.fund, donation=donation,
                           return_url=status_url, **checkout.context)
         if checkout.csp:  # only the page that takes the payment loads the gateway's script

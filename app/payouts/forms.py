@@ -3,9 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     DateField,
-    IntegerField,
     MultipleFileField,
-    SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
@@ -13,12 +11,11 @@ from wtforms import (
 from wtforms.validators import Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.forms import Form
-from app.validation import int_or_none
+from app.forms import Form, IdSelectField, IntegerField
 
 
 class PayoutForm(Form):
-    budget_line_id = SelectField(_l("Budget line"), coerce=int_or_none, validate_choice=False)
+    budget_line_id = IdSelectField(_l("Budget line"))
     amount = StringField(_l("Amount (yuan)"), validators=[Length(max=30)])
     payee = StringField(_l("Payee"), validators=[Length(max=100)])
     payee_account = StringField(_l("Payee's bank account"), validators=[Optional(),

@@ -16,13 +16,15 @@ from sqlalchemy import func, select
 
 from app.auth.models import Membership
 from app.auth.roles import CHAIR, MEMBER, SECRETARY, SUPERVISOR, TREASURER
-from app.clock import local_today
+from app.clock import day_refused, local_today
+from app.database import lock
 from app.db_types import utcnow
 from app.extensions import db
+from app.governance.proposals import finalize_if_due
 from app.ledger import services as ledger
 from app.ledger.models import LedgerEntry
 from app.money import AmountError, parse_amount
-from app.validation import Invalid
+from app.validation import Invalid, int_or_none
 
 from .models import (
     DEFAULT_APPROVERS,
@@ -34,12 +36,6 @@ from .models import (
 PAYABLE_PROJECT_STATES = ("final", "in_progress")  # money may go to these projects
 APPROVER_CHOICES = (CHAIR, SUPERVISOR, MEMBER, SECRETARY, TREASURER)
 REQUESTERS = ("treasurer", "social_worker")
-
-
-def lock(row) -> None:
-    """Reload the row and hold it until commit (PostgreSQL; SQLite writes one at a time): two
-    approvals, two payments or a payment and a reversal run one after the other."""
-    db.session.refresh(row, with_for_update=True)
 
 
 # --- the fund's rules ------------------------------------------------------------------------
@@ -203,6 +199,8 @@ def check(proposal, data: PayoutInput) -> dict:
 
 def request(proposal, data: PayoutInput, user, now: datetime | None = None) -> Payout:
     """A treasurer or social worker asks for money for a final project."""
+    if proposal is not None:
+        finalize_if_due(proposal, now)  # a notice period just over: the page did not record it
     values = check(proposal, data)
     payout = Payout(**values, fund_id=proposal.fund_id, status="requested",
                     requested_by_id=user.id if user else None, requested_at=now or utcnow())
@@ -297,9 +295,7 @@ def reference_of(payout: Payout, part: str) -> str:
 def payout_id_of(reference: str) -> int | None:
     """payout:12:project -> 12 (the ledger's own link back to the payout)."""
     parts = (reference or "").split(":")
-    if len(parts) == 3 and parts[0] == "payout" and parts[1].isdigit():
-        return int(parts[1])
-    return None
+    return int_or_none(parts[1]) if len(parts) == 3 and parts[0] == "payout" else None
 
 
 def mark_paid(payout: Payout, user, bank_reference: str, paid_on: date | None,
@@ -317,8 +313,8 @@ def mark_paid(payout: Payout, user, bank_reference: str, paid_on: date | None,
         errors["bank_reference"] = _l("Enter the bank's reference of the payment.")
     if paid_on is None:
         errors["paid_on"] = _l("Enter the day the bank paid.")
-    elif paid_on > local_today(now):
-        errors["paid_on"] = _l("The date cannot be in the future.")
+    elif refused := day_refused(paid_on, local_today(now)):
+        errors["paid_on"] = refused
     if errors:
         raise Invalid(errors)
     lock(payout)

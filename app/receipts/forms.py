@@ -2,10 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import DateField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import DateField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from app.forms import Form
+from app.forms import Form, IdSelectField, IntegerField
 
 
 class IssueForm(Form):
@@ -42,6 +42,6 @@ class AnnualForm(Form):
 
 
 class PrintForm(Form):
-    batch_id = SelectField(_l("Batch"), choices=[], validate_choice=False)
+    batch_id = IdSelectField(_l("Batch"), choices=[])
     start = DateField(_l("Issued from"), validators=[Optional()])
     end = DateField(_l("Issued until"), validators=[Optional()])

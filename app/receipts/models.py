@@ -7,6 +7,7 @@ its PDF can be stamped 作废 later without reading rows that may have changed s
 from datetime import date, datetime
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -18,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db_types import UTCDateTime, utcnow
+from app.db_types import SECRET, UTCDateTime, utcnow
 from app.extensions import db
 from tenants.model import FundOwned, same_fund_fk
 
@@ -71,14 +72,10 @@ class Receipt(FundOwned, db.Model):
         Index("ix_receipt_token", "token"),  # the public check looks a token up across funds
         Index("ix_receipt_fund_id_donation_id", "fund_id", "donation_id"),
         Index("ix_receipt_fund_id_donor_id", "fund_id", "donor_id"),
-        # One valid receipt per gift, and one valid annual receipt per donor and year: the
-        # database refuses a second even when two requests pass the checks at once.
+        # One valid single receipt per gift; ReceiptGift extends this to annual receipts.
         Index("uq_receipt_valid_donation", "fund_id", "donation_id", unique=True,
               sqlite_where=text("status = 'valid' AND kind = 'single'"),
               postgresql_where=text("status = 'valid' AND kind = 'single'")),
-        Index("uq_receipt_valid_annual", "fund_id", "donor_id", "period_start", unique=True,
-              sqlite_where=text("status = 'valid' AND kind = 'annual'"),
-              postgresql_where=text("status = 'valid' AND kind = 'annual'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -86,11 +83,13 @@ class Receipt(FundOwned, db.Model):
     year: Mapped[int]
     sequence: Mapped[int]
     number: Mapped[str] = mapped_column(String(40))  # <prefix>-<year>-<000001>
-    token: Mapped[str] = mapped_column(String(40))  # the verification URL's secret part
-    code_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the printed portal code
+    # The verification URL's secret part, and the sha256 of the printed portal code.
+    token: Mapped[str] = mapped_column(String(40), info=SECRET)
+    code_hash: Mapped[str] = mapped_column(String(64), info=SECRET)
     donation_id: Mapped[int | None] = mapped_column()  # None for an annual receipt
     donor_id: Mapped[int | None] = mapped_column()
-    period_start: Mapped[date | None] = mapped_column(Date)  # annual receipts: the year covered
+    # Annual receipts: the first and the last gift listed (all of one year).
+    period_start: Mapped[date | None] = mapped_column(Date)
     period_end: Mapped[date | None] = mapped_column(Date)
     # What the receipt states, copied when it was issued.
     name: Mapped[str] = mapped_column(String(200))
@@ -125,6 +124,32 @@ class Receipt(FundOwned, db.Model):
     @property
     def is_void(self) -> bool:
         return self.status == "void"
+
+
+class ReceiptGift(FundOwned, db.Model):
+    """A gift a receipt acknowledges, with its date and amount as printed: one row for a single
+    receipt, one per listed gift for an annual one.
+
+    The partial unique index is the rule "a gift is on one valid receipt at most", single or
+    annual, held by the database also when two receipts are issued at once. ``valid`` follows
+    the receipt: a trigger clears it when the receipt is voided, which frees the gift for a
+    reissue; triggers refuse any other change.
+    """
+
+    __fund_args__ = (
+        UniqueConstraint("fund_id", "receipt_id", "donation_id"),
+        same_fund_fk("receipt_id", "receipt", ondelete="RESTRICT"),
+        same_fund_fk("donation_id", "donation"),
+        Index("uq_receipt_gift_valid", "fund_id", "donation_id", unique=True,
+              sqlite_where=text("valid"), postgresql_where=text("valid")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    receipt_id: Mapped[int]
+    donation_id: Mapped[int]
+    received_on: Mapped[date] = mapped_column(Date)
+    amount_fen: Mapped[int]
+    valid: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class ReceiptFile(FundOwned, db.Model):

@@ -25,7 +25,7 @@ from app.funds.models import Fund
 from app.validation import Invalid
 
 from . import render
-from .models import Receipt, ReceiptCounter, ReceiptFile, ReceiptSettings
+from .models import Receipt, ReceiptCounter, ReceiptFile, ReceiptGift, ReceiptSettings
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread on paper
 
@@ -61,9 +61,16 @@ def hash_code(code: str) -> str:
     return hashlib.sha256(normal.encode()).hexdigest()
 
 
+def _receipted():
+    """Ids of the gifts a valid receipt acknowledges, single or annual."""
+    return select(ReceiptGift.donation_id).where(ReceiptGift.valid)
+
+
 def _existing(donation: Donation) -> Receipt | None:
-    return db.session.scalar(select(Receipt).where(
-        Receipt.donation_id == donation.id, Receipt.status == "valid"))
+    """The valid receipt, single or annual, that already acknowledges this gift."""
+    return db.session.scalar(select(Receipt).join(
+        ReceiptGift, ReceiptGift.receipt_id == Receipt.id).where(
+        ReceiptGift.donation_id == donation.id, ReceiptGift.valid))
 
 
 def check_issue(donation: Donation, name: str) -> str:
@@ -102,32 +109,45 @@ def issue(donation: Donation, *, name: str = "", user: User | None = None,
         issued_on=issued_on, issued_by_id=user.id if user else None,
         replaces_id=replaces.id if replaces else None, pdf_sha256="", code_hash="",
     )
-    return _store(receipt, fund, items=None)
+    return _store(receipt, fund, [donation])
+
+
+def _counted_in(year: int):
+    return (Donation.status.in_(COUNTED), Donation.received_on >= date(year, 1, 1),
+            Donation.received_on <= date(year, 12, 31))
 
 
 def annual_gifts(donor_id: int, year: int) -> list[Donation]:
+    """The donor's counted gifts of the year that no valid receipt acknowledges yet: an annual
+    receipt sums up what was not receipted one by one, never the same money twice."""
     return list(db.session.scalars(select(Donation).where(
-        Donation.donor_id == donor_id, Donation.status.in_(COUNTED),
-        Donation.received_on >= date(year, 1, 1), Donation.received_on <= date(year, 12, 31))
+        Donation.donor_id == donor_id, *_counted_in(year), Donation.id.not_in(_receipted()))
         .order_by(Donation.received_on, Donation.id)))
 
 
-def annual_receipt(donor_id: int, year: int) -> Receipt | None:
-    return db.session.scalar(select(Receipt).where(
-        Receipt.kind == "annual", Receipt.donor_id == donor_id, Receipt.status == "valid",
-        Receipt.period_start == date(year, 1, 1)))
+def annual_receipts(year: int) -> list[Receipt]:
+    """The fund's annual receipts for a year, newest first (a donor may have several: one
+    issued mid-year, another for the gifts that came after)."""
+    return list(db.session.scalars(select(Receipt).where(
+        Receipt.kind == "annual", Receipt.period_start >= date(year, 1, 1),
+        Receipt.period_start <= date(year, 12, 31)).order_by(Receipt.id.desc())))
 
 
 def issue_annual(donor, year: int, *, user: User | None = None, replaces: Receipt | None = None,
                  now: datetime | None = None) -> Receipt:
-    """年度汇总收据: one receipt listing every counted gift of the donor to this fund in a year."""
+    """年度汇总收据: one receipt listing the donor's counted gifts to this fund in a year that
+    have no receipt of their own. Its period runs from the first gift listed to the last: the
+    dates it states are facts of the list, not a claim that nothing else came in between
+    (a cash gift recorded a week late would contradict "1 January to today")."""
     lock(donor)  # two runs for the same donor make one receipt
     check_annual_year(year, now)
-    if annual_receipt(donor.id, year) is not None:
-        raise Invalid({"year": _l("This donor already has a valid annual receipt for the year.")})
+    # Hold the year's gifts, so a single receipt being issued for one of them is committed
+    # before the list below (a statement of its own) is read.
+    db.session.execute(select(Donation.id).where(
+        Donation.donor_id == donor.id, *_counted_in(year)).with_for_update())
     gifts = annual_gifts(donor.id, year)
     if not gifts:
-        raise Invalid({"year": _l("This donor gave nothing counted in that year.")})
+        raise Invalid({"year": _l("This donor has no gift in that year without a valid receipt.")})
     fund = db.session.get(Fund, donor.fund_id)
     issued_on = local_today(now)
     sequence, number = take_number(fund, issued_on.year)
@@ -135,24 +155,36 @@ def issue_annual(donor, year: int, *, user: User | None = None, replaces: Receip
         fund_id=fund.id, kind="annual", year=issued_on.year, sequence=sequence, number=number,
         token=secrets.token_urlsafe(18), donor_id=donor.id, name=donor.name,
         amount_fen=sum(g.net_fen for g in gifts), received_on=gifts[-1].received_on,
-        period_start=date(year, 1, 1), period_end=date(year, 12, 31), locale=_locale(donor),
+        period_start=gifts[0].received_on, period_end=gifts[-1].received_on,
+        locale=_locale(donor),
         issued_on=issued_on, issued_by_id=user.id if user else None, pdf_sha256="",
         code_hash="", replaces_id=replaces.id if replaces else None)
     items = [{"received_on": g.received_on, "channel": g.channel, "amount_fen": g.net_fen,
               "purpose": g.designation.name if g.designation else ""} for g in gifts]
-    return _store(receipt, fund, items=items)
+    return _store(receipt, fund, gifts, items=items)
 
 
 def annual_donor_ids(year: int) -> list[int]:
-    """Donors with a counted gift in the year and no valid annual receipt for it yet."""
-    gave = select(Donation.donor_id).where(
-        Donation.donor_id.is_not(None), Donation.status.in_(COUNTED),
-        Donation.received_on >= date(year, 1, 1), Donation.received_on <= date(year, 12, 31))
-    has = select(Receipt.donor_id).where(
-        Receipt.kind == "annual", Receipt.status == "valid",
-        Receipt.period_start == date(year, 1, 1), Receipt.donor_id.is_not(None))
-    return list(db.session.scalars(gave.where(Donation.donor_id.not_in(has)).distinct()
-                                   .order_by(Donation.donor_id)))
+    """Donors with a counted gift in the year that has no valid receipt yet."""
+    return list(db.session.scalars(select(Donation.donor_id).where(
+        Donation.donor_id.is_not(None), *_counted_in(year), Donation.id.not_in(_receipted()))
+        .distinct().order_by(Donation.donor_id)))
+
+
+def receipts_of(donation: Donation) -> list[Receipt]:
+    """Every receipt that acknowledged this gift, single or annual, valid or voided."""
+    return list(db.session.scalars(select(Receipt).join(
+        ReceiptGift, ReceiptGift.receipt_id == Receipt.id).where(
+        ReceiptGift.donation_id == donation.id).order_by(Receipt.id)))
+
+
+def listed_gifts(receipt: Receipt) -> list[ReceiptGift]:
+    """The gifts a receipt acknowledges, with the dates and amounts it printed."""
+    # Read afresh: voiding clears ``valid`` in a trigger, behind the session's back.
+    return list(db.session.scalars(select(ReceiptGift).where(
+        ReceiptGift.receipt_id == receipt.id).order_by(ReceiptGift.received_on,
+                                                       ReceiptGift.donation_id)
+        .execution_options(populate_existing=True)))
 
 
 def print_run_ids(*, batch_id: int | None = None, start: date | None = None,
@@ -173,8 +205,10 @@ def _locale(donor) -> str:
     return "en" if donor is not None and donor.locale.startswith("en") else "zh_Hans"
 
 
-def _store(receipt: Receipt, fund: Fund, items) -> Receipt:
-    """Render the PDF first, then write the row and its file: what is stored never changes."""
+def _store(receipt: Receipt, fund: Fund, gifts: list[Donation], items=None) -> Receipt:
+    """Render the PDF first, then write the row, the gifts it acknowledges and its file: what
+    is stored never changes. A gift already on a valid receipt fails the insert of its link,
+    also when the other receipt is being issued at this moment."""
     code = new_code()
     receipt.code_hash = hash_code(code)
     options = settings(fund.id)
@@ -184,6 +218,9 @@ def _store(receipt: Receipt, fund: Fund, items) -> Receipt:
     receipt.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
     db.session.add(receipt)
     db.session.flush()
+    db.session.add_all(ReceiptGift(fund_id=fund.id, receipt_id=receipt.id, donation_id=gift.id,
+                                   received_on=gift.received_on, amount_fen=gift.net_fen)
+                       for gift in gifts)
     db.session.add(ReceiptFile(fund_id=fund.id, receipt_id=receipt.id, variant="original",
                                sha256=receipt.pdf_sha256, data=pdf))
     db.session.flush()
@@ -210,7 +247,7 @@ def void(receipt: Receipt, reason: str, *, user: User | None = None) -> Receipt:
         raise Invalid({"reason": _l("Say why the receipt is voided.")})
     if len(reason) > 300:
         raise Invalid({"reason": _l("The reason is too long (at most 300 characters).")})
-    receipt.status = "void"
+    receipt.status = "void"  # a trigger frees its gifts (ReceiptGift.valid) for a reissue
     receipt.void_reason = reason
     receipt.voided_at = utcnow()
     receipt.voided_by_id = user.id if user else None
@@ -296,7 +333,7 @@ def save_settings(fund_id: int, *, issue_mode: str, thanks: str, seal: bytes | N
 def due_for_auto(settings_row: ReceiptSettings, limit: int) -> list[Donation]:
     """Gifts with a donor confirmed since automatic issuing began that have no receipt yet
     (a voided one stays voided: reissuing is a person's decision)."""
-    receipted = select(Receipt.donation_id).where(Receipt.donation_id.is_not(None))
+    receipted = select(ReceiptGift.donation_id)  # valid or voided, single or annual
     return list(db.session.scalars(select(Donation).where(
         Donation.fund_id == settings_row.fund_id, Donation.status.in_(COUNTED),
         Donation.donor_id.is_not(None), Donation.receipt_waived.is_(False),

@@ -1,7 +1,5 @@
 """Receipt pages of a fund, and the public verification page behind each receipt's QR code."""
 
-from datetime import date
-
 from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -222,6 +220,10 @@ def verify(token: str):
             "host": fund.host_charity, "issued_on": receipt.issued_on,
             "amount_fen": receipt.amount_fen, "name": services.mask_name(receipt.name),
             "kind": receipt.kind,
+            # An annual receipt shows what it sums up: each gift's date and amount, as printed.
+            "gifts": [(gift.received_on, gift.amount_fen)
+                      for gift in services.listed_gifts(receipt)]
+            if receipt.kind == "annual" else [],
         }
         db.session.rollback()
     return render("receipts/verify.html", facts=facts)
@@ -241,9 +243,7 @@ def annual():
             db.session.commit()
             return redirect(url_for("jobs.show", job_id=job.id))
     year = form.year.data if isinstance(form.year.data, int) else None
-    issued = db.session.scalars(select(Receipt).where(
-        Receipt.kind == "annual", Receipt.period_start == date(year, 1, 1))
-        .order_by(Receipt.id.desc())).all() if year and 2000 <= year <= 9999 else []
+    issued = services.annual_receipts(year) if year and 2000 <= year <= 9999 else []
     waiting = len(services.annual_donor_ids(year)) if year and 2000 <= year <= 9999 else 0
     return render_form("receipts/annual.html", form, block="form", issued=issued,
                        waiting=waiting, year=year)
@@ -260,7 +260,7 @@ def print_run():
         for b in batches]
     if form.is_submitted():
         job = attempt(form, lambda: jobs.start("print_run", services.check_print_run(
-            int_or_none(form.batch_id.data), form.start.data, form.end.data), user=current_user))
+            form.batch_id.data, form.start.data, form.end.data), user=current_user))
         if job is not REFUSED:
             db.session.commit()
             return redirect(url_for("jobs.show", job_id=job.id))
