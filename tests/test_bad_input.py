@@ -15,7 +15,7 @@ from app.funds.models import Fund
 from app.validation import MAX_ID, int_or_none
 from tenants import SYSTEM, using
 
-from .conftest import LOGINS
+from .conftest import LOGINS, PASSWORD
 
 FUND = "/f/donggangcun"
 TOWNSHIP = "/t/luwan"
@@ -176,3 +176,13 @@ def test_the_first_day_of_2000_is_a_possible_day(client, auth):
     response = client.post(f"{FUND}/donations/new", data={
         "amount": "10", "channel": "cash", "received_on": date(2000, 1, 1).isoformat()})
     assert response.status_code == 302
+
+
+@pytest.mark.parametrize("code", ["²²²²²²", "١٢٣٤٥٦"])
+def test_a_sign_in_code_in_other_digits_is_refused(app, client, code):
+    from .test_totp import ADMIN, _enrol
+
+    _enrol(app, client)
+    client.post("/auth/login", data={"login": ADMIN, "password": PASSWORD})
+    response = client.post("/auth/code", data={"code": code})
+    assert response.status_code == 422 and 'id="code-error"' in response.get_data(as_text=True)

@@ -50,7 +50,8 @@ def qr_svg_data_uri(uri: str) -> str:
 
 def _step_of(user: User, code: str) -> int | None:
     """The time step the code belongs to (now, or one step either side), or None."""
-    code = "".join(ch for ch in (code or "") if ch.isdigit())
+    # ASCII digits only: "²" passes isdigit(), and compare_digest refuses non-ASCII text.
+    code = "".join(ch for ch in (code or "") if ch in "0123456789")
     if len(code) != 6 or not user.totp_secret:
         return None
     totp = _totp(user.totp_secret)
