@@ -29,12 +29,16 @@ def create_app(overrides: dict | None = None) -> Flask:
     logging.getLogger("fontTools").setLevel(logging.WARNING)
 
     _init_extensions(app)
+    _start_queue(app)
     _register_blueprints(app)
     _register_tenancy(app)
 
-    from . import errors, i18n, labels, security
+    from . import errors, i18n, labels, security, todo
+    from .auth import policy
 
     labels.register(app)
+    policy.register(app)
+    todo.register(app)
     errors.register(app)
     i18n.register(app)
     security.register(app)
@@ -65,10 +69,22 @@ def _init_extensions(app: Flask) -> None:
         database.configure(db.engine)  # SQLite: foreign keys, and writers hold the lock
 
     tenants.scoping.install(FlaskSession, db.session)
+    database.install(FlaskSession)  # on_commit()
     _import_models()
     from .audit.recording import install as install_audit  # after tenancy's hooks: it reads them
 
     install_audit(FlaskSession)
+
+
+def _start_queue(app: Flask) -> None:
+    """The jobs queue, then the tasks others put on it (receipt and other mail)."""
+    from . import jobs, mail, notify
+    from .receipts import delivery
+
+    jobs.init_app(app)
+    mail.init_app(app)
+    delivery.init_app(app)
+    notify.init_app(app)
 
 
 def _import_models() -> None:
@@ -83,6 +99,7 @@ def _import_models() -> None:
     from .governance import models as _governance  # noqa: F401
     from .jobs import models as _jobs  # noqa: F401
     from .ledger import models as _ledger  # noqa: F401
+    from .notify import models as _notify  # noqa: F401
     from .oversight import models as _oversight  # noqa: F401
     from .payouts import models as _payouts  # noqa: F401
     from .portal import models as _portal  # noqa: F401
@@ -90,9 +107,8 @@ def _import_models() -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from tenants.cli import bp as tenants_cli
-
     from .audit.views import bp as audit_bp
+    from .auth.invitation_views import bp as invitations_bp
     from .auth.views import bp as auth_bp
     from .auth.views import township_bp as auth_township_bp
     from .backup.cli import bp as backup_cli
@@ -100,42 +116,41 @@ def _register_blueprints(app: Flask) -> None:
     from .disclosure.views import bp as disclosure_bp
     from .donations.views import bp as donations_bp
     from .donors.views import bp as donors_bp
+    from .funds.cli import bp as tenants_cli
     from .funds.views import bp as funds_bp
+    from .governance import bp as governance_bp
     from .governance.committee_views import township_bp as governance_township_bp
-    from .governance.views import bp as governance_bp
     from .imports.views import bp as imports_bp
     from .jobs.cli import bp as jobs_cli
     from .jobs.views import bp as jobs_bp
     from .main.views import bp as main_bp
+    from .notify.views import bp as notify_bp
     from .payments.views import bp as payments_bp
     from .payouts.views import bp as payouts_bp
     from .portal.views import bp as portal_bp
     from .receipts.views import bp as receipts_bp
 
-    for bp in (main_bp, auth_bp, auth_township_bp, funds_bp, donors_bp, donations_bp, imports_bp,
-               payments_bp, receipts_bp, jobs_bp, governance_bp, governance_township_bp, audit_bp,
-               portal_bp, payouts_bp, disclosure_bp, demo_bp, jobs_cli, tenants_cli, backup_cli):
+    for bp in (main_bp, auth_bp, auth_township_bp, invitations_bp, funds_bp, donors_bp,
+               donations_bp, imports_bp, payments_bp, receipts_bp, jobs_bp, governance_bp,
+               governance_township_bp, audit_bp, portal_bp, payouts_bp, disclosure_bp,
+               notify_bp, demo_bp, jobs_cli, tenants_cli, backup_cli):
         app.register_blueprint(bp)
     from .oversight.views import register as register_oversight
 
     register_oversight(app)  # the township workspace's pages and `flask oversight`
-    from .receipts import delivery
-
-    delivery.init_app(app)  # receipt emails: tasks on the jobs queue built just above
 
 
 def _register_tenancy(app: Flask) -> None:
     from tenants import access
 
-    from .auth.services import load_user
+    from .auth.services import current_memberships, load_user
+    from .funds.services import fund_by_slug, township_by_slug
 
-    app.url_value_preprocessor(access.pop_slugs)
-    app.url_defaults(access.add_slugs)
-    app.before_request(access.enforce)
+    access.init_app(app, memberships=current_memberships, fund_by_slug=fund_by_slug,
+                    township_by_slug=township_by_slug)
     from .auth.views import require_enrolment
 
-    app.before_request(require_enrolment)  # a township may require two-step sign-in
-    app.teardown_request(access.leave)
+    app.before_request(require_enrolment)  # after enforce(): a township may require two-step
     from .extensions import login_manager
 
     login_manager.user_loader(load_user)

@@ -15,6 +15,12 @@ def _flag(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _pairs(value: str) -> dict[str, str]:
+    """"a=1,b=2" -> {"a": "1", "b": "2"}."""
+    pairs = (item.partition("=") for item in value.split(",") if item.strip())
+    return {key.strip(): code.strip() for key, _eq, code in pairs}
+
+
 def _secret_key() -> str:
     """SECRET_KEY from the environment; otherwise one generated once and kept in var/."""
     if key := os.environ.get("SECRET_KEY"):
@@ -86,6 +92,24 @@ class Config:
         self.PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/")
         self.MAIL_FROM = os.environ.get("MAIL_FROM", "善邻 Shanlin <no-reply@shanlin.local>")
         self.OUTBOX_DIR = Path(os.environ.get("OUTBOX_DIR", VAR_DIR / "outbox"))
+
+        # Notices by SMS (app/notify/sms.py: Tencent Cloud SMS), per deployment. Without the
+        # secret id, key and app id, notices to mobile numbers are written to the log instead.
+        # SMS_TEMPLATES names the approved template of each notice, e.g.
+        # "vote_opened=1234567,vote_reminder=1234568"; SMS_ENDPOINT points the SDK at another
+        # server (http://127.0.0.1:PORT: the tests' fake endpoint).
+        self.SMS_SECRET_ID = os.environ.get("SMS_SECRET_ID")
+        self.SMS_SECRET_KEY = os.environ.get("SMS_SECRET_KEY")
+        self.SMS_SDK_APP_ID = os.environ.get("SMS_SDK_APP_ID")
+        self.SMS_SIGN_NAME = os.environ.get("SMS_SIGN_NAME", "善邻")
+        self.SMS_TEMPLATES = _pairs(os.environ.get("SMS_TEMPLATES", ""))
+        self.SMS_REGION = os.environ.get("SMS_REGION", "ap-guangzhou")
+        self.SMS_ENDPOINT = os.environ.get("SMS_ENDPOINT")
+        # SMS cost money and a flood is harassment: at most this many a day to one number.
+        self.NOTICE_SMS_PER_DAY = int(os.environ.get("NOTICE_SMS_PER_DAY", "10"))
+        # 待我处理 on the overview and home page, and its count in the header. Off only to
+        # measure what it costs (make bench: the overview with it against without it).
+        self.TODO_LIST = _flag("TODO_LIST", True)
 
         # scrypt by default; the test suite may choose a cheaper one.
         self.PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")

@@ -1,4 +1,5 @@
-"""The database connection: SQLite made to keep PostgreSQL's promise about locks, and lock().
+"""The database connection: SQLite made to keep PostgreSQL's promise about locks, lock(),
+and on_commit(): work that may run only once the session's transaction has committed.
 
 PostgreSQL holds a row read by ``lock()`` (SELECT … FOR UPDATE) until commit. SQLite has no row
 locks and ignores FOR UPDATE, and pysqlite opens a transaction only at the first write, so two
@@ -19,15 +20,19 @@ write money; ``lock()`` refuses to run in one.
 Outside a request (CLI commands, the jobs worker, migrations) every transaction takes the lock.
 """
 
+from collections.abc import Callable
+
 from flask import has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from app.extensions import db
 
 BUSY_TIMEOUT_MS = 30_000  # a writer waits this long for the one before it, then gives up
 READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 WRITE_LOCKED = "shanlin_write_locked"  # connection.info: this transaction holds the lock
+ON_COMMIT = "shanlin_on_commit"  # session.info: what to run once this transaction commits
 
 
 def configure(engine: Engine) -> None:
@@ -61,3 +66,33 @@ def lock(row) -> None:
         raise RuntimeError("lock() in a read-only transaction (a GET request?): it would not "
                            "hold anything on SQLite")
     db.session.refresh(row, with_for_update=True)
+
+
+def on_commit(fn: Callable[[], object]) -> None:
+    """Run ``fn()`` once the current transaction of ``db.session`` commits, after the work
+    registered before it; a rollback drops it. For what must not happen for rows that are not
+    there (yet, or ever): queueing a job or a mail whose worker reads them, telling a member
+    about a vote the request then failed to open."""
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # the work belongs to a transaction, so that a rollback drops it
+    session.info.setdefault(ON_COMMIT, []).append(fn)
+
+
+def install(session_class: type[Session]) -> None:
+    """Attach on_commit's hooks to the app's session class; called once by create_app()."""
+    if not event.contains(session_class, "after_commit", _run_committed):
+        event.listen(session_class, "after_commit", _run_committed)
+        event.listen(session_class, "after_soft_rollback", _drop_rolled_back)
+
+
+def _run_committed(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: the transaction around it may still roll back
+    for fn in session.info.pop(ON_COMMIT, []):
+        fn()
+
+
+def _drop_rolled_back(session: Session, previous_transaction) -> None:
+    if previous_transaction.parent is None:  # the outermost transaction: its rows are gone
+        session.info.pop(ON_COMMIT, None)

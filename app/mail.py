@@ -1,4 +1,9 @@
-"""Outgoing email: SMTP when MAIL_SERVER is set, otherwise a file in the outbox folder."""
+"""Outgoing email: SMTP when MAIL_SERVER is set, otherwise a file in the outbox folder.
+
+``send_mail`` sends at once (in a worker); ``send_later`` is what a request calls: the message
+goes to the jobs queue's ``send_mail`` task when the request commits, so a page never waits
+for the mail server and a rolled-back request tells no one anything.
+"""
 
 import logging
 import smtplib
@@ -6,10 +11,18 @@ import ssl
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from functools import partial
 
-from flask import current_app
+from flask import Flask, current_app
+
+from app.database import on_commit
 
 log = logging.getLogger(__name__)
+
+EXTENSION = "shanlin_mail"
+MAX_ATTEMPTS = 3
+RETRY_DELAY = 60  # seconds before the second attempt; each later pause is BACKOFF times longer
+BACKOFF = 4
 
 
 def send_mail(to: str, subject: str, body: str,
@@ -46,3 +59,24 @@ def send_mail(to: str, subject: str, body: str,
     path = outbox / f"{stamp}.eml"
     path.write_bytes(bytes(message))
     log.info("no MAIL_SERVER: mail to %s written to %s\n%s", to, path, body)
+
+
+def send_later(to: str, subject: str, body: str) -> None:
+    """Send this message from a worker once the current transaction commits."""
+    on_commit(partial(current_app.extensions[EXTENSION], to, subject, body))
+
+
+def init_app(app: Flask) -> None:
+    """Register the ``send_mail`` task on the app's jobs queue (web process and worker alike);
+    a failed attempt (the server unreachable, an address refused) is tried again later."""
+    from app.jobs import queue
+
+    huey = queue.get(app).huey
+
+    @huey.task(name="send_mail", retries=MAX_ATTEMPTS - 1, retry_backoff=BACKOFF,
+               retry_delay=int(app.config.get("MAIL_RETRY_DELAY", RETRY_DELAY)))
+    def send_mail_task(to: str, subject: str, body: str) -> None:
+        with app.app_context():
+            send_mail(to, subject, body)
+
+    app.extensions[EXTENSION] = send_mail_task

@@ -8,16 +8,15 @@ declaration and the tenant scope is set. A scoped route without a declaration is
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 
-from flask import abort, g, request
+from flask import Flask, abort, current_app, g, request
 from flask_login import current_user
-from sqlalchemy import select
 
-from app.auth.roles import ANY_MEMBER, PLATFORM_ADMIN, PUBLIC, TOWNSHIP_ADMIN
-from app.clock import local_today
-from app.extensions import db, login_manager
+from app.auth.policy import allowed, may
+from app.auth.roles import PLATFORM_ADMIN, PUBLIC, TOWNSHIP_ADMIN
+from app.extensions import login_manager
 
 from .context import fund_scope, set_scope, township_scope
 
@@ -25,12 +24,14 @@ from .context import fund_scope, set_scope, township_scope
 @dataclass(frozen=True)
 class Access:
     kind: str  # "fund" | "township" | "global"
-    allow: frozenset[str]
+    allow: frozenset[str]  # roles and tags (PUBLIC, ANY_MEMBER); a fund route's from the table
+    action: str | None = None  # a fund route's action in app.auth.policy
 
 
-def fund_access(*allow: str):
-    """Declare who may use a fund route: PUBLIC, ANY_MEMBER and/or fund role names."""
-    return _declare(Access("fund", frozenset(allow)))
+def fund_access(action: str):
+    """Declare a fund route by the action it performs ("payout.approve", "public",
+    "fund.enter"): app.auth.policy's table says who may. An unknown action fails at import."""
+    return _declare(Access("fund", allowed(action), action))
 
 
 def township_access():
@@ -51,20 +52,38 @@ def _declare(access: Access):
     return decorate
 
 
-def current_memberships(user, day: date | None = None) -> list:
-    from app.auth.models import Membership  # models import this module's decorators
+@dataclass(frozen=True)
+class Lookups:
+    """What this layer asks the application, given to init_app, so that it imports no
+    feature (the features import its decorators and FundOwned)."""
 
-    if not user.is_authenticated:
-        return []
-    day = day or local_today()
-    rows = db.session.scalars(select(Membership).where(Membership.user_id == user.id))
-    return [m for m in rows if m.current_on(day)]
+    memberships: Callable[[object], list]  # a user's memberships in force today
+    fund_by_slug: Callable[[str | None], object | None]
+    township_by_slug: Callable[[str | None], object | None]
+
+
+EXTENSION = "shanlin_tenants"
+
+
+def init_app(app: Flask, **lookups: Callable) -> None:
+    """Resolve the tenant of every request with these lookups (see Lookups): slugs out of the
+    view arguments and back into url_for(), the caller checked before the view, the scope
+    ended with the request."""
+    app.extensions[EXTENSION] = Lookups(**lookups)
+    app.url_value_preprocessor(pop_slugs)
+    app.url_defaults(add_slugs)
+    app.before_request(enforce)
+    app.teardown_request(leave)
+
+
+def _lookups() -> Lookups:
+    return current_app.extensions[EXTENSION]
 
 
 def fund_roles(user, fund) -> set[str]:
     """The caller's roles in this fund, with "township_admin"/"platform_admin" for overseers."""
     roles = set()
-    for m in current_memberships(user):
+    for m in _lookups().memberships(user):
         if m.role == PLATFORM_ADMIN:
             roles.add(PLATFORM_ADMIN)
         elif m.role == TOWNSHIP_ADMIN and m.township_id == fund.township_id:
@@ -74,18 +93,10 @@ def fund_roles(user, fund) -> set[str]:
     return roles
 
 
-def may_enter_fund(roles: set[str], allow: frozenset[str]) -> bool:
-    if PUBLIC in allow:
-        return True
-    if ANY_MEMBER in allow and roles:
-        return True
-    return bool(roles & allow) or PLATFORM_ADMIN in roles
-
-
 def may_enter_township(user, township) -> bool:
     return any(
         m.role == PLATFORM_ADMIN or (m.role == TOWNSHIP_ADMIN and m.township_id == township.id)
-        for m in current_memberships(user)
+        for m in _lookups().memberships(user)
     )
 
 
@@ -98,8 +109,6 @@ def pop_slugs(endpoint, values) -> None:
 
 def add_slugs(endpoint, values) -> None:
     """url_defaults: url_for() inside a fund or township page fills the slug itself."""
-    from flask import current_app
-
     rule_args = _rule_args(current_app, endpoint)
     if "fund_slug" in rule_args and "fund_slug" not in values and g.get("fund"):
         values["fund_slug"] = g.fund.slug
@@ -118,13 +127,9 @@ def _rule_args(app, endpoint) -> set[str]:
 
 def enforce() -> None:
     """before_request: resolve the tenant from the URL, check the caller, set the scope."""
-    from app.funds.models import Fund, Township
-
     set_scope(None)
     g.fund = g.township = None
     g.roles = set()
-    from flask import current_app
-
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
     if view is None:
         return  # 404 or static: nothing scoped runs
@@ -136,20 +141,18 @@ def enforce() -> None:
         abort(500)
 
     if access.kind == "fund":
-        fund = db.session.scalar(select(Fund).where(Fund.slug == g.get("fund_slug")))
+        fund = _lookups().fund_by_slug(g.get("fund_slug"))
         if fund is None:
             abort(404)
         g.fund = fund
         g.roles = fund_roles(current_user, fund)
-        if not may_enter_fund(g.roles, access.allow):
+        if not may(access.action, g.roles):
             _refuse()
         if request.method not in ("GET", "HEAD", "OPTIONS") and not fund.is_active:
             abort(403)  # a suspended or archived fund is read-only
         set_scope(fund_scope(fund.id))
     elif access.kind == "township":
-        township = db.session.scalar(
-            select(Township).where(Township.slug == g.get("township_slug"))
-        )
+        township = _lookups().township_by_slug(g.get("township_slug"))
         if township is None:
             abort(404)
         if not may_enter_township(current_user, township):

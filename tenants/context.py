@@ -24,7 +24,7 @@ class TenantViolation(RuntimeError):
 class Scope:
     """fund_ids is None only for the system scope (CLI, demo data, migrations)."""
 
-    kind: str  # "fund" | "township" | "system"
+    kind: str  # "fund" | "township" | "member" | "system"
     fund_ids: frozenset[int] | None
     fund_id: int | None = None
     township_id: int | None = None
@@ -48,6 +48,12 @@ def fund_scope(fund_id: int) -> Scope:
 
 def township_scope(township_id: int, fund_ids: Iterator[int] | list[int]) -> Scope:
     return Scope("township", frozenset(fund_ids), township_id=township_id)
+
+
+def member_scope(fund_ids) -> Scope:
+    """The funds a signed-in person holds a role in: their own to-do list reads them at once,
+    and a fund page's scope is part of it, so nothing loaded for the page is dropped."""
+    return Scope("member", frozenset(fund_ids))
 
 
 def set_scope(scope: Scope | None) -> None:

@@ -33,13 +33,14 @@ _FONTS.mkdir(parents=True, exist_ok=True)
 os.environ["SHANLIN_VAR_DIR"] = str(_VAR)  # before app.config is imported
 
 from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import create_engine, select, text  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.demo.data import build  # noqa: E402
 from app.extensions import db  # noqa: E402
-from tenants import SYSTEM, using  # noqa: E402
+from app.funds.models import Fund  # noqa: E402
+from tenants import SYSTEM, fund_scope, using  # noqa: E402
 
 DB_KIND = os.environ.get("SHANLIN_TEST_DB", "sqlite")
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -234,6 +235,16 @@ def system(app):
     """An app context under the system scope, for tests that set up or inspect data."""
     with app.app_context(), using(SYSTEM):
         yield db.session
+
+
+@pytest.fixture
+def fund(app):
+    """东港村 (DGC) in its own scope, inside an app context: what a member's page sees. A test
+    module whose tests need more (a request context, the other fund's ids) defines its own."""
+    with app.app_context():
+        dgc = db.session.scalar(select(Fund).where(Fund.receipt_prefix == "DGC"))
+        with using(fund_scope(dgc.id)):
+            yield dgc
 
 
 # Demo people by what they are to 东港村 (DGC) and 芦湾镇, the fund and township under test.

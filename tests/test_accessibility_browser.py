@@ -84,8 +84,8 @@ def test_every_main_page_has_no_serious_axe_violation_on_a_phone(app, live_serve
 
 
 def test_main_pages_in_english_on_a_desktop(app, live_server, browser):
-    wanted = {"main.home", "auth.login", "funds.workspace", "funds.public",
-              "donations.index", "governance.motion", "funds.township", "receipts.verify"}
+    wanted = {"main.home", "auth.login", "funds.workspace", "disclosure.board",
+              "donations.index", "governance.motion", "oversight.workspace", "receipts.verify"}
     pages = [p for p in main_pages(app) if p.name in wanted and p.lang == "zh"]
     pages = [type(p)(**{**p.__dict__, "lang": "en"}) for p in pages]
     problems = _check_pages(app, live_server, browser, pages,

@@ -4,7 +4,6 @@ corrections, and the donor's question from the portal and the receipt check."""
 import csv
 import io
 
-import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import select
@@ -23,14 +22,6 @@ from tenants import fund_scope, using
 from .conftest import ARTIFACTS, LOGINS
 
 BOARD = "/f/donggangcun/public"
-
-
-@pytest.fixture
-def fund(app):
-    with app.app_context():
-        dgc = db.session.scalar(select(Fund).where(Fund.receipt_prefix == "DGC"))
-        with using(fund_scope(dgc.id)):
-            yield dgc
 
 
 def in_fund(app, fn):

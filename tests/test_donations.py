@@ -25,15 +25,6 @@ from tenants import SYSTEM, fund_scope, using
 from .conftest import LOGINS
 
 
-@pytest.fixture
-def fund(app):
-    """东港村 in its own scope, inside an app context (the treasurer's point of view)."""
-    with app.app_context():
-        dgc = db.session.scalar(select(Fund).where(Fund.receipt_prefix == "DGC"))
-        with using(fund_scope(dgc.id)):
-            yield dgc
-
-
 def _cash(amount="100", **kw) -> services.DonationInput:
     return services.DonationInput(amount=amount, channel=kw.pop("channel", "cash"),
                                   received_on=kw.pop("received_on", local_today()), **kw)

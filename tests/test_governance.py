@@ -2,6 +2,7 @@
 public notice and objections, and the fund-scoped doors of every governance URL."""
 
 import io
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -17,6 +18,7 @@ from app.governance import committees, motions, proposals, rounds, uploads
 from app.governance.demo import tiny_png
 from app.governance.models import Ballot, Elector, Motion, Objection, Proposal
 from app.governance.proposals import ProposalInput
+from app.jobs import queue
 from app.uploads import MAX_BYTES
 from app.validation import Invalid
 from tenants import SYSTEM, fund_scope, using
@@ -24,15 +26,6 @@ from tenants import SYSTEM, fund_scope, using
 from .conftest import LOGINS, free_port
 
 FUND = "donggangcun"
-
-
-@pytest.fixture
-def fund(app):
-    """东港村 in its own scope, inside an app context."""
-    with app.app_context():
-        dgc = db.session.scalar(select(Fund).where(Fund.slug == FUND))
-        with using(fund_scope(dgc.id)):
-            yield dgc
 
 
 def person(key: str) -> User:
@@ -184,7 +177,7 @@ def test_unconfirmed_ballots_neither_let_the_chair_close_nor_count_at_the_close(
     assert result.voted == len(voters(motion)) - 1 and result.yes == 0
     with pytest.raises(Invalid):  # too late: the vote is closed
         motions.confirm(motion, member, now=motion.deadline + timedelta(minutes=1))
-    assert motions.awaiting_confirmation(motion)[0].user_id == member.id
+    assert [b.user_id for b in motions.ballots(motion) if not b.confirmed] == [member.id]
     resolution_id = motion.id
     db.session.commit()
     page = app.test_client().get(f"/f/{FUND}/resolutions/{resolution_id}").get_data(as_text=True)
@@ -249,6 +242,7 @@ def test_close_due_motions_closes_every_fund_and_a_motion_is_closed_when_looked_
             assert not voting.all()
 
 
+@pytest.mark.config(HUEY_IMMEDIATE=True)  # the mail task runs at the commit, in this process
 def test_reminders_go_once_to_members_who_have_not_voted(app):
     with app.app_context():
         outbox = app.config["OUTBOX_DIR"]
@@ -259,7 +253,8 @@ def test_reminders_go_once_to_members_who_have_not_voted(app):
         assert motions.send_due_reminders(soon) == 0  # once per motion
 
 
-@pytest.mark.config(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port())  # nothing listens there
+@pytest.mark.config(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port(),  # nothing listens there
+                   HUEY_IMMEDIATE=True)
 def test_reminders_are_tried_once_when_the_mail_server_is_down(app):
     with app.app_context():
         soon = utcnow() + timedelta(days=1, hours=12)
@@ -271,6 +266,7 @@ def test_reminders_are_tried_once_when_the_mail_server_is_down(app):
         assert motions.send_due_reminders(soon) == 0
 
 
+@pytest.mark.config(HUEY_IMMEDIATE=True)
 def test_one_refused_address_does_not_stop_the_other_reminders(fund, app):
     from aiosmtpd.controller import Controller
 
@@ -308,7 +304,8 @@ def test_one_refused_address_does_not_stop_the_other_reminders(fund, app):
         controller.stop()
 
 
-@pytest.mark.config(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port())  # nothing listens there
+@pytest.mark.config(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port(),  # nothing listens there
+                   HUEY_IMMEDIATE=True)
 def test_a_vote_opens_even_when_the_mail_server_is_down(client, auth, app):
     with app.app_context(), using(SYSTEM):
         dgc = db.session.scalar(select(Fund).where(Fund.slug == FUND))
@@ -325,18 +322,42 @@ def test_a_vote_opens_even_when_the_mail_server_is_down(client, auth, app):
         assert electors and all(e.reminded_at is not None for e in electors)
 
 
+@pytest.mark.config(HUEY_IMMEDIATE=True)
 def test_opening_a_vote_mails_the_members(client, auth, app):
     with app.app_context(), using(SYSTEM):
         dgc = db.session.scalar(select(Fund).where(Fund.slug == FUND))
         with using(fund_scope(dgc.id)):
-            pid = proposals.proposal_in_state = db.session.scalar(
-                select(Proposal.id).where(Proposal.status == "discussion"))
+            pid = db.session.scalar(select(Proposal.id).where(Proposal.status == "discussion"))
     auth.login(LOGINS["chair"])
     response = client.post(f"/f/{FUND}/proposals/{pid}/motions", data={"kind": "proposal"})
     assert response.status_code == 302
     assert "/motions/" in response.location
     mails = [p.read_bytes().decode() for p in app.config["OUTBOX_DIR"].glob("*.eml")]
     assert any("chenmeiling@example.cn" in m for m in mails)
+
+
+@pytest.mark.config(HUEY_NAME=f"shanlin-test-{uuid.uuid4().hex[:8]}")
+def test_committee_mail_is_queued_for_the_worker_not_sent_in_the_request(client, auth, app):
+    with app.app_context(), using(SYSTEM):
+        dgc = db.session.scalar(select(Fund).where(Fund.slug == FUND))
+        with using(fund_scope(dgc.id)):
+            pid = db.session.scalar(select(Proposal.id).where(Proposal.status == "discussion"))
+    auth.login(LOGINS["chair"])
+    response = client.post(f"/f/{FUND}/proposals/{pid}/motions", data={"kind": "proposal"})
+    assert response.status_code == 302
+    outbox = app.config["OUTBOX_DIR"]
+    assert not list(outbox.glob("*.eml"))  # the page did not wait for the mail server
+    huey = queue.get(app).huey
+    try:
+        tasks = huey.pending()
+        assert tasks and {task.name for task in tasks} == {"send_mail"}
+        assert "chenmeiling@example.cn" in {task.args[0] for task in tasks}
+        for task in tasks:
+            huey.execute(task)  # what the worker does
+        mails = [p.read_bytes().decode() for p in outbox.glob("*.eml")]
+        assert len(mails) == len(tasks) and any("chenmeiling@example.cn" in m for m in mails)
+    finally:
+        huey.flush()
 
 
 # --- proposals and their states ---------------------------------------------------------------

@@ -150,7 +150,7 @@ def main_pages(app) -> list[Page]:
         Page("main.home (township admin)", "/", "this_township_admin"),
         Page("governance.motion (a member's ballot)", f"/f/{FUND}/motions/{motion}", "member"),
         Page("funds.workspace (English)", f"/f/{FUND}/", "member", lang="en"),
-        Page("funds.public (English)", f"/f/{FUND}/public", lang="en"),
+        Page("disclosure.board (English)", f"/f/{FUND}/public", lang="en"),
         Page("governance.motion (English)", f"/f/{FUND}/motions/{motion}", "member", lang="en"),
     ]
     return pages
@@ -181,7 +181,7 @@ def fragments(app) -> list[Page]:
         Page("oversight.slug_hint", f"/t/{TOWNSHIP}/funds/slug?name=上河村",
              "this_township_admin", **partial),
         Page("payments.status", f"{fund}/donate/{donation}/status", **partial),
-        Page("funds.township table", f"/t/{TOWNSHIP}/", "this_township_admin", **partial),
+        Page("oversight.workspace table", f"/t/{TOWNSHIP}/", "this_township_admin", **partial),
         Page("audit.fund_trail results", f"{fund}/audit", "chair", **partial),
         Page("payouts.index list", f"{fund}/payouts/", "treasurer", **partial),
         Page("auth.login 422", "/auth/login", "anonymous", "POST",

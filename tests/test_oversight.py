@@ -306,9 +306,11 @@ def test_wizard_creates_a_fund_with_slug_from_pinyin_and_its_chair(app, client, 
             "committee-0-role": "chair", "committee-1-login": "13700000002",
             "committee-1-role": "member"}
     response = client.post("/t/qingshi/funds/new", data=form)
-    assert response.status_code == 302 and response.location.endswith("/f/dongqiaocun/")
     with app.app_context(), using(SYSTEM):
         fund = db.session.scalar(select(Fund).where(Fund.slug == "dongqiaocun"))
+        # On to the new fund's people, where each one's invitation is shown.
+        assert response.status_code == 302
+        assert response.location.endswith(f"/t/qingshi/funds/{fund.id}/staff")
         assert fund.receipt_prefix == "DQC" and fund.township.slug == "qingshi"
         seats = {(m.user.phone, m.role) for m in db.session.scalars(
             select(Membership).where(Membership.fund_id == fund.id))}

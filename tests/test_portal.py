@@ -12,6 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
+from werkzeug.http import parse_options_header
 
 from app.clock import local_today
 from app.db_types import utcnow
@@ -326,7 +327,8 @@ def test_downloads_are_the_stored_pdfs_and_a_void_one_comes_stamped(app, client,
     for receipt in (people.chen_dgc, people.chen_ntc):
         response = client.get(f"/portal/receipts/{receipt.id}/pdf")
         assert response.status_code == 200 and response.data == receipt.pdf
-        assert f'filename="{receipt.number}.pdf"' in response.headers["Content-Disposition"]
+        disposition = parse_options_header(response.headers["Content-Disposition"])
+        assert disposition == ("attachment", {"filename": f"{receipt.number}.pdf"})
         assert response.headers["Cache-Control"] == "no-store"
 
     with app.app_context(), using(SYSTEM):

@@ -3,10 +3,10 @@ of its own filter values and for hostile ones (a status line with CRLF and a scr
 
 import pytest
 
-from app.governance.models import PROPOSAL_STATES
-from app.oversight.anomalies import KINDS
-from app.payouts.models import PAYOUT_STATES
-from app.receipts.models import STATUSES as RECEIPT_STATES
+from app.governance.models import ProposalStatus
+from app.oversight.anomalies import AnomalyKind
+from app.payouts.models import PayoutStatus
+from app.receipts.models import ReceiptStatus
 
 from .conftest import LOGINS
 
@@ -14,10 +14,10 @@ INJECTION = "200 OK\r\nContent-Type: text/html\r\nX-Injected: 1\r\n\r\n<script>a
 HOSTILE = [INJECTION, "999", "paid\r\nX-Injected: 1", "", "²", "x" * 5000]
 
 LISTS = [
-    ("chair", "/f/donggangcun/payouts/", "status", PAYOUT_STATES),
-    ("chair", "/f/donggangcun/proposals/", "status", PROPOSAL_STATES),
-    ("treasurer", "/f/donggangcun/receipts/", "status", RECEIPT_STATES),
-    ("this_township_admin", "/t/luwan/anomalies", "kind", KINDS),
+    ("chair", "/f/donggangcun/payouts/", "status", PayoutStatus),
+    ("chair", "/f/donggangcun/proposals/", "status", ProposalStatus),
+    ("treasurer", "/f/donggangcun/receipts/", "status", ReceiptStatus),
+    ("this_township_admin", "/t/luwan/anomalies", "kind", AnomalyKind),
 ]
 
 

@@ -266,3 +266,24 @@ def test_values_clauses_cannot_cross_funds(two_funds):
         db.session.execute(insert(Donor).values(fund_id=two_funds["a"], name="本基金",
                                                 initials="bjj"))
         db.session.rollback()
+
+
+def test_the_tenancy_layer_imports_no_feature_of_the_app():
+    """tenants/ sits below the features: it gets its look-ups (memberships, a fund or
+    township by slug) from create_app, and asks only the permission table and role names."""
+    import ast
+    from pathlib import Path
+
+    allowed = {"app.extensions", "app.auth.policy", "app.auth.roles"}
+    found = set()
+    for path in (Path(__file__).resolve().parent.parent / "tenants").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            found |= {f"{path.name}: {name}" for name in names
+                      if name.split(".")[0] == "app" and name not in allowed}
+    assert not found

@@ -30,6 +30,7 @@ SUBJECT_LABELS = {
     "evidence": _l("Evidence"), "progress_update": _l("Progress update"),
     "acceptance_note": _l("Acceptance note"), "disclosure_report": _l("Public report"),
     "anomaly_review": _l("Anomaly review"), "user": _l("User account"),
+    "invitation": _l("Invitation"),
 }
 VERB_LABELS = {
     "created": _l("created"), "updated": _l("changed"), "deleted": _l("deleted"),
@@ -47,6 +48,10 @@ VERB_LABELS = {
     "completed": _l("completed"), "accepted": _l("accepted on completion"),
     "withdrawn": _l("withdrawn"), "approved": _l("approved"), "rejected": _l("refused"),
     "paid": _l("paid"), "void": _l("voided"),
+    # an invitation's life: made, replaced, used to set a password or to join an account,
+    # turned away (used up, expired, revoked, unknown)
+    "revoked": _l("revoked"), "used": _l("used to set a password"),
+    "linked": _l("joined to an existing account"), "refused": _l("turned away"),
 }
 
 

@@ -7,7 +7,7 @@ import click
 from flask import Blueprint, g, request
 from sqlalchemy import select
 
-from app.auth.roles import ANY_MEMBER, READ_MONEY
+from app.auth.policy import may
 from app.extensions import db
 from app.funds.models import Fund
 from app.rendering import render
@@ -48,10 +48,10 @@ def _page(template: str, fund_ids: list[int], township_id=None, **context):
 
 
 @bp.route("/f/<fund_slug>/audit")
-@fund_access(ANY_MEMBER)
+@fund_access("fund.enter")
 def fund_trail():
     """Every member reads the fund's trail; donors' personal data only those who may."""
-    may_see_personal = bool(g.roles & {*READ_MONEY, "platform_admin"})
+    may_see_personal = may("money.read")
     return _page("audit/fund.html", [g.fund.id], may_see_personal=may_see_personal,
                  fund_names={g.fund.id: g.fund.name})
 

@@ -95,3 +95,22 @@ class RecoveryCode(db.Model):
     code_hash: Mapped[str] = mapped_column(String(64), info=SECRET)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Invitation(db.Model):
+    """A single-use link (and its QR code) to take up an appointment: the invitee sets a
+    password, or links the appointment to the account they are signed in with. Shared, like
+    the membership it belongs to: it is opened before any tenant is known. Only the token's
+    sha256 is kept, so a copy of this table lets nobody in; ``used_at`` is set by the one
+    UPDATE that spends it (app/auth/invitations.py)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    membership_id: Mapped[int] = mapped_column(ForeignKey("membership.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, info=SECRET)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    membership: Mapped[Membership] = relationship()

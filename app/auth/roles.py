@@ -1,4 +1,5 @@
-"""Role names. Chinese labels live in the translation catalogue (app/labels.py)."""
+"""Role names. Chinese labels live in the translation catalogue (app/labels.py); who may do
+what is app/auth/policy.py's table."""
 
 PLATFORM_ADMIN = "platform_admin"
 TOWNSHIP_ADMIN = "township_admin"
@@ -14,10 +15,6 @@ COMMITTEE_ROLES = (CHAIR, MEMBER, SUPERVISOR, SECRETARY)
 FUND_ROLES = (*COMMITTEE_ROLES, TREASURER, SOCIAL_WORKER)
 ALL_ROLES = (PLATFORM_ADMIN, TOWNSHIP_ADMIN, *FUND_ROLES)
 
-# Access tags a fund-scoped view may declare besides role names.
+# Tags the policy table (app/auth/policy.py) names besides roles.
 PUBLIC = "public"  # anyone, no login
 ANY_MEMBER = "any_member"  # anyone holding a current role in the fund, and its overseers
-
-# Who may see a fund's donors and donations (personal data), and who records money.
-READ_MONEY = (TREASURER, SOCIAL_WORKER, CHAIR, SUPERVISOR, TOWNSHIP_ADMIN)
-RECORD_MONEY = (TREASURER, SOCIAL_WORKER)

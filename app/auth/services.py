@@ -16,7 +16,8 @@ from app.validation import int_or_none
 
 from .models import Membership, User
 
-PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+# [0-9], not \d: \d takes any script's digits (١٣٨…, full-width １３８…), which no carrier dials.
+PHONE_RE = re.compile(r"1[3-9][0-9]{9}")
 MIN_PASSWORD_LENGTH = 8
 
 
@@ -27,7 +28,16 @@ def normalize_phone(value: str) -> str | None:
         digits = digits[3:]
     elif digits.startswith("0086"):
         digits = digits[4:]
-    return digits if PHONE_RE.match(digits) else None
+    return digits if PHONE_RE.fullmatch(digits) else None
+
+
+def mask_contact(value: str) -> str:
+    """A mobile number or email address as a page shows it: enough to recognise on a shared
+    screen, not to write down (138****8000, z***@example.com)."""
+    if "@" not in value:
+        return value[:3] + "****" + value[-4:]
+    local, _at, domain = value.partition("@")
+    return f"{local[:1]}***@{domain}"
 
 
 def normalize_email(value: str) -> str:
@@ -97,6 +107,16 @@ def add_membership(user: User, role: str, *, fund=None, township=None,
     db.session.add(membership)
     db.session.flush()
     return membership
+
+
+def current_memberships(user, day: date | None = None) -> list[Membership]:
+    """The user's memberships in force on the day (today in Asia/Shanghai by default); none
+    for an anonymous caller. The tenancy layer asks this for every fund or township page."""
+    if not user.is_authenticated:
+        return []
+    day = day or local_today()
+    rows = db.session.scalars(select(Membership).where(Membership.user_id == user.id))
+    return [m for m in rows if m.current_on(day)]
 
 
 def load_user(session_id: str) -> User | None:

@@ -275,7 +275,8 @@ def reset_request():
         # The same answer whether or not the account exists: no account fishing.
         flash(
             _("If an account with an email address matches, a reset link has been sent to it. "
-              "Accounts with only a mobile number: ask your township administrator."),
+              "Accounts with only a mobile number: ask your township administrator for a new "
+              "invitation, a link or QR code to set a new password."),
             "info",
         )
         return redirect(url_for("auth.login"))

@@ -6,13 +6,14 @@ from wtforms.validators import Length, Optional
 
 from app.forms import Form, IntegerField
 
-KIND_CHOICES = [SelectChoice("annual", _l("Annual report")),
-                SelectChoice("quarterly", _l("Quarterly report"))]
+from .models import ReportKind
+
 QUARTER_CHOICES = [SelectChoice("", "—")] + [SelectChoice(str(q), f"Q{q}") for q in range(1, 5)]
 
 
 class ReportForm(Form):
-    kind = SelectField(_l("Report"), choices=KIND_CHOICES, validate_choice=False)
+    kind = SelectField(_l("Report"), validate_choice=False,
+                       choices=ReportKind.choices([ReportKind.ANNUAL, ReportKind.QUARTERLY]))
     year = IntegerField(_l("Year"), validators=[Optional()])
     quarter = SelectField(_l("Quarter"), choices=QUARTER_CHOICES, validate_choice=False)
     threshold = StringField(_l("List donors from (yuan)"), validators=[Optional(),

@@ -3,22 +3,27 @@ a correction is a new version with a correction note (更正说明), the old one
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.audit import audited
+from app.codes import Code
 from app.db_types import UTCDateTime, utcnow
 from app.extensions import db
 from tenants.model import FundOwned
 
-REPORT_KINDS = ("quarterly", "annual")
+
+class ReportKind(Code):
+    QUARTERLY = "quarterly", _l("Quarterly report")
+    ANNUAL = "annual", _l("Annual report")
 
 
 @audited
 class Report(FundOwned, db.Model):
     __tablename__ = "disclosure_report"
     __fund_args__ = (
-        CheckConstraint(f"kind IN {REPORT_KINDS}", name="kind"),
+        ReportKind.check("kind"),
         CheckConstraint("quarter BETWEEN 0 AND 4", name="quarter"),
         CheckConstraint("version >= 1", name="version"),
         UniqueConstraint("fund_id", "kind", "year", "quarter", "version"),

@@ -1,15 +1,17 @@
 """The public notice board and its project pages, evidence and reports (no login), and the
 reports page where the fund publishes its quarterly and annual disclosure."""
 
+import io
+
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     g,
     redirect,
     render_template,
     request,
+    send_file,
     url_for,
 )
 from flask_babel import get_locale
@@ -17,7 +19,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 
-from app.auth.roles import CHAIR, PUBLIC, READ_MONEY, TREASURER
 from app.clock import local_today
 from app.extensions import db, limiter
 from app.money import AmountError, parse_amount
@@ -32,11 +33,12 @@ from .forms import ReportForm
 from .models import Report
 
 bp = Blueprint("disclosure", __name__, url_prefix="/f/<fund_slug>")
-PUBLISHERS = (TREASURER, CHAIR)
 
 
-def public_board():
-    """The body of funds.public (/f/<slug>/public): no login, phone first."""
+@bp.route("/public")
+@fund_access("public")
+def board():
+    """The fund's public notice board (公示栏): no login, phone first."""
     today = local_today()
     key = (str(db.engine.url), g.fund.id, str(get_locale()), today, board_data.version())
     html = board_cache.content(key, lambda: render_block(
@@ -63,7 +65,7 @@ def _public_project(proposal_id: int):
 
 
 @bp.route("/public/projects/<int:proposal_id>")
-@fund_access(PUBLIC)
+@fund_access("public")
 def project(proposal_id: int):
     from app.payouts import progress
 
@@ -79,7 +81,7 @@ def project(proposal_id: int):
 
 
 @bp.route("/public/files/<int:evidence_id>")
-@fund_access(PUBLIC)
+@fund_access("public")
 def public_file(evidence_id: int):
     """Evidence of a paid payout or of a public project's progress; nothing else."""
     from app.governance.models import Proposal
@@ -112,17 +114,15 @@ def _download(data: reports.ReportData, fmt: str, name: str, pdf: bytes | None =
         body = services.as_xlsx(data)
     else:
         body = services.as_csv(data)
-    return Response(body, mimetype=_TYPES[fmt], headers={
-        "Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
+    return send_file(io.BytesIO(body), mimetype=_TYPES[fmt], as_attachment=True,
+                     download_name=f"{name}.{fmt}")
 
 
 @bp.route("/public/reports/<int:report_id>.<any(pdf, xlsx, csv):fmt>")
-@fund_access(PUBLIC)
+@fund_access("public")
 @limiter.limit(public_rate_limit)  # xlsx and csv are made for each download
 def report_file(report_id: int, fmt: str):
-    report = db.session.get(Report, report_id)
-    if report is None:
-        abort(404)
+    report = db.get_or_404(Report, report_id)
     name = f"{g.fund.slug}-{report.kind}-{report.year}" + (
         f"-q{report.quarter}" if report.quarter else "") + f"-v{report.version}"
     return _download(reports.ReportData.from_json(report.data), fmt, name, report.pdf)
@@ -153,7 +153,7 @@ def _reports_page(form: ReportForm, http_status: int = 200, data=None):
 
 
 @bp.route("/reports/")
-@fund_access(*READ_MONEY, CHAIR)
+@fund_access("money.read")
 def index():
     args = request.args
     form = ReportForm(formdata=args if args.get("year") else None,
@@ -170,7 +170,7 @@ def index():
 
 
 @bp.route("/reports/preview.<any(pdf, xlsx, csv):fmt>")
-@fund_access(*READ_MONEY, CHAIR)
+@fund_access("money.read")
 def preview(fmt: str):
     form = ReportForm(formdata=request.args)
     try:
@@ -183,7 +183,7 @@ def preview(fmt: str):
 
 
 @bp.route("/reports/publish", methods=["POST"])
-@fund_access(*PUBLISHERS)
+@fund_access("report.publish")
 def publish():
     form = ReportForm()
 

@@ -3,7 +3,7 @@
 import csv
 import io
 
-from flask import Response
+from flask import Response, send_file
 from flask_babel import gettext as _
 from openpyxl import Workbook
 
@@ -43,15 +43,14 @@ def _row(d) -> list:
 
 def respond(fmt: str, donations, fund) -> Response:
     filename = f"donations-{fund.slug}-{local_today().isoformat()}.{fmt}"
-    disposition = {"Content-Disposition": f'attachment; filename="{filename}"'}
     if fmt == "csv":
         buffer = io.StringIO()
         buffer.write("\ufeff")
         writer = csv.writer(buffer)
         writer.writerow(_header())
         writer.writerows(_rows(donations))
-        return Response(buffer.getvalue().encode("utf-8"), headers=disposition,
-                        mimetype="text/csv; charset=utf-8")
+        return send_file(io.BytesIO(buffer.getvalue().encode("utf-8")), as_attachment=True,
+                         download_name=filename, mimetype="text/csv; charset=utf-8")
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_("Donations"))
     sheet.append(_header())
@@ -59,5 +58,6 @@ def respond(fmt: str, donations, fund) -> Response:
         sheet.append(row)
     buffer = io.BytesIO()
     book.save(buffer)
-    return Response(buffer.getvalue(), headers=disposition, mimetype=(
+    buffer.seek(0)
+    return send_file(buffer, as_attachment=True, download_name=filename, mimetype=(
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))

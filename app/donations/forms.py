@@ -3,17 +3,14 @@
 import uuid
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.forms import Form, IdHiddenField, IdSelectField
 
+from .models import OFFLINE_CHANNELS, Channel
+
 DONOR_MESSAGE = _l("Choose a donor of this fund.")
-CHANNEL_CHOICES = [
-    SelectChoice("cash", _l("Cash")), SelectChoice("bank", _l("Bank transfer")),
-    SelectChoice("wechat", _l("WeChat transfer")),
-    SelectChoice("alipay", _l("Alipay transfer")), SelectChoice("in_kind", _l("In kind")),
-]
 
 
 class DonationForm(Form):
@@ -22,7 +19,8 @@ class DonationForm(Form):
     donor_name = StringField(_l("Donor (empty: anonymous)"), validators=[Length(max=200)])
     donor_id = IdHiddenField(invalid_value_message=DONOR_MESSAGE)
     amount = StringField(_l("Amount (yuan)"), validators=[Length(max=30)])
-    channel = SelectField(_l("Channel"), choices=CHANNEL_CHOICES, validate_choice=False)
+    channel = SelectField(_l("Channel"), choices=Channel.choices(OFFLINE_CHANNELS),
+                          validate_choice=False)
     received_on = DateField(_l("Date received"), validators=[Optional()])
     reference = StringField(_l("Bank or transfer serial number"),
                             validators=[Optional(), Length(max=100)])
@@ -36,7 +34,8 @@ class DonationForm(Form):
 
 class BatchForm(Form):
     title = StringField(_l("Collection"), validators=[Length(max=200)])
-    channel = SelectField(_l("Channel"), choices=CHANNEL_CHOICES, validate_choice=False)
+    channel = SelectField(_l("Channel"), choices=Channel.choices(OFFLINE_CHANNELS),
+                          validate_choice=False)
     point_id = IdSelectField(_l("Donation point"))
     received_on = DateField(_l("Date received"), validators=[Optional()])
     counted_total = StringField(_l("Counted total (yuan)"), validators=[Length(max=30)])

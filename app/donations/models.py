@@ -2,18 +2,42 @@
 
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.codes import Code
 from app.db_types import UTCDateTime, utcnow
 from app.donors.models import Donor
 from app.extensions import db
 from tenants.model import FundOwned, same_fund_fk
 
-CHANNELS = ("cash", "bank", "wechat", "alipay", "card", "in_kind")
-OFFLINE_CHANNELS = ("cash", "bank", "wechat", "alipay", "in_kind")
-STATUSES = ("pending", "confirmed", "failed", "refunded", "partially_refunded", "reversed")
-BATCH_STATUSES = ("open", "closed")
+
+class Channel(Code):
+    CASH = "cash", _l("Cash")
+    BANK = "bank", _l("Bank transfer")
+    WECHAT = "wechat", _l("WeChat transfer")
+    ALIPAY = "alipay", _l("Alipay transfer")
+    CARD = "card", _l("Card (online)")
+    IN_KIND = "in_kind", _l("In kind")
+
+
+# What a person records by hand; card gifts arrive only through the payment gateway.
+OFFLINE_CHANNELS = (Channel.CASH, Channel.BANK, Channel.WECHAT, Channel.ALIPAY, Channel.IN_KIND)
+
+
+class DonationStatus(Code):
+    PENDING = "pending", _l("Pending")
+    CONFIRMED = "confirmed", _l("Confirmed")
+    FAILED = "failed", _l("Failed")
+    REFUNDED = "refunded", _l("Refunded")
+    PARTIALLY_REFUNDED = "partially_refunded", _l("Partly refunded")
+    REVERSED = "reversed", _l("Corrected (reversed)")
+
+
+class BatchStatus(Code):
+    OPEN = "open", _l("Open")
+    CLOSED = "closed", _l("Closed")
 
 
 class DonationPoint(FundOwned, db.Model):
@@ -41,8 +65,8 @@ class Batch(FundOwned, db.Model):
     """One collection entered at once (按批次录入): an assembly, a donation box opened."""
 
     __fund_args__ = (
-        CheckConstraint(f"status IN {BATCH_STATUSES}", name="status"),
-        CheckConstraint(f"channel IN {OFFLINE_CHANNELS}", name="channel"),
+        BatchStatus.check("status"),
+        Channel.check("channel", OFFLINE_CHANNELS),
         CheckConstraint("counted_total_fen >= 0", name="counted_nonnegative"),
         same_fund_fk("point_id", "donation_point"),
     )
@@ -69,8 +93,8 @@ class Donation(FundOwned, db.Model):
     __fund_args__ = (
         CheckConstraint("amount_fen > 0", name="amount_positive"),
         CheckConstraint("refunded_fen >= 0 AND refunded_fen <= amount_fen", name="refund_range"),
-        CheckConstraint(f"channel IN {CHANNELS}", name="channel"),
-        CheckConstraint(f"status IN {STATUSES}", name="status"),
+        Channel.check("channel"),
+        DonationStatus.check("status"),
         UniqueConstraint("fund_id", "channel", "reference"),
         UniqueConstraint("fund_id", "gateway", "gateway_ref"),
         UniqueConstraint("fund_id", "submission_key"),

@@ -20,7 +20,7 @@ from app.ledger.models import LedgerEntry
 from app.money import AmountError, parse_amount
 from app.validation import Invalid, int_or_none
 
-from .models import CHANNELS, OFFLINE_CHANNELS, Designation, Donation, DonationPoint
+from .models import OFFLINE_CHANNELS, Channel, Designation, Donation, DonationPoint
 
 COUNTED = ("confirmed", "partially_refunded")  # statuses whose money is in the fund
 
@@ -44,15 +44,16 @@ class DonationInput:
     submission_key: str | None = None  # the form's one-time key: a resent form counts once
 
 
-def check(data: DonationInput, *, today: date | None = None, channels=CHANNELS) -> dict:
-    """Validate a donation; returns the column values or raises Invalid naming each field."""
+def check(data: DonationInput, *, today: date | None = None, channels=None) -> dict:
+    """Validate a donation; returns the column values or raises Invalid naming each field.
+    channels: those allowed here (default: every channel)."""
     errors = {}
     values = {}
     try:
         values["amount_fen"] = parse_amount(data.amount)
     except AmountError as error:
         errors["amount"] = error.args[0]
-    if data.channel not in channels:
+    if data.channel not in (channels or Channel.values()):
         errors["channel"] = _l("Choose how the money came in.")
     today = today or local_today()
     if data.received_on is None:
@@ -60,7 +61,7 @@ def check(data: DonationInput, *, today: date | None = None, channels=CHANNELS) 
     elif refused := day_refused(data.received_on, today):
         errors["received_on"] = refused
     reference = (data.reference or "").strip() or None
-    if reference and data.channel in CHANNELS and _reference_taken(data.channel, reference):
+    if reference and data.channel in Channel.values() and _reference_taken(data.channel, reference):
         errors["reference"] = _l("A donation with this reference is already recorded.")
     if data.channel in ("bank", "wechat", "alipay") and not reference:
         errors["reference"] = _l(
@@ -209,6 +210,7 @@ class DonationFilter:
     status: str | None = None
     donor_id: int | None = None
     batch_id: int | None = None
+    receipt: str | None = None  # "missing": only the gifts waiting for a receipt
 
 
 def _conditions(f: DonationFilter) -> list:
@@ -227,6 +229,10 @@ def _conditions(f: DonationFilter) -> list:
         conditions.append(Donation.status == f.status)
     if f.donor_id:
         conditions.append(Donation.donor_id == f.donor_id)
+    if f.receipt == "missing":
+        from app.receipts.services import waiting_for_receipt  # receipts imports donations
+
+        conditions.extend(waiting_for_receipt())
     if f.batch_id:
         conditions.append(Donation.batch_id == f.batch_id)
     return conditions

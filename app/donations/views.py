@@ -3,14 +3,13 @@ correcting, batches, the ledger, and the fund's purposes and donation points."""
 
 from datetime import date
 
-from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask import Blueprint, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms import SelectChoice
 
-from app.auth.roles import READ_MONEY, RECORD_MONEY, TREASURER
 from app.clock import local_today
 from app.extensions import db
 from app.ledger import services as ledger
@@ -28,13 +27,6 @@ from .forms import BatchForm, DonationForm, NamedForm, ReverseForm, RowForm
 from .models import OFFLINE_CHANNELS, Batch, Designation, Donation, DonationPoint
 
 bp = Blueprint("donations", __name__, url_prefix="/f/<fund_slug>")
-
-
-def _get(model, row_id: int):
-    row = db.session.get(model, row_id)  # scoped to the fund: others' rows are absent
-    if row is None:
-        abort(404)
-    return row
 
 
 def _designation_choices(general_label=None):
@@ -73,11 +65,12 @@ def _filter_from_args() -> services.DonationFilter:
         channel=args.get("channel") or None, designation=args.get("designation") or None,
         status=args.get("status") or None, donor_id=_int(args.get("donor")),
         batch_id=_int(args.get("batch")),
+        receipt=args.get("receipt") or None,
     )
 
 
 @bp.route("/donations/")
-@fund_access(*READ_MONEY)
+@fund_access("money.read")
 def index():
     filters = _filter_from_args()
     count, total = services.filtered_totals(filters)
@@ -89,14 +82,14 @@ def index():
 
 
 @bp.route("/donations/export.<any(csv, xlsx):fmt>")
-@fund_access(*READ_MONEY)
+@fund_access("money.read")
 def export(fmt: str):
     query = services.filtered(_filter_from_args()).options(*_row_loads())
     return exports.respond(fmt, db.session.scalars(query), g.fund)
 
 
 @bp.route("/donations/new", methods=["GET", "POST"])
-@fund_access(*RECORD_MONEY)
+@fund_access("money.record")
 def new():
     form = DonationForm()
     form.designation_id.choices = _designation_choices()
@@ -137,9 +130,9 @@ def _record(form: DonationForm) -> Donation:
 
 
 @bp.route("/donations/<int:donation_id>")
-@fund_access(*READ_MONEY)
+@fund_access("money.read")
 def detail(donation_id: int):
-    donation = _get(Donation, donation_id)
+    donation = db.get_or_404(Donation, donation_id)
     entries = db.session.scalars(select(LedgerEntry).where(
         LedgerEntry.donation_id == donation.id).order_by(LedgerEntry.id)).all()
     return render("donations/detail.html", donation=donation, entries=entries,
@@ -147,9 +140,9 @@ def detail(donation_id: int):
 
 
 @bp.route("/donations/<int:donation_id>/reverse", methods=["POST"])
-@fund_access(TREASURER)
+@fund_access("donation.reverse")
 def reverse(donation_id: int):
-    donation = _get(Donation, donation_id)
+    donation = db.get_or_404(Donation, donation_id)
     form = ReverseForm()
     if attempt(form, lambda: services.reverse(donation, form.reason.data, current_user)) \
             is not REFUSED:
@@ -179,7 +172,7 @@ def _batches_page(form: BatchForm):
 
 
 @bp.route("/batches/")
-@fund_access(*READ_MONEY)
+@fund_access("money.read")
 def batches():
     form = _batch_form()
     form.received_on.data = local_today()
@@ -187,7 +180,7 @@ def batches():
 
 
 @bp.route("/batches/", methods=["POST"])
-@fund_access(*RECORD_MONEY)
+@fund_access("money.record")
 def open_batch():
     form = _batch_form()
     batch = attempt(form, lambda: batch_rules.open_batch(batch_rules.BatchInput(
@@ -214,15 +207,15 @@ def _batch_page(batch: Batch, form: RowForm, http_status: int = 200, close_error
 
 
 @bp.route("/batches/<int:batch_id>")
-@fund_access(*READ_MONEY)
+@fund_access("money.read")
 def batch(batch_id: int):
-    return _batch_page(_get(Batch, batch_id), _row_form(fresh=True))
+    return _batch_page(db.get_or_404(Batch, batch_id), _row_form(fresh=True))
 
 
 @bp.route("/batches/<int:batch_id>/rows", methods=["POST"])
-@fund_access(*RECORD_MONEY)
+@fund_access("money.record")
 def add_row(batch_id: int):
-    batch = _get(Batch, batch_id)
+    batch = db.get_or_404(Batch, batch_id)
     form = _row_form()
     added = attempt(form, lambda: batch_rules.add_row(batch, batch_rules.RowInput(
         amount=form.amount.data, donor_id=form.donor_id.data,
@@ -235,11 +228,11 @@ def add_row(batch_id: int):
 
 
 @bp.route("/batches/<int:batch_id>/rows/<int:donation_id>/remove", methods=["POST"])
-@fund_access(*RECORD_MONEY)
+@fund_access("money.record")
 def remove_row(batch_id: int, donation_id: int):
-    batch = _get(Batch, batch_id)
+    batch = db.get_or_404(Batch, batch_id)
     try:
-        batch_rules.remove_row(batch, _get(Donation, donation_id))
+        batch_rules.remove_row(batch, db.get_or_404(Donation, donation_id))
     except Invalid as error:
         return _batch_page(batch, _row_form(fresh=True), http_status=422,
                            close_error=next(iter(error.errors.values())))
@@ -248,9 +241,9 @@ def remove_row(batch_id: int, donation_id: int):
 
 
 @bp.route("/batches/<int:batch_id>/close", methods=["POST"])
-@fund_access(*RECORD_MONEY)
+@fund_access("money.record")
 def close_batch(batch_id: int):
-    batch = _get(Batch, batch_id)
+    batch = db.get_or_404(Batch, batch_id)
     try:
         result = batch_rules.close_batch(batch, current_user)
     except Invalid as error:
@@ -263,7 +256,7 @@ def close_batch(batch_id: int):
 
 
 @bp.route("/ledger")
-@fund_access(*READ_MONEY)
+@fund_access("money.read")
 def ledger_page():
     entries = db.session.scalars(select(LedgerEntry).order_by(LedgerEntry.id.desc())
                                  .limit(200)).all()
@@ -279,13 +272,13 @@ def _settings_page(kind: str, form: NamedForm):
 
 
 @bp.route("/settings/<any(designations, points):kind>")
-@fund_access(*READ_MONEY)
+@fund_access("money.read")
 def settings(kind: str):
     return _settings_page(kind, NamedForm())
 
 
 @bp.route("/settings/<any(designations, points):kind>", methods=["POST"])
-@fund_access(TREASURER)
+@fund_access("money.configure")
 def add_setting(kind: str):
     """A new purpose donors can give to, or a new donation point."""
     model = Designation if kind == "designations" else DonationPoint

@@ -12,15 +12,17 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from app.forms import Form, IntegerField
 
-KIND_CHOICES = [
-    SelectChoice("person", _l("Person")),
-    SelectChoice("organisation", _l("Organisation (shop, firm)")),
-]
-ANONYMITY_CHOICES = [
-    SelectChoice("show", _l("Show my name in public")),
-    SelectChoice("caring", _l("Show me as 爱心人士 (the fund knows who I am)")),
-    SelectChoice("anonymous", _l("Fully anonymous in public")),
-]
+from .models import Anonymity, DonorKind
+
+KIND_CHOICES = DonorKind.choices(words={
+    DonorKind.PERSON: _l("Person"),
+    DonorKind.ORGANISATION: _l("Organisation (shop, firm)"),
+})
+ANONYMITY_CHOICES = Anonymity.choices(words={
+    Anonymity.SHOW: _l("Show my name in public"),
+    Anonymity.CARING: _l("Show me as 爱心人士 (the fund knows who I am)"),
+    Anonymity.ANONYMOUS: _l("Fully anonymous in public"),
+})
 LOCALE_CHOICES = [SelectChoice("zh_Hans", "中文"), SelectChoice("en", "English")]
 
 

@@ -2,22 +2,34 @@
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Index, String, UniqueConstraint
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.codes import Code
 from app.db_types import UTCDateTime, utcnow
 from app.extensions import db
 from tenants.model import FundOwned, same_fund_fk
 
-DONOR_KINDS = ("person", "organisation")
-# show: the name; caring: 爱心人士 in public, known to the fund; anonymous: nothing in public
-ANONYMITY = ("show", "caring", "anonymous")
+
+class DonorKind(Code):
+    PERSON = "person", _l("Person")
+    ORGANISATION = "organisation", _l("Organisation")
+
+
+class Anonymity(Code):
+    """How a donor is named in public, from most to least shown: the name; 爱心人士 (known to
+    the fund); nothing at all."""
+
+    SHOW = "show", _l("Name shown")
+    CARING = "caring", _l("爱心人士")
+    ANONYMOUS = "anonymous", _l("Anonymous")
 
 
 class Donor(FundOwned, db.Model):
     __fund_args__ = (
-        CheckConstraint(f"kind IN {DONOR_KINDS}", name="kind"),
-        CheckConstraint(f"anonymity IN {ANONYMITY}", name="anonymity"),
+        DonorKind.check("kind"),
+        Anonymity.check("anonymity"),
         UniqueConstraint("fund_id", "phone"),
         UniqueConstraint("fund_id", "email"),
         Index("ix_donor_fund_id_name", "fund_id", "name"),

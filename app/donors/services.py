@@ -11,7 +11,7 @@ from app.auth.services import normalize_email, normalize_phone
 from app.extensions import db
 from app.validation import Invalid
 
-from .models import ANONYMITY, DONOR_KINDS, Donor
+from .models import Anonymity, Donor, DonorKind
 
 
 def initials(name: str) -> str:
@@ -56,9 +56,9 @@ def _clean(data: DonorInput) -> dict:
     id_number = re.sub(r"\s", "", data.id_number or "").upper()
     if id_number and not re.match(r"^[0-9A-Z]{6,30}$", id_number):
         errors["id_number"] = _l("An ID number has digits and letters only.")
-    if data.kind not in DONOR_KINDS:
+    if data.kind not in DonorKind.values():
         errors["kind"] = _l("Choose a person or an organisation.")
-    if data.anonymity not in ANONYMITY:
+    if data.anonymity not in Anonymity.values():
         errors["anonymity"] = _l("Choose how the donor is named in public.")
     if errors:
         raise Invalid(errors)

@@ -4,7 +4,6 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.auth.roles import READ_MONEY, RECORD_MONEY
 from app.donations.models import Donation
 from app.extensions import db
 from app.rendering import render, render_form
@@ -31,7 +30,7 @@ def _input(form: DonorForm) -> services.DonorInput:
 
 
 @bp.route("/")
-@fund_access(*READ_MONEY)
+@fund_access("money.read")
 def index():
     q = request.args.get("q", "").strip()
     query = select(Donor).where(Donor.merged_into_id.is_(None))
@@ -44,7 +43,7 @@ def index():
 
 
 @bp.route("/search")
-@fund_access(*RECORD_MONEY)
+@fund_access("money.record")
 def search():
     """As-you-type donor picker for batch entry (an htmx fragment)."""
     q = request.args.get("q") or request.args.get("donor_name", "")
@@ -52,7 +51,7 @@ def search():
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@fund_access(*RECORD_MONEY)
+@fund_access("money.record")
 def new():
     form = DonorForm()
     duplicates = []
@@ -70,7 +69,7 @@ def new():
 
 
 @bp.route("/<int:donor_id>")
-@fund_access(*READ_MONEY)
+@fund_access("money.read")
 def detail(donor_id: int):
     donor = _donor(donor_id)
     gifts = db.session.scalars(
@@ -84,7 +83,7 @@ def detail(donor_id: int):
 
 
 @bp.route("/<int:donor_id>/edit", methods=["GET", "POST"])
-@fund_access(*RECORD_MONEY)
+@fund_access("money.record")
 def edit(donor_id: int):
     donor = _donor(donor_id)
     form = DonorForm(obj=donor)
@@ -101,7 +100,7 @@ def edit(donor_id: int):
 
 
 @bp.route("/<int:donor_id>/merge", methods=["GET", "POST"])
-@fund_access(*RECORD_MONEY)
+@fund_access("money.record")
 def merge(donor_id: int):
     donor = _donor(donor_id)
     form = MergeForm()

@@ -2,14 +2,25 @@
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.codes import Code
 from app.db_types import UTCDateTime, utcnow
 from app.extensions import db
 
-FUND_STATUSES = ("active", "suspended", "archived")
-FUND_KINDS = ("village", "community", "township")
+
+class FundStatus(Code):
+    ACTIVE = "active", _l("Active")
+    SUSPENDED = "suspended", _l("Suspended")
+    ARCHIVED = "archived", _l("Archived")
+
+
+class FundKind(Code):
+    VILLAGE = "village", _l("Village")
+    COMMUNITY = "community", _l("Residential community")
+    TOWNSHIP = "township", _l("Township")
 
 
 class Township(db.Model):
@@ -26,8 +37,8 @@ class Township(db.Model):
 
 class Fund(db.Model):
     __table_args__ = (
-        CheckConstraint(f"status IN {FUND_STATUSES}", name="status"),
-        CheckConstraint(f"kind IN {FUND_KINDS}", name="kind"),
+        FundStatus.check("status"),
+        FundKind.check("kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,7 +10,7 @@ from app.auth.models import Membership, User
 from app.clock import local_today
 from app.extensions import db
 
-from .models import FUND_KINDS, Fund, Township
+from .models import Fund, FundKind, Township
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -41,6 +41,14 @@ def _unique_slug(model, wanted: str) -> str:
     return slug
 
 
+def fund_by_slug(slug: str | None) -> Fund | None:
+    return db.session.scalar(select(Fund).where(Fund.slug == slug))
+
+
+def township_by_slug(slug: str | None) -> Township | None:
+    return db.session.scalar(select(Township).where(Township.slug == slug))
+
+
 def create_township(name: str, region: str = "", slug: str | None = None) -> Township:
     slug = slug or _unique_slug(Township, slugify(name))
     if not SLUG_RE.match(slug):
@@ -53,7 +61,7 @@ def create_township(name: str, region: str = "", slug: str | None = None) -> Tow
 
 def create_fund(township: Township, name: str, *, host_charity: str, receipt_prefix: str,
                 village: str = "", kind: str = "village", slug: str | None = None) -> Fund:
-    if kind not in FUND_KINDS:
+    if kind not in FundKind.values():
         raise ValueError(f"unknown fund kind: {kind}")
     slug = slug or _unique_slug(Fund, fund_slug(name))
     if not SLUG_RE.match(slug):
@@ -82,7 +90,7 @@ def people_of_fund(fund: Fund, day: date | None = None) -> list[tuple[Membership
 def funds_of_user(user: User, day: date | None = None) -> tuple[list, list]:
     """(townships the user administers, [(fund, roles)] the user sits in), for the home page."""
     from app.auth.roles import PLATFORM_ADMIN, TOWNSHIP_ADMIN
-    from tenants.access import current_memberships
+    from app.auth.services import current_memberships
 
     memberships = current_memberships(user, day)
     if any(m.role == PLATFORM_ADMIN for m in memberships):

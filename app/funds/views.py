@@ -1,10 +1,11 @@
-"""Fund workspace, the fund's public page, and the township workspace."""
+"""A fund's workspace. Its public notice board is disclosure's, the township's workspace
+oversight's."""
 
 from flask import Blueprint, g
 
-from app.auth.roles import ANY_MEMBER, PUBLIC
 from app.rendering import render
-from tenants.access import fund_access, township_access
+from app.todo import mine
+from tenants.access import fund_access
 
 from . import services
 
@@ -12,26 +13,11 @@ bp = Blueprint("funds", __name__)
 
 
 @bp.route("/f/<fund_slug>/")
-@fund_access(ANY_MEMBER)
+@fund_access("fund.enter")
 def workspace():
     from app.ledger.services import balances
 
     people = services.people_of_fund(g.fund)
     return render("funds/workspace.html", fund=g.fund, people=people, my_roles=g.roles,
-                  balances=balances())
+                  balances=balances(), todo=mine(g.fund))
 
-
-@bp.route("/f/<fund_slug>/public")
-@fund_access(PUBLIC)
-def public():
-    from app.disclosure.views import public_board  # the notice board lives in disclosure
-
-    return public_board()
-
-
-@bp.route("/t/<township_slug>/")
-@township_access()
-def township():
-    from app.oversight.views import workspace_page
-
-    return workspace_page()

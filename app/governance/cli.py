@@ -2,8 +2,8 @@
 
 import click
 
+from . import bp
 from .motions import close_due_motions, send_due_reminders
-from .views import bp
 
 
 @bp.cli.command("close-due")

@@ -5,17 +5,19 @@ from flask import Blueprint, abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.auth import invitations
+from app.auth.invitation_views import hand_over
 from app.auth.models import Membership
-from app.auth.roles import ANY_MEMBER, CHAIR, COMMITTEE_ROLES, TOWNSHIP_ADMIN
+from app.auth.policy import may
+from app.auth.roles import COMMITTEE_ROLES
 from app.extensions import db
 from app.funds.models import Fund
 from app.rendering import render
 from app.validation import REFUSED, Invalid, attempt, attempt_flash
 from tenants.access import fund_access, township_access
 
-from . import committees
+from . import bp, committees
 from .forms import AppointForm, RulesForm
-from .views import bp
 
 
 def _rules_form(rules, formdata=None) -> RulesForm:
@@ -39,17 +41,17 @@ def _committee_page(form=None, http_status: int = 200):
                   history=committees.terms(g.fund, current=False), rules=rules,
                   open_motions=committees.open_motion_count(),
                   form=form or _rules_form(rules),
-                  may_edit=bool(g.roles & {CHAIR, TOWNSHIP_ADMIN, "platform_admin"}))
+                  may_edit=may("committee.edit_rules"))
 
 
 @bp.route("/committee")
-@fund_access(ANY_MEMBER)
+@fund_access("fund.enter")
 def committee():
     return _committee_page()
 
 
 @bp.route("/committee/rules", methods=["POST"])
-@fund_access(CHAIR, TOWNSHIP_ADMIN)
+@fund_access("committee.edit_rules")
 def edit_rules():
     rules = committees.rules_of(g.fund.id)
     form = _rules_form(rules, request.form)
@@ -94,7 +96,7 @@ def township_committees():
     fund_id = _int(request.form.get("fund_id"))
     fund = db.session.get(Fund, fund_id) if fund_id else None
 
-    def appoint() -> Membership:
+    def appoint() -> tuple[Membership, str]:
         if fund is None or fund not in g.township.funds:
             raise Invalid({"login": _("Choose a fund of this township.")})
         if form.replaces.data:
@@ -103,17 +105,20 @@ def township_committees():
                     or replaced.role not in COMMITTEE_ROLES:
                 raise Invalid({"replaces": _("Choose a member of this fund's committee.")})
             committees.end_term(replaced)
-        return committees.appoint(fund, form.login.data or "", form.role.data or "",
-                                  name=form.name.data or "", start=form.start.data,
-                                  end=form.end.data)
+        membership = committees.appoint(fund, form.login.data or "", form.role.data or "",
+                                        name=form.name.data or "", start=form.start.data,
+                                        end=form.end.data)
+        return membership, invitations.invite(membership, current_user)
 
-    membership = attempt(form, appoint)
-    if membership is REFUSED:
+    done = attempt(form, appoint)
+    if done is REFUSED:
         return _township_page(form, http_status=422)
+    membership, token = done
     db.session.commit()
+    hand_over({membership.id: token})  # shown on the fund's staff page, with its QR code
     flash(_("%(name)s is appointed to %(fund)s.", name=membership.user.name, fund=fund.name),
           "info")
-    return redirect(url_for("governance_township.township_committees"))
+    return redirect(url_for("oversight.staff", fund_id=fund.id, _anchor=f"m{membership.id}"))
 
 
 @township_bp.route("/memberships/<int:membership_id>/end", methods=["POST"])

@@ -8,16 +8,17 @@ from sqlalchemy import select
 
 from app.auth import services as accounts
 from app.auth.models import Membership, User
-from app.auth.roles import CHAIR, COMMITTEE_ROLES, MEMBER
+from app.auth.policy import POLICY
+from app.auth.roles import CHAIR, COMMITTEE_ROLES, FUND_ROLES
 from app.clock import local_today
 from app.db_types import utcnow
 from app.extensions import db
 from app.money import AmountError, parse_amount
 from app.validation import Invalid
 
-from .models import THRESHOLDS, CommitteeRules, Motion
+from .models import CommitteeRules, Motion, Threshold
 
-VOTING_ROLES = (CHAIR, MEMBER)  # the supervisor and the secretary do not vote
+VOTING_ROLES = POLICY["motion.vote"]  # the supervisor and the secretary do not vote
 QUORUMS = {"1/2": (1, 2), "2/3": (2, 3), "3/4": (3, 4), "1/1": (1, 1)}
 
 
@@ -55,7 +56,7 @@ def update_rules(rules: CommitteeRules, data: RulesInput, user) -> CommitteeRule
         errors["quorum"] = _l("The rules cannot change while a motion is open.")
     if data.quorum not in QUORUMS:
         errors["quorum"] = _l("Choose a quorum.")
-    if data.threshold not in THRESHOLDS:
+    if data.threshold not in Threshold.values():
         errors["threshold"] = _l("Choose a threshold.")
     above = None
     if (data.two_thirds_above or "").strip():
@@ -87,17 +88,28 @@ def quorum_code(rules) -> str:
     return f"{rules.quorum_num}/{rules.quorum_den}"
 
 
-def terms(fund, *, current: bool | None = None, day: date | None = None):
-    """Committee terms of the fund, newest first: [(membership, user)]. current=True only
-    those in force today, False only ended ones, None all (the history)."""
+def terms(fund, *, current: bool | None = None, day: date | None = None,
+          roles: tuple[str, ...] = COMMITTEE_ROLES):
+    """Committee terms (or terms in ``roles``) of the fund, newest first: [(membership,
+    user)]. current=True only those in force today, False only ended ones, None all (the
+    history)."""
     day = day or local_today()
     rows = db.session.execute(
         select(Membership, User).join(User).where(Membership.fund_id == fund.id,
-                                                  Membership.role.in_(COMMITTEE_ROLES))
+                                                  Membership.role.in_(roles))
         .order_by(Membership.start_date.desc(), Membership.id.desc())).all()
     if current is None:
         return rows
     return [(m, u) for m, u in rows if m.current_on(day) == current]
+
+
+def role_grid(fund, day: date | None = None) -> list[tuple[str, list[tuple[Membership, User]]]]:
+    """Every role a fund needs with who holds it now (longest-serving first), empty roles
+    included so a gap shows: [(role, [(membership, user)])]."""
+    held = terms(fund, current=True, day=day, roles=FUND_ROLES)
+    return [(role, sorted(((m, u) for m, u in held if m.role == role),
+                          key=lambda mu: (mu[0].start_date, mu[0].id)))
+            for role in FUND_ROLES]
 
 
 def voters_on(fund_id: int, day: date) -> list[tuple[int, str]]:
@@ -117,25 +129,31 @@ def may_vote_on(fund_id: int, user_id: int, day: date) -> bool:
 
 def appoint(fund, login: str, role: str, *, name: str = "", start: date | None = None,
             end: date | None = None, password: str | None = None) -> Membership:
-    """A new term: the person is found by mobile number or email, or created when a name is
-    given (they then choose a password through "forgot password")."""
+    """A new term in any of the fund's roles: the person is found by mobile number or email,
+    or created when a name is given (they then set a password through the invitation the
+    township hands them, app/auth/invitations.py). A fund has one chair at a time; several
+    treasurers, social workers and members."""
     import secrets
 
     errors = {}
-    if role not in COMMITTEE_ROLES:
-        errors["role"] = _l("Choose a committee role.")
+    if role not in FUND_ROLES:
+        errors["role"] = _l("Choose a role.")
     user = accounts.find_user(login or "")
     if user is None:
         phone = accounts.normalize_phone(login or "")
         email = None if phone else accounts.normalize_email(login or "")
-        if not (name or "").strip():
+        if not phone and "@" not in (email or ""):
+            errors["login"] = _l("Enter a mainland mobile number (11 digits, such as "
+                                 "13912345678) or an email address.")
+        elif not (name or "").strip():
             errors["login"] = _l("Nobody has this mobile number or email: give a name too, "
                                  "to create the account.")
-        elif not phone and "@" not in (email or ""):
-            errors["login"] = _l("Enter a mobile number or an email.")
     start = start or local_today()
     if end and end < start:
         errors["end"] = _l("A term cannot end before it starts.")
+    elif role == CHAIR and _chair_during(fund, start, end):
+        errors["role"] = _l("The fund has a chair for this period: end their term first, "
+                            "or choose whom the new chair replaces.")
     if errors:
         raise Invalid(errors)
     if user is None:
@@ -144,10 +162,21 @@ def appoint(fund, login: str, role: str, *, name: str = "", start: date | None =
     return accounts.add_membership(user, role, fund=fund, start=start, end=end)
 
 
+def _chair_during(fund, start: date, end: date | None) -> bool:
+    """Does some chair's term overlap start..end (open-ended when None)?"""
+    rows = db.session.scalars(select(Membership).where(Membership.fund_id == fund.id,
+                                                       Membership.role == CHAIR))
+    return any((m.end_date is None or m.end_date >= start)
+               and (end is None or m.start_date <= end) for m in rows)
+
+
 def end_term(membership: Membership, day: date | None = None) -> Membership:
     """The term's last day (yesterday by default, so it ends at once); the row stays as
-    history."""
+    history. The person's access ends with it: their links not yet used are withdrawn and
+    every session of theirs is ended (they sign in again for the roles they still hold)."""
     from datetime import timedelta
+
+    from app.auth import invitations
 
     day = day or local_today() - timedelta(days=1)
     if membership.end_date is not None and membership.end_date <= day:
@@ -156,4 +185,6 @@ def end_term(membership: Membership, day: date | None = None) -> Membership:
         raise Invalid({"end": _l("A term cannot end before it starts.")})
     membership.end_date = day
     db.session.flush()
+    invitations.revoke(membership)
+    accounts.end_sessions(membership.user)
     return membership

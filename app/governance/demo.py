@@ -195,12 +195,6 @@ def _secretary(fund):
     return row.user if row else None
 
 
-def proposal_in(status: str):
-    """The first demo proposal of the current fund in this state (tests, samples)."""
-    return db.session.scalar(select(Proposal).where(Proposal.status == status)
-                             .order_by(Proposal.id))
-
-
 def sample(name: str) -> int:
     """Ids of the current fund's demo rows, for the isolation matrix's URL samples."""
     from app.auth.roles import MEMBER as member_role

@@ -17,34 +17,17 @@ from wtforms.validators import Length, Optional
 from app.forms import Form, IdSelectField, IntegerField
 from app.validation import int_or_none
 
-CATEGORY_CHOICES = [
-    SelectChoice("elderly", _l("Elderly care (助老)")),
-    SelectChoice("education", _l("Education (助学)")),
-    SelectChoice("hardship", _l("Hardship relief (助困)")),
-    SelectChoice("disability", _l("Disability aid (助残)")),
-    SelectChoice("environment", _l("Environment (环境)")),
-    SelectChoice("small_wish", _l("Small wish (微心愿)")),
-    SelectChoice("other", _l("Other")),
-]
-CHOICE_CHOICES = [SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No")),
-                  SelectChoice("abstain", _l("Abstain"))]
-THRESHOLD_CHOICES = [
-    SelectChoice("cast", _l("More than half of the votes cast, abstentions not counted")),
-    SelectChoice("all", _l("More than half of all eligible members")),
-    SelectChoice("two_thirds", _l("Two thirds of all eligible members")),
-]
+from .models import Category, FileKind, MotionKind, Threshold, VoteChoice
+
 QUORUM_CHOICES = [SelectChoice("1/2", _l("Half of the eligible members")),
                   SelectChoice("2/3", _l("Two thirds of the eligible members")),
                   SelectChoice("3/4", _l("Three quarters of the eligible members")),
                   SelectChoice("1/1", _l("All eligible members"))]
-KIND_CHOICES = [SelectChoice("proposal", _l("Approve the project")),
-                SelectChoice("budget_change", _l("Change the budget")),
-                SelectChoice("acceptance", _l("Accept the completed project"))]
 
 
 class ProposalForm(Form):
     title = StringField(_l("Title"), validators=[Length(max=100)])
-    category = SelectField(_l("Category"), choices=CATEGORY_CHOICES, validate_choice=False)
+    category = SelectField(_l("Category"), choices=Category.choices(), validate_choice=False)
     description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
     beneficiaries = StringField(_l("Who benefits"), validators=[Optional(), Length(max=500)])
     requested = StringField(_l("Amount requested (yuan)"), validators=[Length(max=30)])
@@ -59,8 +42,7 @@ class VillagerProposalForm(ProposalForm):
 
 
 class UploadForm(Form):
-    kind = SelectField(_l("What is it"), choices=[SelectChoice("photo", _l("Photo")),
-                                                  SelectChoice("quote", _l("Quote"))],
+    kind = SelectField(_l("What is it"), choices=FileKind.choices([FileKind.PHOTO, FileKind.QUOTE]),
                        validate_choice=False)
     file = FileField(_l("File (JPEG, PNG or PDF, at most 5 MB)"))
 
@@ -70,7 +52,7 @@ class CommentForm(Form):
 
 
 class OpenMotionForm(Form):
-    kind = SelectField(_l("The vote is about"), choices=KIND_CHOICES, validate_choice=False)
+    kind = SelectField(_l("The vote is about"), choices=MotionKind.choices(), validate_choice=False)
     amount = StringField(_l("New budget (yuan, budget changes only)"),
                          validators=[Optional(), Length(max=30)])
     hours = IntegerField(_l("Voting period (hours; empty: the committee's default)"),
@@ -78,7 +60,7 @@ class OpenMotionForm(Form):
 
 
 class VoteForm(Form):
-    choice = RadioField(_l("Your vote"), choices=CHOICE_CHOICES, validate_choice=False)
+    choice = RadioField(_l("Your vote"), choices=VoteChoice.choices(), validate_choice=False)
 
 
 class RecuseForm(Form):
@@ -87,14 +69,14 @@ class RecuseForm(Form):
 
 class OfflineBallotForm(Form):
     member_id = IdSelectField(_l("Member"))
-    choice = SelectField(_l("Their vote"), choices=CHOICE_CHOICES, validate_choice=False)
+    choice = SelectField(_l("Their vote"), choices=VoteChoice.choices(), validate_choice=False)
     evidence = FileField(_l("Photo of the minutes (JPEG, PNG or PDF)"))
 
 
 class RulesForm(Form):
     quorum = SelectField(_l("Quorum: how many must vote"), choices=QUORUM_CHOICES,
                          validate_choice=False)
-    threshold = SelectField(_l("A motion passes with"), choices=THRESHOLD_CHOICES,
+    threshold = SelectField(_l("A motion passes with"), choices=Threshold.choices(),
                             validate_choice=False)
     two_thirds_above = StringField(_l("Two thirds needed above this amount (yuan; empty: "
                                       "never)"), validators=[Optional(), Length(max=30)])
@@ -121,14 +103,6 @@ class ObjectionForm(Form):
     name = StringField(_l("Your name"), validators=[Length(max=100)])
     phone = StringField(_l("Your mobile number"), validators=[Length(max=20)])
     body = TextAreaField(_l("Your objection"), validators=[Length(max=2000)])
-
-
-class DecideForm(Form):
-    decision = SelectField(_l("Decision"), choices=[
-        SelectChoice("dismiss", _l("Dismiss")),
-        SelectChoice("uphold", _l("Uphold: put the project to a new vote"))],
-        validate_choice=False)
-    note = StringField(_l("Reason"), validators=[Optional(), Length(max=500)])
 
 
 class RoundForm(Form):

@@ -3,6 +3,7 @@ objections during public notice, and annual project rounds."""
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
@@ -16,19 +17,97 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.audit import audited
+from app.codes import Code
 from app.db_types import UTCDateTime, utcnow
 from app.extensions import db
 from tenants.model import FundOwned, same_fund_fk
 
-THRESHOLDS = ("cast", "all", "two_thirds")
-CHOICES = ("yes", "no", "abstain")
-MOTION_KINDS = ("proposal", "budget_change", "acceptance")
-CATEGORIES = ("elderly", "education", "hardship", "disability", "environment", "small_wish",
-              "other")
-PROPOSAL_STATES = ("draft", "submitted", "discussion", "voting", "approved", "rejected",
-                   "withdrawn", "notice", "final", "in_progress", "completed", "accepted",
-                   "closed")
-FILE_KINDS = ("photo", "quote", "minutes")
+
+class Threshold(Code):
+    CAST = "cast", _l("More than half of the votes cast, abstentions not counted")
+    ALL = "all", _l("More than half of all eligible members")
+    TWO_THIRDS = "two_thirds", _l("Two thirds of all eligible members")
+
+
+class VoteChoice(Code):
+    YES = "yes", _l("Yes")
+    NO = "no", _l("No")
+    ABSTAIN = "abstain", _l("Abstain")
+
+
+class MotionKind(Code):
+    PROPOSAL = "proposal", _l("Approve the project")
+    BUDGET_CHANGE = "budget_change", _l("Change the budget")
+    ACCEPTANCE = "acceptance", _l("Accept the completed project")
+
+
+class MotionStatus(Code):
+    OPEN = "open", _l("open")
+    CLOSED = "closed", _l("closed")
+
+
+class Category(Code):
+    ELDERLY = "elderly", _l("Elderly care (助老)")
+    EDUCATION = "education", _l("Education (助学)")
+    HARDSHIP = "hardship", _l("Hardship relief (助困)")
+    DISABILITY = "disability", _l("Disability aid (助残)")
+    ENVIRONMENT = "environment", _l("Environment (环境)")
+    SMALL_WISH = "small_wish", _l("Small wish (微心愿)")
+    OTHER = "other", _l("Other")
+
+
+class ProposalStatus(Code):
+    DRAFT = "draft", _l("Draft")
+    SUBMITTED = "submitted", _l("Submitted")
+    DISCUSSION = "discussion", _l("In discussion")
+    VOTING = "voting", _l("Voting")
+    APPROVED = "approved", _l("Approved")
+    REJECTED = "rejected", _l("Rejected")
+    WITHDRAWN = "withdrawn", _l("Withdrawn")
+    NOTICE = "notice", _l("On public notice")
+    FINAL = "final", _l("Final")
+    IN_PROGRESS = "in_progress", _l("In progress")
+    COMPLETED = "completed", _l("Completed")
+    ACCEPTED = "accepted", _l("Accepted (验收)")
+    CLOSED = "closed", _l("Closed")
+
+
+class FileKind(Code):
+    PHOTO = "photo", _l("Photo")
+    QUOTE = "quote", _l("Quote")
+    MINUTES = "minutes", _l("Minutes")
+
+
+class BallotAction(Code):
+    """What a row of a ballot's history records."""
+
+    CAST = "cast", _l("voted")
+    CHANGE = "change", _l("changed the vote")
+    OFFLINE = "offline", _l("recorded at a meeting")
+    CONFIRM = "confirm", _l("confirmed")
+    RECUSE = "recuse", _l("recused; ballot withdrawn")
+
+
+class EventNote(Code):
+    """Why the system moved a proposal, on its history; the event's note_ref is the row's id."""
+
+    MOTION = "motion", _l("vote no. %(id)s")
+    ROUND = "round", _l("project round no. %(id)s")
+    PAYOUT = "payout", _l("payout no. %(id)s")
+    OBJECTION_UPHELD = "objection_upheld", _l("objection no. %(id)s upheld")
+    NOTICE_OVER = "notice_over", _l("the public notice period is over")
+    PROGRESS = "progress", _l("progress reported")
+
+
+class ObjectionStatus(Code):
+    OPEN = "open", _l("waiting for the chair")
+    UPHELD = "upheld", _l("upheld")
+    DISMISSED = "dismissed", _l("dismissed")
+
+
+class RoundStatus(Code):
+    OPEN = "open", _l("open")
+    CLOSED = "closed", _l("closed")
 
 
 @audited
@@ -40,7 +119,7 @@ class CommitteeRules(FundOwned, db.Model):
         UniqueConstraint("fund_id"),
         CheckConstraint("quorum_num >= 0 AND quorum_den > 0 AND quorum_num <= quorum_den",
                         name="quorum"),
-        CheckConstraint(f"threshold IN {THRESHOLDS}", name="threshold"),
+        Threshold.check("threshold"),
         CheckConstraint("period_hours > 0", name="period"),
     )
 
@@ -62,8 +141,8 @@ class Proposal(FundOwned, db.Model):
     """A project someone asks the fund to pay for (项目申请)."""
 
     __fund_args__ = (
-        CheckConstraint(f"status IN {PROPOSAL_STATES}", name="status"),
-        CheckConstraint(f"category IN {CATEGORIES}", name="category"),
+        ProposalStatus.check("status"),
+        Category.check("category"),
         CheckConstraint("requested_fen > 0", name="requested_positive"),
         same_fund_fk("designation_id", "designation"),
     )
@@ -106,14 +185,16 @@ class ProposalEvent(FundOwned, db.Model):
     """One state change of a proposal: who, when, from and to. Never edited."""
 
     __tablename__ = "proposal_event"
-    __fund_args__ = (same_fund_fk("proposal_id", "proposal"),)
+    __fund_args__ = (same_fund_fk("proposal_id", "proposal"), EventNote.check("note_code"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     proposal_id: Mapped[int] = mapped_column(index=True)
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str] = mapped_column(String(20))
     by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))  # None: the system
-    note: Mapped[str] = mapped_column(String(500), default="")
+    # Stored as a code and an id, put into words in the reader's language when shown.
+    note_code: Mapped[str | None] = mapped_column(String(20))
+    note_ref: Mapped[int | None] = mapped_column()  # the motion, round, payout or objection
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     by = relationship("User")
@@ -136,9 +217,9 @@ class Motion(FundOwned, db.Model):
     """A question put to the committee's vote, with the rules in force copied at opening."""
 
     __fund_args__ = (
-        CheckConstraint(f"kind IN {MOTION_KINDS}", name="kind"),
-        CheckConstraint("status IN ('open', 'closed')", name="status"),
-        CheckConstraint(f"threshold IN {THRESHOLDS}", name="threshold"),
+        MotionKind.check("kind"),
+        MotionStatus.check("status"),
+        Threshold.check("threshold"),
         same_fund_fk("proposal_id", "proposal"),
         # One open vote per proposal: the database refuses a second even when two requests
         # pass the check in open_motion at once.
@@ -215,7 +296,7 @@ class Attachment(FundOwned, db.Model):
     """An uploaded photo, quote or minutes page; the bytes live in var/governance/<fund>/."""
 
     __fund_args__ = (
-        CheckConstraint(f"kind IN {FILE_KINDS}", name="kind"),
+        FileKind.check("kind"),
         UniqueConstraint("fund_id", "stored_name"),
         same_fund_fk("proposal_id", "proposal"),
         same_fund_fk("motion_id", "motion"),
@@ -239,7 +320,7 @@ class Ballot(FundOwned, db.Model):
 
     __fund_args__ = (
         UniqueConstraint("fund_id", "motion_id", "user_id"),
-        CheckConstraint(f"choice IN {CHOICES}", name="choice"),
+        VoteChoice.check("choice"),
         same_fund_fk("motion_id", "motion"),
         same_fund_fk("evidence_id", "attachment"),
     )
@@ -282,7 +363,7 @@ class Objection(FundOwned, db.Model):
     """A villager's objection during public notice; the chair upholds or dismisses it."""
 
     __fund_args__ = (
-        CheckConstraint("status IN ('open', 'upheld', 'dismissed')", name="status"),
+        ObjectionStatus.check("status"),
         same_fund_fk("proposal_id", "proposal"),
     )
 
@@ -308,7 +389,7 @@ class Round(FundOwned, db.Model):
 
     __tablename__ = "project_round"
     __fund_args__ = (CheckConstraint("budget_fen > 0", name="budget_positive"),
-                     CheckConstraint("status IN ('open', 'closed')", name="status"))
+                     RoundStatus.check("status"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(100))

@@ -1,15 +1,16 @@
 """Votes: opening one, the motion page with its live tally, voting in two taps, recusal,
 offline ballots, closing, and the resolution (决议) as a page and a PDF."""
 
+import io
 import logging
 from datetime import timedelta
 
-from flask import abort, flash, g, make_response, redirect, url_for
+from flask import abort, flash, g, redirect, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.auth.roles import ANY_MEMBER, CHAIR, MEMBER, PUBLIC, SECRETARY
+from app.auth.policy import may
 from app.db_types import utcnow
 from app.extensions import db, limiter
 from app.money import AmountError, parse_amount
@@ -18,11 +19,11 @@ from app.rendering import render, wants_partial
 from app.validation import REFUSED, Invalid, attempt, attempt_flash
 from tenants.access import fund_access
 
+from . import bp, resolutions, uploads
 from . import motions as rules
-from . import resolutions, uploads
 from .forms import OfflineBallotForm, OpenMotionForm, RecuseForm, VoteForm
 from .models import Motion, Proposal
-from .views import bp, get_or_404, proposal_page
+from .views import proposal_page
 
 log = logging.getLogger(__name__)
 
@@ -39,9 +40,9 @@ def announce(motion: Motion) -> None:
 
 
 @bp.route("/proposals/<int:proposal_id>/motions", methods=["POST"])
-@fund_access(CHAIR)
+@fund_access("motion.open")
 def open_motion(proposal_id: int):
-    proposal = get_or_404(Proposal, proposal_id)
+    proposal = db.get_or_404(Proposal, proposal_id)
     form = OpenMotionForm()
 
     def open_it() -> Motion:
@@ -66,7 +67,7 @@ def open_motion(proposal_id: int):
 
 
 @bp.route("/motions/")
-@fund_access(ANY_MEMBER)
+@fund_access("fund.enter")
 def motions():
     rows = db.session.scalars(select(Motion).order_by(Motion.id.desc())).all()
     return render("governance/motions.html", motions=rows)
@@ -75,7 +76,7 @@ def motions():
 def _load(motion_id: int) -> Motion:
     # A motion past its deadline is not closed here: a GET never writes. The page shows it as
     # due (motion_page), and the every-minute job or the next POST on it closes it.
-    return get_or_404(Motion, motion_id)
+    return db.get_or_404(Motion, motion_id)
 
 
 def motion_page(motion: Motion, *, http_status: int = 200, block=None, vote_form=None,
@@ -94,21 +95,20 @@ def motion_page(motion: Motion, *, http_status: int = 200, block=None, vote_form
         awaiting=[b for b in ballots.values() if not b.confirmed],
         refusal=rules.refusal(motion, current_user.id), outcome=rules.outcome(motion),
         show_counts=show_counts, everyone_voted=rules.everyone_voted(motion),
-        history=rules.history(motion) if g.roles & {"supervisor", "chair", "township_admin",
-                                                     "platform_admin"} else [],
+        history=rules.history(motion) if may("motion.see_history") else [],
         vote_form=vote_form or VoteForm(formdata=None),
         recuse_form=recuse_form or RecuseForm(formdata=None), offline_form=offline_form,
         close_error=close_error, due=rules.is_due(motion))
 
 
 @bp.route("/motions/<int:motion_id>")
-@fund_access(ANY_MEMBER)
+@fund_access("fund.enter")
 def motion(motion_id: int):
     return motion_page(_load(motion_id), block="tally")
 
 
 @bp.route("/motions/<int:motion_id>/vote", methods=["POST"])
-@fund_access(CHAIR, MEMBER)
+@fund_access("motion.vote")
 def vote(motion_id: int):
     motion = _load(motion_id)
     form = VoteForm()
@@ -123,7 +123,7 @@ def vote(motion_id: int):
 
 
 @bp.route("/motions/<int:motion_id>/recuse", methods=["POST"])
-@fund_access(CHAIR, MEMBER)
+@fund_access("motion.vote")
 def recuse(motion_id: int):
     motion = _load(motion_id)
     form = RecuseForm()
@@ -136,7 +136,7 @@ def recuse(motion_id: int):
 
 
 @bp.route("/motions/<int:motion_id>/confirm", methods=["POST"])
-@fund_access(CHAIR, MEMBER)
+@fund_access("motion.vote")
 def confirm(motion_id: int):
     motion = _load(motion_id)
     if attempt_flash(lambda: rules.confirm(motion, current_user)) is REFUSED:
@@ -147,7 +147,7 @@ def confirm(motion_id: int):
 
 
 @bp.route("/motions/<int:motion_id>/offline", methods=["POST"])
-@fund_access(SECRETARY)
+@fund_access("motion.record_offline")
 def offline(motion_id: int):
     motion = _load(motion_id)
     form = OfflineBallotForm()
@@ -168,7 +168,7 @@ def offline(motion_id: int):
 
 
 @bp.route("/motions/<int:motion_id>/close", methods=["POST"])
-@fund_access(CHAIR)
+@fund_access("motion.close")
 def close(motion_id: int):
     motion = _load(motion_id)
     try:
@@ -189,19 +189,16 @@ def _closed(resolution_id: int) -> Motion:
 
 
 @bp.route("/resolutions/<int:resolution_id>")
-@fund_access(PUBLIC)
+@fund_access("public")
 def resolution(resolution_id: int):
     return render("governance/resolution.html",
                   **resolutions.context(_closed(resolution_id)))
 
 
 @bp.route("/resolutions/<int:resolution_id>.pdf")
-@fund_access(PUBLIC)
+@fund_access("public")
 @limiter.limit(public_rate_limit)
 def resolution_pdf(resolution_id: int):
     motion = _closed(resolution_id)
-    response = make_response(resolutions.pdf_of(motion))
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = (
-        f'inline; filename="resolution-{g.fund.receipt_prefix}-{motion.id}.pdf"')
-    return response
+    return send_file(io.BytesIO(resolutions.pdf_of(motion)), mimetype="application/pdf",
+                     download_name=f"resolution-{g.fund.receipt_prefix}-{motion.id}.pdf")

@@ -7,7 +7,6 @@ lists it as unconfirmed. The worker closes due votes, ends notice periods and se
 24-hour reminders every minute (close_due_motions, send_due_reminders)."""
 
 import logging
-import smtplib
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
@@ -22,14 +21,22 @@ from app.clock import LOCAL, local_day
 from app.database import lock
 from app.db_types import utcnow
 from app.extensions import db
-from app.mail import send_mail
+from app.mail import send_later
 from app.urls import external_url
 from app.validation import Invalid
 from tenants import SYSTEM, fund_scope, using
 
 from . import proposals as proposal_rules
 from .committees import may_vote_on, rules_of, voters_on
-from .models import CHOICES, Ballot, BallotChange, Elector, Motion, Proposal
+from .models import (
+    Ballot,
+    BallotChange,
+    Elector,
+    EventNote,
+    Motion,
+    Proposal,
+    VoteChoice,
+)
 from .tally import Outcome, Rules, Voter, tally
 
 log = logging.getLogger(__name__)
@@ -43,9 +50,15 @@ OPENS_FROM = {
 }
 
 
+def opens_from(proposal: Proposal) -> bool:
+    """May a vote of some kind be opened on the proposal in its present state?"""
+    return any(proposal.status in states for states in OPENS_FROM.values())
+
+
 def open_motion(proposal: Proposal, user, *, kind: str = "proposal", amount_fen: int | None = None,
                 deadline: datetime | None = None, now: datetime | None = None,
-                note: str = "", revote: bool = False) -> Motion:
+                note: EventNote | None = None, note_ref: int | None = None,
+                revote: bool = False) -> Motion:
     """Put a proposal to the vote. The rules are copied and the electorate frozen now.
     revote: an upheld objection sends a proposal on public notice back to a vote."""
     now = now or utcnow()
@@ -87,7 +100,8 @@ def open_motion(proposal: Proposal, user, *, kind: str = "proposal", amount_fen:
         db.session.add(Elector(fund_id=motion.fund_id, motion_id=motion.id, user_id=user_id,
                                role=role))
     if kind == "proposal":
-        proposal_rules.transition(proposal, "voting", user, note=note, now=now)
+        proposal_rules.transition(proposal, "voting", user, note=note, note_ref=note_ref,
+                                  now=now)
     db.session.flush()
     return motion
 
@@ -109,11 +123,6 @@ def ballots(motion: Motion) -> list[Ballot]:
 def counted(motion: Motion) -> list[Ballot]:
     """The ballots that count: cast by the member, or recorded at a meeting and confirmed."""
     return [b for b in ballots(motion) if b.confirmed]
-
-
-def awaiting_confirmation(motion: Motion) -> list[Ballot]:
-    """Ballots recorded at a meeting that the member has not confirmed: they do not count."""
-    return [b for b in ballots(motion) if not b.confirmed]
 
 
 def outcome(motion: Motion) -> Outcome:
@@ -202,7 +211,7 @@ def cast(motion: Motion, user, choice: str, now: datetime | None = None) -> Ball
     """A member votes or changes their vote, until the close."""
     now = now or utcnow()
     close_if_due(motion, now)
-    if choice not in CHOICES:
+    if choice not in VoteChoice.values():
         raise Invalid({"choice": _l("Choose yes, no or abstain.")})
     lock(motion)
     if reason := refusal(motion, user.id, now):
@@ -217,7 +226,7 @@ def record_offline(motion: Motion, secretary, member_id: int | None, choice: str
     now = now or utcnow()
     close_if_due(motion, now)
     errors = {}
-    if choice not in CHOICES:
+    if choice not in VoteChoice.values():
         errors["choice"] = _l("Choose yes, no or abstain.")
     if evidence is None:
         errors["evidence"] = _l("Attach a photo of the minutes.")
@@ -318,15 +327,15 @@ def close(motion: Motion, user=None, now: datetime | None = None) -> Outcome:
 
 def _apply(motion: Motion, result: Outcome, user, now: datetime) -> None:
     proposal = db.session.get(Proposal, motion.proposal_id)
-    note = f"motion #{motion.id}"
     if motion.kind == "proposal" and proposal.status == "voting":
         proposal_rules.transition(proposal, "approved" if result.passed else "rejected", user,
-                                  note=note, now=now)
+                                  note=EventNote.MOTION, note_ref=motion.id, now=now)
     elif motion.kind == "budget_change" and result.passed:
         proposal.requested_fen = motion.amount_fen
         db.session.flush()
     elif motion.kind == "acceptance" and result.passed and proposal.status == "completed":
-        proposal_rules.transition(proposal, "accepted", user, note=note, now=now)
+        proposal_rules.transition(proposal, "accepted", user, note=EventNote.MOTION,
+                                  note_ref=motion.id, now=now)
 
 
 def is_due(motion: Motion, now: datetime | None = None) -> bool:
@@ -375,60 +384,15 @@ def _motion_link(motion: Motion) -> str:
     return external_url("governance.motion", fund_slug=fund.slug, motion_id=motion.id)
 
 
-MAIL_PENDING = "shanlin_governance_mail"  # session.info: messages to send after the commit
-
-
 def _mail(user: User, subject: str, body: str) -> bool:
-    """Send this message once the transaction that records it (Elector.reminded_at,
-    Motion.reminded_at) commits; a rollback drops it. True when there is an address."""
+    """Queue this message for the mail worker once the transaction that records it
+    (Elector.reminded_at, Motion.reminded_at) commits; a rollback drops it. A failure (an
+    address refused, the server down) is the worker's to retry: the vote and its record stand
+    whatever the mail server does. True when there is an address."""
     if not user.email:
         return False  # members with a phone only see the vote on their workspace
-    db.session.info.setdefault(MAIL_PENDING, []).append((user.email, subject, body))
+    send_later(user.email, subject, body)
     return True
-
-
-def send_now(messages: list[tuple[str, str, str]]) -> int:
-    """Send committee mail; returns how many got through. A failure (an address refused,
-    the server down) is logged, never raised: the vote and its record stand whatever the
-    mail server does, and the member was told once. Once the server cannot be reached, the
-    rest are not tried (each try could wait for the timeout)."""
-    sent, unreachable = 0, False
-    for to, subject, body in messages:
-        if unreachable:
-            log.warning("mail to %s not sent (no mail server): %s", to, subject)
-            continue
-        try:
-            send_mail(to, subject, body)
-        except (smtplib.SMTPException, OSError) as error:
-            # SMTPException is an OSError; any other OSError means no server to talk to.
-            unreachable = not isinstance(error, smtplib.SMTPException)
-            log.warning("mail to %s not sent: %s: %s", to, subject, error)
-        else:
-            sent += 1
-    return sent
-
-
-def _send_committed(session) -> None:
-    """after_commit: send the mail this transaction recorded as sent."""
-    if pending := session.info.pop(MAIL_PENDING, None):
-        send_now(pending)
-
-
-def _forget_rolled_back(session, previous_transaction) -> None:
-    if previous_transaction.parent is None:  # the outermost transaction: nothing was told
-        session.info.pop(MAIL_PENDING, None)
-
-
-def _install() -> None:
-    from flask_sqlalchemy.session import Session
-    from sqlalchemy import event
-
-    if not event.contains(Session, "after_commit", _send_committed):
-        event.listen(Session, "after_commit", _send_committed)
-        event.listen(Session, "after_soft_rollback", _forget_rolled_back)
-
-
-_install()
 
 
 def announce(motion: Motion) -> int:

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from app.auth import services as accounts
-from app.auth.roles import CHAIR
+from app.auth.policy import may
 from app.db_types import utcnow
 from app.donations.models import Designation
 from app.extensions import db
@@ -18,7 +18,7 @@ from app.money import AmountError, parse_amount
 from app.validation import Invalid
 from tenants import SYSTEM, fund_scope, using
 
-from .models import CATEGORIES, BudgetLine, Comment, Objection, Proposal, ProposalEvent
+from .models import BudgetLine, Category, Comment, EventNote, Objection, Proposal, ProposalEvent
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +48,8 @@ PUBLIC_STATES = ("notice", "final", "in_progress", "completed", "accepted", "clo
 OPEN_FOR_COMMENTS = ("submitted", "discussion", "voting", "approved", "notice")
 
 
-def transition(proposal: Proposal, to: str, user=None, note: str = "",
-               now: datetime | None = None) -> ProposalEvent:
+def transition(proposal: Proposal, to: str, user=None, note: EventNote | None = None,
+               note_ref: int | None = None, now: datetime | None = None) -> ProposalEvent:
     """Move a proposal to another state and record who did it and when."""
     if to not in TRANSITIONS.get(proposal.status, ()):
         raise Invalid({"status": _l("This proposal cannot move from “%(a)s” to “%(b)s”.",
@@ -57,7 +57,8 @@ def transition(proposal: Proposal, to: str, user=None, note: str = "",
     now = now or utcnow()
     event = ProposalEvent(proposal_id=proposal.id, fund_id=proposal.fund_id,
                           from_status=proposal.status, to_status=to,
-                          by_id=user.id if user else None, note=note, at=now)
+                          by_id=user.id if user else None, note_code=note, note_ref=note_ref,
+                          at=now)
     proposal.status = to
     if to == "submitted":
         proposal.submitted_at = now
@@ -75,8 +76,8 @@ def may_move(proposal: Proposal, to: str, user, roles) -> bool:
     own = user is not None and proposal.submitted_by_id == user.id
     if to in ("submitted", "withdrawn") and proposal.status in ("draft", "submitted",
                                                                 "discussion"):
-        return own or CHAIR in roles
-    return CHAIR in roles
+        return own or may("proposal.move", roles)
+    return may("proposal.move", roles)
 
 
 def move(proposal: Proposal, to: str, user, roles, now: datetime | None = None):
@@ -125,7 +126,7 @@ def finalize_if_due(proposal: Proposal, now: datetime | None = None) -> bool:
     if proposal.status != "notice" or proposal.notice_until is None \
             or proposal.notice_until > now or _open_objections(proposal):
         return False
-    transition(proposal, "final", None, note="notice period over", now=now)
+    transition(proposal, "final", None, note=EventNote.NOTICE_OVER, now=now)
     return True
 
 
@@ -196,7 +197,7 @@ def check(data: ProposalInput, *, villager: bool = False) -> dict:
     title = (data.title or "").strip()
     if not 2 <= len(title) <= 100:
         errors["title"] = _l("Give the project a title of 2 to 100 characters.")
-    if data.category not in CATEGORIES:
+    if data.category not in Category.values():
         errors["category"] = _l("Choose a category.")
     if not (data.description or "").strip():
         errors["description"] = _l("Describe the project: what, where, for whom.")
@@ -305,6 +306,6 @@ def decide_objection(objection: Objection, user, uphold: bool, note: str = "",
         from .motions import open_motion
 
         return open_motion(proposal, user, now=now, revote=True,
-                           note=f"objection #{objection.id} upheld")
+                           note=EventNote.OBJECTION_UPHELD, note_ref=objection.id)
     finalize_if_due(proposal, now)
     return None

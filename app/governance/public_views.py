@@ -5,16 +5,16 @@ from flask import abort, current_app, flash, g, redirect, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.auth.roles import PUBLIC
 from app.extensions import db, limiter
 from app.rendering import render, render_form
 from app.validation import REFUSED, attempt
 from tenants.access import fund_access
 
+from . import bp
 from . import proposals as rules
 from .forms import ObjectionForm, VillagerProposalForm
 from .models import Motion, Objection, Proposal
-from .views import bp, create_from_form
+from .views import create_from_form
 
 
 def _public_limit() -> str:
@@ -22,7 +22,7 @@ def _public_limit() -> str:
 
 
 @bp.route("/propose", methods=["GET", "POST"])
-@fund_access(PUBLIC)
+@fund_access("public")
 @limiter.limit(_public_limit, methods=["POST"])
 def propose():
     form = VillagerProposalForm()
@@ -53,13 +53,13 @@ def _project_page(proposal: Proposal, form=None, http_status: int = 200):
 
 
 @bp.route("/projects/<int:proposal_id>")
-@fund_access(PUBLIC)
+@fund_access("public")
 def project(proposal_id: int):
     return _project_page(_public_proposal(proposal_id))
 
 
 @bp.route("/projects/<int:proposal_id>/objection", methods=["POST"])
-@fund_access(PUBLIC)
+@fund_access("public")
 @limiter.limit(_public_limit)
 def object_to(proposal_id: int):
     proposal = _public_proposal(proposal_id)

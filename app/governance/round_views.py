@@ -5,16 +5,15 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.auth.roles import ANY_MEMBER, CHAIR, MEMBER
 from app.extensions import db
 from app.rendering import render
 from app.validation import REFUSED, Invalid, attach, attempt
 from tenants.access import fund_access
 
+from . import bp
 from . import rounds as rules
 from .forms import ApproveForm, RoundForm
 from .models import Proposal, Round
-from .views import bp, get_or_404
 
 
 def _candidates():
@@ -30,13 +29,13 @@ def _rounds_page(form=None, http_status: int = 200):
 
 
 @bp.route("/rounds/")
-@fund_access(ANY_MEMBER)
+@fund_access("fund.enter")
 def rounds():
     return _rounds_page()
 
 
 @bp.route("/rounds/", methods=["POST"])
-@fund_access(CHAIR)
+@fund_access("round.open")
 def open_round():
     form = RoundForm()
     round_ = attempt(form, lambda: rules.open_round(
@@ -61,15 +60,15 @@ def _round_page(round_: Round, http_status: int = 200, form=None, error: str = "
 
 
 @bp.route("/rounds/<int:round_id>")
-@fund_access(ANY_MEMBER)
+@fund_access("fund.enter")
 def round_page(round_id: int):
-    return _round_page(get_or_404(Round, round_id))
+    return _round_page(db.get_or_404(Round, round_id))
 
 
 @bp.route("/rounds/<int:round_id>/approve", methods=["POST"])
-@fund_access(CHAIR, MEMBER)
+@fund_access("round.approve")
 def approve(round_id: int):
-    round_ = get_or_404(Round, round_id)
+    round_ = db.get_or_404(Round, round_id)
     form = ApproveForm()
     try:
         form.check()
@@ -84,9 +83,9 @@ def approve(round_id: int):
 
 
 @bp.route("/rounds/<int:round_id>/close", methods=["POST"])
-@fund_access(CHAIR)
+@fund_access("round.close")
 def close_round(round_id: int):
-    round_ = get_or_404(Round, round_id)
+    round_ = db.get_or_404(Round, round_id)
     try:
         rules.close_round(round_, current_user)
     except Invalid as error:

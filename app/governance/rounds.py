@@ -20,7 +20,7 @@ from app.validation import Invalid
 
 from . import proposals as proposal_rules
 from .committees import may_vote_on
-from .models import Proposal, Round, RoundApproval, RoundEntry
+from .models import EventNote, Proposal, Round, RoundApproval, RoundEntry
 
 CANDIDATE_STATES = ("submitted", "discussion")
 NOT_IN_LIST = _l("Choose proposals from the list.")
@@ -157,7 +157,7 @@ def close_round(round_: Round, user, now: datetime | None = None) -> list[Step]:
             entry.excluded_as = proposal.status
         elif entry.selected:
             proposal_rules.transition(proposal, "approved", user,
-                                      note=f"round #{round_.id}", now=now)
+                                      note=EventNote.ROUND, note_ref=round_.id, now=now)
     round_.status = "closed"
     round_.closed_at = now
     db.session.flush()

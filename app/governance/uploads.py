@@ -13,7 +13,7 @@ from app.config import VAR_DIR
 from app.extensions import db
 from app.validation import Invalid
 
-from .models import FILE_KINDS, Attachment
+from .models import Attachment, FileKind
 
 
 def _folder(fund_id: int) -> Path:
@@ -23,7 +23,7 @@ def _folder(fund_id: int) -> Path:
 def save(fund_id: int, data: bytes, filename: str, kind: str, user, *, proposal_id=None,
          motion_id=None, field: str = "file") -> Attachment:
     """Check and keep an upload; raises Invalid naming ``field`` when it is refused."""
-    if kind not in FILE_KINDS:  # a posted value outside the form's choices
+    if kind not in FileKind.values():  # a posted value outside the form's choices
         raise Invalid({"kind": _l("Choose what the file is.")})
     content_type = files.check(data, field)
     stored = files.store(_folder(fund_id), data)

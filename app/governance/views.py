@@ -2,33 +2,29 @@
 files and state buttons. Motions, the committee, rounds and public pages are in the
 sibling *_views modules, on the same blueprint."""
 
-from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.auth.roles import ANY_MEMBER, CHAIR, MEMBER, SECRETARY, SOCIAL_WORKER, TREASURER
 from app.extensions import db
 from app.rendering import list_filter, render, render_form
 from app.validation import REFUSED, Invalid, attempt, attempt_flash
 from tenants.access import fund_access
 
+from . import bp, uploads
+from . import motions as motion_rules
 from . import proposals as rules
-from . import uploads
 from .forms import CommentForm, OpenMotionForm, ProposalForm, UploadForm
 from .models import (
-    PROPOSAL_STATES,
     Attachment,
     Comment,
     Motion,
     Objection,
     Proposal,
     ProposalEvent,
+    ProposalStatus,
 )
-
-bp = Blueprint("governance", __name__, url_prefix="/f/<fund_slug>")
-
-PROPOSERS = (CHAIR, MEMBER, SECRETARY, TREASURER, SOCIAL_WORKER)
 
 
 @bp.app_template_global("governance_board")
@@ -56,23 +52,16 @@ def _gov_label(table: str, code) -> str:
 
 
 @bp.app_template_global("event_note")
-def _event_note(note) -> str:
+def _event_note(event) -> str:
     from .labels import event_note
 
-    return event_note(note)
-
-
-def get_or_404(model, row_id: int):
-    row = db.session.get(model, row_id)  # scoped to the fund: another fund's row is absent
-    if row is None:
-        abort(404)
-    return row
+    return event_note(event)
 
 
 @bp.route("/proposals/")
-@fund_access(ANY_MEMBER)
+@fund_access("fund.enter")
 def proposals():
-    status = list_filter("status", PROPOSAL_STATES)
+    status = list_filter("status", ProposalStatus.values())
     query = select(Proposal).order_by(Proposal.id.desc())
     if status:
         query = query.where(Proposal.status == status)
@@ -81,7 +70,7 @@ def proposals():
 
 
 @bp.route("/proposals/new", methods=["GET", "POST"])
-@fund_access(*PROPOSERS)
+@fund_access("proposal.create")
 def new_proposal():
     form = ProposalForm()
     if form.is_submitted():
@@ -129,22 +118,22 @@ def proposal_page(proposal: Proposal, *, http_status: int = 200, comment_form=No
              if rules.may_move(proposal, to, current_user, g.roles)]
     return render("governance/proposal.html", block=block, http_status=http_status,
                   proposal=proposal, events=events, comments=comments, files=files, motions=motions,
-                  objections=objections, moves=moves,
+                  objections=objections, moves=moves, opens_vote=motion_rules.opens_from(proposal),
                   comment_form=comment_form or CommentForm(formdata=None),
                   upload_form=upload_form or UploadForm(formdata=None),
                   motion_form=motion_form or OpenMotionForm(formdata=None))
 
 
 @bp.route("/proposals/<int:proposal_id>")
-@fund_access(ANY_MEMBER)
+@fund_access("fund.enter")
 def proposal(proposal_id: int):
-    return proposal_page(get_or_404(Proposal, proposal_id))
+    return proposal_page(db.get_or_404(Proposal, proposal_id))
 
 
 @bp.route("/proposals/<int:proposal_id>/comments", methods=["POST"])
-@fund_access(ANY_MEMBER)
+@fund_access("fund.enter")
 def comment(proposal_id: int):
-    proposal = get_or_404(Proposal, proposal_id)
+    proposal = db.get_or_404(Proposal, proposal_id)
     form = CommentForm()
     if attempt(form, lambda: rules.add_comment(proposal, current_user, form.body.data)) \
             is not REFUSED:
@@ -156,9 +145,9 @@ def comment(proposal_id: int):
 
 
 @bp.route("/proposals/<int:proposal_id>/files", methods=["POST"])
-@fund_access(*PROPOSERS)
+@fund_access("proposal.create")
 def upload(proposal_id: int):
-    proposal = get_or_404(Proposal, proposal_id)
+    proposal = db.get_or_404(Proposal, proposal_id)
     form = UploadForm()
     attached = attempt(form, lambda: uploads.from_form(
         form.file.data, g.fund.id, form.kind.data or "photo", current_user,
@@ -171,11 +160,11 @@ def upload(proposal_id: int):
 
 
 @bp.route("/files/<int:file_id>")
-@fund_access(ANY_MEMBER)
+@fund_access("fund.enter")
 def file(file_id: int):
     from app.uploads import file_response
 
-    attachment = get_or_404(Attachment, file_id)
+    attachment = db.get_or_404(Attachment, file_id)
     data = uploads.read(attachment)
     if data is None:
         abort(404)
@@ -183,9 +172,9 @@ def file(file_id: int):
 
 
 @bp.route("/proposals/<int:proposal_id>/move", methods=["POST"])
-@fund_access(ANY_MEMBER)
+@fund_access("fund.enter")
 def move(proposal_id: int):
-    proposal = get_or_404(Proposal, proposal_id)
+    proposal = db.get_or_404(Proposal, proposal_id)
     if attempt_flash(lambda: rules.move(proposal, request.form.get("to", ""), current_user,
                                         g.roles)) is REFUSED:
         return proposal_page(proposal, http_status=422)
@@ -194,9 +183,9 @@ def move(proposal_id: int):
 
 
 @bp.route("/objections/<int:objection_id>/decide", methods=["POST"])
-@fund_access(CHAIR)
+@fund_access("objection.decide")
 def decide_objection(objection_id: int):
-    objection = get_or_404(Objection, objection_id)
+    objection = db.get_or_404(Objection, objection_id)
     decision = request.form.get("decision")
 
     def decide():
@@ -218,5 +207,3 @@ def decide_objection(objection_id: int):
     flash(_("The objection is dismissed."), "info")
     return redirect(url_for("governance.proposal", proposal_id=objection.proposal_id))
 
-
-from . import cli, committee_views, motion_views, public_views, round_views  # noqa: E402,F401

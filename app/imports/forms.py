@@ -2,12 +2,11 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, SelectChoice, SelectField
+from wtforms import DateField, SelectField
 from wtforms.validators import Optional
 
-from app.donations.models import OFFLINE_CHANNELS
+from app.donations.models import OFFLINE_CHANNELS, Channel
 from app.forms import Form
-from app.labels import CHANNEL_LABELS
 
 from .reading import MAX_MB
 
@@ -20,8 +19,7 @@ class UploadForm(Form):
                      validators=[FileRequired(_l("Choose the file to import."))],
                      render_kw={"accept": ACCEPT})
     channel = SelectField(_l("How the money came in, for rows that do not say"),
-                          choices=[SelectChoice(code, CHANNEL_LABELS[code])
-                                   for code in OFFLINE_CHANNELS],
+                          choices=Channel.choices(OFFLINE_CHANNELS),
                           default="bank")
     received_on = DateField(_l("Date received, for rows without a date"),
                             validators=[Optional()])

@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app import jobs
-from app.auth.roles import RECORD_MONEY
 from app.extensions import db
 from app.rendering import render, render_form
 from tenants.access import fund_access
@@ -20,7 +19,7 @@ bp = Blueprint("imports", __name__, url_prefix="/f/<fund_slug>")
 
 
 @bp.route("/imports", methods=["GET", "POST"])
-@fund_access(*RECORD_MONEY)
+@fund_access("money.record")
 def upload():
     form = UploadForm()
     if form.validate_on_submit():
@@ -43,7 +42,7 @@ def upload():
 
 
 @bp.route("/imports/<token>/commit", methods=["POST"])
-@fund_access(*RECORD_MONEY)
+@fund_access("money.record")
 def commit(token: str):
     stored = storage.claim(g.fund.id, token)
     if stored is None:

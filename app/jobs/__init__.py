@@ -18,6 +18,14 @@
 See services.py for the rules and queue.py for the worker (``flask jobs worker``).
 """
 
+from flask import Flask
+
+from . import queue, services
 from .services import File, JobFailed, Result, every_minute, start, task
 
-__all__ = ["File", "JobFailed", "Result", "every_minute", "start", "task"]
+__all__ = ["File", "JobFailed", "Result", "every_minute", "init_app", "start", "task"]
+
+
+def init_app(app: Flask) -> None:
+    """Build the app's queue, its tasks running the services' jobs and every-minute work."""
+    queue.init_app(app, run_job=services.run, every_minute=services.run_every_minute)

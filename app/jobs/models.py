@@ -2,20 +2,29 @@
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.codes import Code
 from app.db_types import UTCDateTime, utcnow
 from app.extensions import db
 from tenants.model import FundOwned
 
-STATUSES = ("queued", "running", "done", "failed")
-QUEUED, RUNNING, DONE, FAILED = STATUSES
+
+class JobStatus(Code):
+    QUEUED = "queued", _l("Waiting")
+    RUNNING = "running", _l("Running")
+    DONE = "done", _l("Done")
+    FAILED = "failed", _l("Failed")
+
+
+QUEUED, RUNNING, DONE, FAILED = JobStatus  # the names the queue's code reads best with
 
 
 class Job(FundOwned, db.Model):
     __fund_args__ = (
-        CheckConstraint(f"status IN {STATUSES}", name="status"),
+        JobStatus.check("status"),
         CheckConstraint("done >= 0 AND total >= 0", name="progress_nonnegative"),
     )
 

@@ -4,6 +4,7 @@ SqliteHuey in ``HUEY_FILE`` (var/huey.db) by default; RedisHuey when ``HUEY_URL`
 ``REDIS_URL``) is set; with ``HUEY_IMMEDIATE`` a job runs at once in the process that queued
 it (tests). Two tasks are registered on it: ``run_job`` runs one job and ``every_minute`` calls
 the callables registered with ``app.jobs.every_minute``. Both run inside an app context.
+``create_app`` builds it (``app.jobs.init_app``) before anything registers tasks of its own.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 
 from flask import Flask, current_app
 from huey import RedisHuey, SqliteHuey, crontab
@@ -20,7 +22,8 @@ log = logging.getLogger(__name__)
 
 
 class Queue:
-    def __init__(self, app: Flask):
+    def __init__(self, app: Flask, run_job: Callable[[int, str], None],
+                 every_minute: Callable[[], None]):
         config = app.config
         options = {"name": config["HUEY_NAME"], "results": False,
                    "immediate": bool(config["HUEY_IMMEDIATE"])}
@@ -31,40 +34,24 @@ class Queue:
             self.huey = SqliteHuey(filename=str(config["HUEY_FILE"]), **options)
 
         @self.huey.task(name="run_job")
-        def run_job(job_id: int, key: str) -> None:
-            from . import services
-
+        def run_job_task(job_id: int, key: str) -> None:
             with app.app_context():
-                services.run(job_id, key)
+                run_job(job_id, key)
 
         @self.huey.periodic_task(crontab(), name="every_minute")
-        def every_minute() -> None:
-            from . import services
-
+        def every_minute_task() -> None:
             with app.app_context():
-                services.run_every_minute()
+                every_minute()
 
-        self.run_job = run_job
-        self.every_minute = every_minute
-
-
-def init_app(app: Flask) -> None:
-    from flask_sqlalchemy.session import Session
-    from sqlalchemy import event
-
-    from . import services
-
-    app.extensions[EXTENSION] = Queue(app)
-    if not event.contains(Session, "after_commit", services.enqueue_committed):
-        event.listen(Session, "after_commit", services.enqueue_committed)
-        event.listen(Session, "after_soft_rollback", _forget)
+        self.run_job = run_job_task
+        self.every_minute = every_minute_task
 
 
-def _forget(session, previous_transaction) -> None:
-    from . import services
-
-    if previous_transaction.parent is None:  # the outermost transaction: its rows are gone
-        services.forget_rolled_back(session)
+def init_app(app: Flask, run_job: Callable[[int, str], None],
+             every_minute: Callable[[], None]) -> None:
+    """Build the app's queue; ``run_job`` and ``every_minute`` are what its two tasks call
+    (app/jobs/__init__.py passes the services', so this module needs none of them)."""
+    app.extensions[EXTENSION] = Queue(app, run_job, every_minute)
 
 
 def get(app: Flask | None = None) -> Queue:

@@ -24,6 +24,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from flask import current_app
@@ -31,6 +32,7 @@ from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
+from app.database import on_commit
 from app.db_types import utcnow
 from app.extensions import db
 from app.uploads import new_name, stored_path
@@ -44,7 +46,6 @@ log = logging.getLogger(__name__)
 
 UNEXPECTED = _l("The job stopped because of an unexpected error. Nothing it did was kept. "
                 "Try again; if it happens again, tell the platform's support.")
-PENDING = "shanlin_jobs_pending"  # session.info: jobs to queue when the transaction commits
 MAX_RESTARTS = 3
 STOPPED = _l("The job stopped several times because the program running it ended "
              "unexpectedly. Start it again; if it stops again, tell the platform's support.")
@@ -115,19 +116,8 @@ def start(kind: str, params: dict | None = None, *, user=None, detail: str = "")
               started_by_id=getattr(user, "id", None), status=QUEUED)
     db.session.add(job)
     db.session.flush()
-    db.session.info.setdefault(PENDING, []).append((job.id, job.key))
+    on_commit(partial(queue.enqueue, job.id, job.key))
     return job
-
-
-def enqueue_committed(session) -> None:
-    """after_commit: hand the jobs started in this transaction to the queue."""
-    for job_id, key in session.info.pop(PENDING, []):
-        queue.enqueue(job_id, key)
-
-
-def forget_rolled_back(session) -> None:
-    """after_soft_rollback: the rows are gone, so are their jobs."""
-    session.info.pop(PENDING, None)
 
 
 def recent(limit: int = 50) -> list[Job]:
@@ -307,7 +297,7 @@ def _take_over(job: Job, now: datetime) -> int:
         Job.id == job.id, Job.status == RUNNING, Job.restarts == job.restarts)
         .values(**values)).rowcount
     if taken and values["status"] == QUEUED:
-        db.session.info.setdefault(PENDING, []).append((job.id, job.key))  # at commit
+        on_commit(partial(queue.enqueue, job.id, job.key))
     if taken:
         log.warning("job %s lost its worker: %s", job.id, values["status"])
     return taken

@@ -6,7 +6,6 @@ from flask import Blueprint, abort, send_file
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.auth.roles import READ_MONEY
 from app.extensions import db
 from app.rendering import render
 from tenants.access import fund_access
@@ -17,15 +16,8 @@ from .models import Job
 bp = Blueprint("jobs", __name__, url_prefix="/f/<fund_slug>/jobs")
 
 
-def _get(job_id: int) -> Job:
-    job = db.session.get(Job, job_id)  # scoped to the fund: another fund's job is absent
-    if job is None:
-        abort(404)
-    return job
-
-
 @bp.route("/")
-@fund_access(*READ_MONEY)
+@fund_access("money.read")
 def index():
     jobs = db.session.scalars(
         select(Job).options(selectinload(Job.started_by)).order_by(Job.id.desc()).limit(50)
@@ -34,9 +26,9 @@ def index():
 
 
 @bp.route("/<int:job_id>")
-@fund_access(*READ_MONEY)
+@fund_access("money.read")
 def show(job_id: int):
-    job = _get(job_id)
+    job = db.get_or_404(Job, job_id)
     response = render("jobs/show.html", block="progress", job=job, shown=services.shown(job),
                       title=services.title_of(job))
     response.headers["Cache-Control"] = "no-store"  # progress changes by the second
@@ -44,9 +36,9 @@ def show(job_id: int):
 
 
 @bp.route("/<int:job_id>/file")
-@fund_access(*READ_MONEY)
+@fund_access("money.read")
 def file(job_id: int):
-    job = _get(job_id)
+    job = db.get_or_404(Job, job_id)
     path = services.file_path(job)
     if job.status != "done" or path is None or not path.is_file():
         abort(404)
@@ -54,11 +46,3 @@ def file(job_id: int):
     # response. send_file writes filename*=UTF-8''... for Chinese names, with an ASCII fallback.
     return send_file(io.BytesIO(path.read_bytes()), mimetype=job.file_type, as_attachment=True,
                      download_name=job.file_name, max_age=0, etag=job.file_sha256)
-
-
-@bp.record_once
-def _start_queue(state) -> None:
-    """The app's huey queue is built with the blueprint, from the app's config."""
-    from . import queue
-
-    queue.init_app(state.app)

@@ -6,19 +6,26 @@ is corrected by a reversing entry that points at the entry it cancels.
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.codes import Code
 from app.db_types import UTCDateTime, utcnow
 from app.extensions import db
 from tenants.model import FundOwned, same_fund_fk
 
-ENTRY_KINDS = ("donation", "refund", "reversal", "payout")  # payout: money out, negative
+
+class EntryKind(Code):
+    DONATION = "donation", _l("Donation")
+    REFUND = "refund", _l("Refund")
+    REVERSAL = "reversal", _l("Reversal")
+    PAYOUT = "payout", _l("Payout")  # money out, negative
 
 
 class LedgerEntry(FundOwned, db.Model):
     __fund_args__ = (
-        CheckConstraint(f"kind IN {ENTRY_KINDS}", name="kind"),
+        EntryKind.check("kind"),
         CheckConstraint("amount_fen <> 0", name="amount_nonzero"),
         # The same outside event (a refund id, a donation confirmed) is booked once.
         UniqueConstraint("fund_id", "kind", "reference"),

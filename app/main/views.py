@@ -10,6 +10,7 @@ from app.funds.models import Fund
 from app.funds.services import funds_of_user
 from app.i18n import LANG_COOKIE
 from app.rendering import render
+from app.todo import mine
 from tenants.access import open_access
 
 bp = Blueprint("main", __name__)
@@ -23,7 +24,7 @@ def home():
         townships, funds = funds_of_user(current_user)
         if not townships and len(funds) == 1:  # most members sit in one fund: go straight there
             return redirect(url_for("funds.workspace", fund_slug=funds[0][0].slug))
-        return render("main/home.html", townships=townships, funds=funds)
+        return render("main/home.html", townships=townships, funds=funds, todo=mine())
     public_funds = db.session.scalars(
         select(Fund).where(Fund.status != "archived").order_by(Fund.id)
     ).all()

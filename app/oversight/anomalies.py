@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, extract, func, select
 
 from app.clock import local_day
+from app.codes import Code
 from app.db_types import utcnow
 from app.donations.models import Donation
 from app.extensions import db
@@ -28,15 +29,16 @@ STALE_DAYS = 60  # a project in progress with no progress update for this long
 VOID_SHARE_PERCENT = 20  # more than this share of a month's receipts voided...
 VOID_MIN_RECEIPTS = 5  # ...among at least this many
 
-KINDS = {
-    "large_cash": _l("Large cash donation"),
-    "payout_no_evidence": _l("Payout without evidence"),
-    "same_person": _l("Requested and approved by the same person"),
-    "no_quorum": _l("Vote closed without quorum"),
-    "stale_project": _l("Project without progress update"),
-    "voided_receipts": _l("Many voided receipts"),
-    "disclosure_overdue": _l("Disclosure overdue"),
-}
+
+
+class AnomalyKind(Code):
+    LARGE_CASH = "large_cash", _l("Large cash donation")
+    PAYOUT_NO_EVIDENCE = "payout_no_evidence", _l("Payout without evidence")
+    SAME_PERSON = "same_person", _l("Requested and approved by the same person")
+    NO_QUORUM = "no_quorum", _l("Vote closed without quorum")
+    STALE_PROJECT = "stale_project", _l("Project without progress update")
+    VOIDED_RECEIPTS = "voided_receipts", _l("Many voided receipts")
+    DISCLOSURE_OVERDUE = "disclosure_overdue", _l("Disclosure overdue")
 
 
 @dataclass
@@ -51,7 +53,7 @@ class Anomaly:
 
     @property
     def title(self) -> str:
-        return str(KINDS[self.kind])
+        return AnomalyKind.label_of(self.kind)
 
     @property
     def link(self) -> str:

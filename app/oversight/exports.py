@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 from sqlalchemy import case, extract, func, select
 
-from app.donations.models import CHANNELS, Donation
+from app.donations.models import Channel, Donation
 from app.extensions import db
 from app.funds.models import Fund
 from app.labels import label
@@ -85,7 +85,7 @@ def _text(value: str) -> str:
 
 
 def xlsx(township, rows: list[YearRow], year: int) -> bytes:
-    channels = [c for c in CHANNELS]
+    channels = list(Channel.values())
     if any(OTHER in r.income_fen for r in rows):
         channels.append(OTHER)
     book = Workbook()

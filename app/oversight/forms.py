@@ -2,6 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
+    DateField,
     FieldList,
     FormField,
     HiddenField,
@@ -13,16 +14,15 @@ from wtforms import (
 from wtforms import Form as RowForm
 from wtforms.validators import Length, Optional
 
+from app.auth.roles import FUND_ROLES
 from app.forms import Form
+from app.funds.models import FundKind
+from app.labels import ROLE_LABELS
 
-SEATS = 5  # rows shown for the first committee; more members are appointed later
+SEATS = 7  # rows shown for the first people; more are appointed later on the staff page
 
-ROLE_CHOICES = [SelectChoice("chair", _l("Chair")), SelectChoice("member", _l("Committee member")),
-                SelectChoice("supervisor", _l("Supervisor")),
-                SelectChoice("secretary", _l("Secretary"))]
-KIND_CHOICES = [SelectChoice("village", _l("Village")),
-                SelectChoice("community", _l("Residential community")),
-                SelectChoice("township", _l("Township"))]
+# Every role a fund needs, the township appoints: the committee, treasurers, social workers.
+ROLE_CHOICES = [SelectChoice(role, ROLE_LABELS[role]) for role in FUND_ROLES]
 
 
 class SeatForm(RowForm):  # one row of the FieldList, inside the wizard's form
@@ -37,10 +37,21 @@ class FundForm(Form):
     slug = StringField(_l("Web address (empty: from the name's pinyin)"),
                        validators=[Optional(), Length(max=80)])
     village = StringField(_l("Village or community"), validators=[Optional(), Length(max=100)])
-    kind = SelectField(_l("Kind"), choices=KIND_CHOICES, validate_choice=False)
+    kind = SelectField(_l("Kind"), choices=FundKind.choices(), validate_choice=False)
     host_charity = StringField(_l("Host charity"), validators=[Length(max=200)])
     receipt_prefix = StringField(_l("Receipt number prefix"), validators=[Length(max=12)])
     committee = FieldList(FormField(SeatForm), min_entries=SEATS, max_entries=SEATS)
+
+
+class StaffForm(Form):
+    """An appointment on the fund's staff page."""
+
+    login = StringField(_l("Mobile number or email"), validators=[Length(max=254)])
+    name = StringField(_l("Name (only for a new account)"),
+                       validators=[Optional(), Length(max=100)])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, validate_choice=False)
+    start = DateField(_l("Term starts"), validators=[Optional()])
+    end = DateField(_l("Term ends (optional)"), validators=[Optional()])
 
 
 class StatusForm(Form):

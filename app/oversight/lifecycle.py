@@ -1,5 +1,6 @@
-"""The life of a fund, decided by its township: created by a wizard with its first committee,
-suspended (read-only, the public page says so), archived, reactivated."""
+"""The life of a fund, decided by its township: created by a wizard with its first people
+(committee, treasurers, social workers), each handed an invitation; suspended (read-only,
+the public page says so), archived, reactivated."""
 
 import re
 from dataclasses import dataclass, field
@@ -7,10 +8,10 @@ from dataclasses import dataclass, field
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from app.auth.roles import CHAIR, COMMITTEE_ROLES
+from app.auth.roles import CHAIR, FUND_ROLES
 from app.extensions import db
 from app.funds import services as funds
-from app.funds.models import FUND_KINDS, Fund, Township
+from app.funds.models import Fund, FundKind, Township
 from app.validation import Invalid
 
 # action -> (states it may start from, state it leads to)
@@ -70,21 +71,23 @@ def check(data: NewFund) -> dict[str, str]:
             errors["slug"] = _l("This address is taken.")
     elif data.name and not funds.fund_slug(data.name):
         errors["slug"] = _l("No address can be made from this name: type one.")
-    if data.kind not in FUND_KINDS:
+    if data.kind not in FundKind.values():
         errors["kind"] = _l("Choose what kind of fund this is.")
     seats = [s for s in data.committee if (s.login or "").strip()]
     if not any(s.role == CHAIR for s in seats):
         errors["committee"] = _l("Seat at least a chair (主任) on the committee.")
     elif sum(s.role == CHAIR for s in seats) > 1:
         errors["committee"] = _l("A committee has one chair.")
-    elif any(s.role not in COMMITTEE_ROLES for s in seats):
-        errors["committee"] = _l("Choose a committee role for everyone.")
+    elif any(s.role not in FUND_ROLES for s in seats):
+        errors["committee"] = _l("Choose a role for everyone.")
     data.committee = seats
     return errors
 
 
-def create(township: Township, data: NewFund):
-    """The fund and its first committee, or Invalid with every message at once."""
+def create(township: Township, data: NewFund, by=None) -> tuple[Fund, dict[int, str]]:
+    """The fund and its first people, or Invalid with every message at once; with each
+    appointment's invitation token (membership id -> token), to hand over."""
+    from app.auth import invitations
     from app.governance import committees
 
     errors = check(data)
@@ -93,13 +96,16 @@ def create(township: Township, data: NewFund):
     fund = funds.create_fund(township, data.name, host_charity=data.host_charity,
                              receipt_prefix=data.receipt_prefix, village=data.village.strip(),
                              kind=data.kind, slug=data.slug or None)
+    links = {}
     for n, seat in enumerate(data.committee):
         try:
-            committees.appoint(fund, seat.login.strip(), seat.role, name=seat.name.strip())
+            membership = committees.appoint(fund, seat.login.strip(), seat.role,
+                                            name=seat.name.strip())
         except Invalid as error:  # name the row: "committee member 2: ..."
             raise Invalid({"committee": _l("Committee seat %(n)d: %(message)s", n=n + 1,
                                            message=error.text())}) from error
-    return fund
+        links[membership.id] = invitations.invite(membership, by)
+    return fund, links
 
 
 def change_status(fund: Fund, action: str) -> Fund:

@@ -3,17 +3,22 @@ reviews of anomalies."""
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.audit import audited
+from app.codes import Code
 from app.db_types import UTCDateTime, utcnow
 from app.donations.models import Donation
 from app.donors.models import Donor
 from app.extensions import db
 from tenants.model import FundOwned
 
-FLOWS = ("in", "out")  # in: gifts, refunds and their reversals; out: payouts and theirs
+
+class Flow(Code):
+    IN = "in", _l("Income")  # gifts, refunds and their reversals
+    OUT = "out", _l("Spending")  # payouts and their reversals
 
 
 class LedgerMonth(FundOwned, db.Model):
@@ -29,7 +34,7 @@ class LedgerMonth(FundOwned, db.Model):
 
     __tablename__ = "ledger_month"
     __fund_args__ = (
-        CheckConstraint(f"flow IN {FLOWS}", name="flow"),
+        Flow.check("flow"),
         UniqueConstraint("fund_id", "month", "flow", "channel"),
         Index("ix_ledger_month_month", "month", "fund_id"),
     )

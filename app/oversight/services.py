@@ -12,7 +12,7 @@ from app.db_types import utcnow
 from app.disclosure.models import Report
 from app.donors.models import Donor
 from app.extensions import db
-from app.funds.models import Fund
+from app.funds.models import Fund, FundStatus
 from app.governance.models import Motion, Proposal, ProposalEvent
 
 from .deadlines import Deadline, due_reports
@@ -28,7 +28,6 @@ PROJECT_GROUPS = {
 }
 SORTS = ("name", "status", "balance", "income", "spending", "donors", "motions", "projects",
          "deadline", "activity")
-STATUSES = ("active", "suspended", "archived")
 PER_PAGE = 100
 
 
@@ -105,11 +104,18 @@ def fund_rows(funds: list[Fund], now: datetime | None = None) -> list[FundRow]:
             .group_by(Proposal.fund_id, Proposal.status)):
         if (row := rows.get(fund_id)) and status in group_of:
             row.projects[group_of[status]] = row.projects.get(group_of[status], 0) + count
-    published, long_since = disclosure_facts(today)
+    deadlines = deadlines_of([row.fund for row in rows.values()], today)
     for row in rows.values():
-        row.deadlines = due_reports(today, _founded(row.fund), published[row.fund.id],
-                                    long_since.get(row.fund.id))
+        row.deadlines = deadlines[row.fund.id]
     return list(rows.values())
+
+
+def deadlines_of(funds: list[Fund], today: date) -> dict[int, list[Deadline]]:
+    """Each fund's open reporting duties, most urgent first, in two queries for all of them
+    (the township's table, a member's to-do list)."""
+    published, long_since = disclosure_facts(today)
+    return {fund.id: due_reports(today, _founded(fund), published[fund.id],
+                                 long_since.get(fund.id)) for fund in funds}
 
 
 def _founded(fund: Fund) -> date:
@@ -140,7 +146,7 @@ def disclosure_facts(today: date) -> tuple[dict[int, set], dict[int, date]]:
 @dataclass(frozen=True)
 class View:
     q: str = ""
-    status: str = ""  # "" all, or one of STATUSES
+    status: str = ""  # "" all, or one of FundStatus
     overdue: bool = False
     sort: str = "name"
     desc: bool = False
@@ -163,7 +169,7 @@ def view_from(args) -> View:
     sort = args.get("sort", "name")
     status = args.get("status", "")
     return View(q=(args.get("q") or "").strip()[:50],
-                status=status if status in STATUSES else "",
+                status=status if status in FundStatus.values() else "",
                 overdue=args.get("overdue") == "1",
                 sort=sort if sort in SORTS else "name",
                 desc=args.get("dir") == "desc",
@@ -174,7 +180,7 @@ _FAR = date(9999, 12, 31)
 _NEVER = datetime.min.replace(tzinfo=utcnow().tzinfo)
 _SORT_KEYS = {
     "name": lambda r: r.fund.name,
-    "status": lambda r: STATUSES.index(r.fund.status),
+    "status": lambda r: FundStatus.values().index(r.fund.status),
     "balance": lambda r: r.balance_fen,
     "income": lambda r: r.income_fen,
     "spending": lambda r: r.spending_fen,

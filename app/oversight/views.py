@@ -2,11 +2,14 @@
 fund lifecycle (new-fund wizard, suspend, archive, reactivate). Township admins only."""
 
 
+import io
+
 import click
-from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.auth.invitation_views import hand_over
 from app.clock import local_today
 from app.disclosure.charts import monthly_bars
 from app.extensions import db
@@ -24,6 +27,8 @@ cli = Blueprint("oversight_cli", __name__, cli_group="oversight")
 
 
 def register(app) -> None:
+    from . import staff_views  # noqa: F401  (its routes join bp)
+
     app.register_blueprint(bp)
     app.register_blueprint(cli)
 
@@ -32,8 +37,10 @@ PLACEHOLDER_ID = 987654321
 SHOWN_ANOMALIES = 100  # per kind filter; the rest are counted
 
 
-def workspace_page():
-    """The body of /t/<township>/ (endpoint funds.township): the table of every fund."""
+@bp.route("/")
+@township_access()
+def workspace():
+    """The township's workspace: the table of every fund, its chart and open anomalies."""
     funds = g.township.funds
     rows = services.fund_rows(funds)
     view = services.view_from(request.args)
@@ -46,7 +53,7 @@ def workspace_page():
                          income_label=_("Income"), spending_label=_("Spending"))
     # One url_for per kind of link, not three per row: slugs and ids are URL-safe as they are.
     links = {"workspace": url_for("funds.workspace", fund_slug="SLUG"),
-             "public": url_for("funds.public", fund_slug="SLUG"),
+             "public": url_for("disclosure.board", fund_slug="SLUG"),
              "status": url_for("oversight.fund_status", fund_id=PLACEHOLDER_ID)}
     return render("funds/township.html", block="table", township=g.township, rows=shown,
                   links=links, placeholder_id=str(PLACEHOLDER_ID),
@@ -66,7 +73,7 @@ def _fund(fund_id: int) -> Fund:
 @township_access()
 def anomalies_page(form=None, http_status: int = 200):
     found = anomalies.detect(g.township.funds)
-    kind = list_filter("kind", anomalies.KINDS) or ""
+    kind = list_filter("kind", anomalies.AnomalyKind.values()) or ""
     if kind:
         found = [a for a in found if a.kind == kind]
     waiting = [a for a in found if a.review is None]
@@ -74,7 +81,7 @@ def anomalies_page(form=None, http_status: int = 200):
     listed = any((a.fund.id, a.kind, a.subject) == failed for a in waiting)
     return render("oversight/anomalies.html", http_status=http_status, township=g.township,
                   open=waiting[:SHOWN_ANOMALIES], open_count=len(waiting), kind=kind,
-                  kinds=anomalies.KINDS,
+                  kinds=anomalies.AnomalyKind,
                   reviewed=[a for a in found if a.review is not None][:SHOWN_ANOMALIES],
                   form=form,
                   failed=failed, unplaced_errors=[] if listed or form is None else
@@ -108,10 +115,9 @@ def annual_export():
     if not 2000 <= year <= local_today().year:
         abort(404)
     rows = exports.annual_rows(g.township.funds, year)
-    filename = f"annual-{g.township.slug}-{year}.xlsx"
-    return Response(exports.xlsx(g.township, rows, year), headers={
-        "Content-Disposition": f'attachment; filename="{filename}"'},
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return send_file(io.BytesIO(exports.xlsx(g.township, rows, year)), as_attachment=True,
+                     download_name=f"annual-{g.township.slug}-{year}.xlsx",
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
 @bp.route("/funds/new", methods=["GET", "POST"])
@@ -131,7 +137,7 @@ def new_fund():
                        for s in form.committee])
         try:
             form.check()
-            fund = lifecycle.create(g.township, data)
+            fund, links = lifecycle.create(g.township, data, by=current_user)
         except Invalid as error:
             db.session.rollback()
             if "committee" in error.errors and not error.shown:  # about the rows: above them
@@ -139,8 +145,10 @@ def new_fund():
             attach(form, error)
         else:
             db.session.commit()
-            flash(_("%(fund)s is created with its committee.", fund=fund.name), "info")
-            return redirect(url_for("funds.workspace", fund_slug=fund.slug))
+            hand_over(links)
+            flash(_("%(fund)s is created. Hand each person their invitation below.",
+                    fund=fund.name), "info")
+            return redirect(url_for("oversight.staff", fund_id=fund.id))
     return render_form("oversight/new_fund.html", form, block="form", township=g.township)
 
 
@@ -164,13 +172,13 @@ def fund_status(fund_id: int):
         lifecycle.change_status(fund, form.action.data or "")
 
     if attempt_flash(change) is REFUSED:
-        response = workspace_page()
+        response = workspace()
         response.status_code = 422
         return response
     db.session.commit()
     flash(_("%(fund)s is now %(status)s.", fund=fund.name,
             status=_status_word(fund.status)), "info")
-    return redirect(url_for("funds.township"))
+    return redirect(url_for("oversight.workspace"))
 
 
 def _status_word(status: str) -> str:

@@ -5,6 +5,7 @@ from wtforms import EmailField, RadioField, SelectField, StringField, TelField, 
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
+from app.donors.models import Anonymity
 from app.forms import Form
 
 PRESET_YUAN = ("50", "100", "200", "500")
@@ -22,11 +23,11 @@ class DonateForm(Form):
     phone = TelField(_l("Mobile number"), validators=[Length(max=30)])
     email = EmailField(_l("Email"), validators=[Length(max=254)])
     anonymity = RadioField(_l("How we name you in public"), validate_choice=False,
-                           default="show", choices=[
-                               SelectChoice("show", _l("Show my name")),
-                               SelectChoice("caring", _l("Only as “a caring person” (爱心人士)")),
-                               SelectChoice("anonymous", _l("Fully anonymous")),
-                           ])
+                           default="show", choices=Anonymity.choices(words={
+                               Anonymity.SHOW: _l("Show my name"),
+                               Anonymity.CARING: _l("Only as “a caring person” (爱心人士)"),
+                               Anonymity.ANONYMOUS: _l("Fully anonymous"),
+                           }))
     message = TextAreaField(_l("A message to the fund (optional)"),
                             validators=[Length(max=500)])
 

@@ -15,7 +15,7 @@ from app.clock import local_today
 from app.donations import services as donations
 from app.donations.models import Designation, Donation, PaymentEvent
 from app.donors import services as donors
-from app.donors.models import ANONYMITY, Donor
+from app.donors.models import Anonymity, Donor
 from app.extensions import db
 from app.funds.models import Fund
 from app.money import AmountError, parse_amount
@@ -91,7 +91,7 @@ def _online_amount(text: str) -> int:
 def _donor_for(data: GiftInput) -> Donor | None:
     """The fund's donor with this mobile number or email, else a new one; None for a gift
     that is fully anonymous and leaves nothing to keep."""
-    if data.anonymity not in ANONYMITY:
+    if data.anonymity not in Anonymity.values():
         raise Invalid({"anonymity": _l("Choose how we name you in public.")})
     given = [(data.name or "").strip(), (data.phone or "").strip(), (data.email or "").strip()]
     if data.anonymity == "anonymous" and not any(given):
@@ -99,7 +99,7 @@ def _donor_for(data: GiftInput) -> Donor | None:
     donor = _known_donor(data.phone, data.email)
     if donor is not None:
         # Never publish what an earlier gift kept private: only a more private choice sticks.
-        if ANONYMITY.index(data.anonymity) > ANONYMITY.index(donor.anonymity):
+        if Anonymity.values().index(data.anonymity) > Anonymity.values().index(donor.anonymity):
             donor.anonymity = data.anonymity
         return donor
     # Checks the name and contacts as any donor's, naming every wrong field.

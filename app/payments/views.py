@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.auth.roles import PUBLIC, TREASURER
+from app.auth.roles import PUBLIC
 from app.donations.models import Donation, DonationPoint
 from app.donations.services import COUNTED
 from app.extensions import csrf, db, limiter
@@ -41,7 +41,7 @@ def _donation(donation_id: int) -> Donation:
 
 
 @bp.route("/f/<fund_slug>/donate", methods=["GET", "POST"])
-@fund_access(PUBLIC)
+@fund_access("public")
 # Each POST opens a payment at the gateway. Per minute, not per hour: a whole village may
 # share one mobile-network address when a collection drive goes out on WeChat.
 @limiter.limit("30 per minute", methods=["POST"])
@@ -77,7 +77,7 @@ def donate():
 
 
 @bp.route("/f/<fund_slug>/donate/<int:donation_id>/status")
-@fund_access(PUBLIC)
+@fund_access("public")
 def status(donation_id: int):
     """Where the donor lands after paying. It shows what the webhook has recorded, and htmx
     asks again every two seconds while the gift is pending. No donor details: anyone may
@@ -119,7 +119,7 @@ def webhook(gateway_name: str):
 
 
 @bp.route("/f/<fund_slug>/donations/<int:donation_id>/refund", methods=["GET", "POST"])
-@fund_access(TREASURER)
+@fund_access("donation.refund")
 def refund(donation_id: int):
     donation = _donation(donation_id)
     form = RefundForm()

@@ -3,6 +3,7 @@ the committee's acceptance note (验收意见)."""
 
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     CheckConstraint,
     Date,
@@ -15,14 +16,34 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.audit import audited
+from app.codes import Code
 from app.db_types import UTCDateTime, utcnow
 from app.extensions import db
 from tenants.model import FundOwned, same_fund_fk
 
-PAYOUT_STATES = ("requested", "approved", "paid", "rejected", "withdrawn", "reversed")
-OPEN_STATES = ("requested", "approved")  # not decided, not paid
-DECISIONS = ("approve", "reject")
-EVIDENCE_KINDS = ("invoice", "photo", "document")
+
+class PayoutStatus(Code):
+    REQUESTED = "requested", _l("Waiting for approval")
+    APPROVED = "approved", _l("Approved, not paid yet")
+    PAID = "paid", _l("Paid")
+    REJECTED = "rejected", _l("Refused")
+    WITHDRAWN = "withdrawn", _l("Withdrawn")
+    REVERSED = "reversed", _l("Reversed")
+
+
+OPEN_STATES = (PayoutStatus.REQUESTED, PayoutStatus.APPROVED)  # not decided, not paid
+
+
+class Decision(Code):
+    APPROVE = "approve", _l("Approved")
+    REJECT = "reject", _l("Refused")
+
+
+class EvidenceKind(Code):
+    INVOICE = "invoice", _l("Invoice")
+    PHOTO = "photo", _l("Photo")
+    DOCUMENT = "document", _l("Document")
+
 DEFAULT_APPROVERS = "chair,supervisor"
 
 
@@ -52,7 +73,7 @@ class Payout(FundOwned, db.Model):
     """A request to pay money out for a final project, and what became of it."""
 
     __fund_args__ = (
-        CheckConstraint(f"status IN {PAYOUT_STATES}", name="status"),
+        PayoutStatus.check("status"),
         CheckConstraint("amount_fen > 0", name="amount_positive"),
         UniqueConstraint("fund_id", "bank_reference"),
         same_fund_fk("proposal_id", "proposal"),
@@ -101,7 +122,7 @@ class PayoutApproval(FundOwned, db.Model):
     __tablename__ = "payout_approval"
     __fund_args__ = (
         UniqueConstraint("fund_id", "payout_id", "user_id"),
-        CheckConstraint(f"decision IN {DECISIONS}", name="decision"),
+        Decision.check("decision"),
         same_fund_fk("payout_id", "payout"),
     )
 
@@ -143,7 +164,7 @@ class Evidence(FundOwned, db.Model):
     """An invoice, photo or PDF of a payout or a progress update; bytes in var/payouts/."""
 
     __fund_args__ = (
-        CheckConstraint(f"kind IN {EVIDENCE_KINDS}", name="kind"),
+        EvidenceKind.check("kind"),
         CheckConstraint("(payout_id IS NULL) <> (update_id IS NULL)", name="one_owner"),
         UniqueConstraint("fund_id", "stored_name"),
         same_fund_fk("payout_id", "payout"),

@@ -24,6 +24,7 @@ def add_update(proposal, user, body: str, percent: int | None = None, files=(),
                now: datetime | None = None) -> ProgressUpdate:
     """Tell the village what happened; the first update of a final project starts it."""
     from app.governance import proposals as proposal_rules
+    from app.governance.models import EventNote
 
     now = now or utcnow()
     body = (body or "").strip()
@@ -45,7 +46,7 @@ def add_update(proposal, user, body: str, percent: int | None = None, files=(),
         evidence_files.save(proposal.fund_id, data, filename, user, update_id=update.id,
                             kind="photo" if sniff(data) != PDF else "document")
     if proposal.status == "final":
-        proposal_rules.transition(proposal, "in_progress", user, note="progress reported",
+        proposal_rules.transition(proposal, "in_progress", user, note=EventNote.PROGRESS,
                                   now=now)
     return update
 

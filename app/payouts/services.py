@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app.auth.models import Membership
-from app.auth.roles import CHAIR, MEMBER, SECRETARY, SUPERVISOR, TREASURER
+from app.auth.policy import POLICY
 from app.clock import day_refused, local_today
 from app.database import lock
 from app.db_types import utcnow
@@ -34,17 +34,23 @@ from .models import (
 )
 
 PAYABLE_PROJECT_STATES = ("final", "in_progress")  # money may go to these projects
-APPROVER_CHOICES = (CHAIR, SUPERVISOR, MEMBER, SECRETARY, TREASURER)
-REQUESTERS = ("treasurer", "social_worker")
+APPROVER_CHOICES = POLICY["payout.approve"]  # the roles a fund may choose its signers from
 
 
 # --- the fund's rules ------------------------------------------------------------------------
 
 def rules_of(fund_id: int) -> PayoutRules:
     """The fund's rules, or the defaults (chair and supervisor) while none are saved."""
-    rules = db.session.scalar(select(PayoutRules).where(PayoutRules.fund_id == fund_id))
-    return rules or PayoutRules(fund_id=fund_id, approver_roles=DEFAULT_APPROVERS,
-                                approvals_needed=2)
+    return rules_for([fund_id])[fund_id]
+
+
+def rules_for(fund_ids) -> dict[int, PayoutRules]:
+    """rules_of() for several funds in one query: fund id -> its rules or the defaults."""
+    saved = {r.fund_id: r for r in db.session.scalars(
+        select(PayoutRules).where(PayoutRules.fund_id.in_(list(fund_ids))))}
+    return {fund_id: saved.get(fund_id) or PayoutRules(
+        fund_id=fund_id, approver_roles=DEFAULT_APPROVERS, approvals_needed=2)
+        for fund_id in fund_ids}
 
 
 def update_rules(fund_id: int, roles: list[str], needed: int | None, user) -> PayoutRules:
@@ -221,17 +227,43 @@ def refusal(payout: Payout, user) -> str | None:
     buttons with the same answer, and approve() refuses with it."""
     if user is None or not getattr(user, "id", None):
         return str(_l("Sign in to approve."))
-    if payout.requested_by_id == user.id:
+    signed = db.session.scalar(select(PayoutApproval.id).where(
+        PayoutApproval.payout_id == payout.id, PayoutApproval.user_id == user.id)) is not None
+    return _refusal(payout, user.id, roles_in_fund(user, payout.fund_id),
+                    rules_of(payout.fund_id).roles, signed)
+
+
+def _refusal(payout: Payout, user_id: int, roles: set[str], signer_roles, signed: bool
+             ) -> str | None:
+    """The rule of refusal() on what is already read, so that waiting_for_signature() applies
+    the very same rule to many payouts at once."""
+    if payout.requested_by_id == user_id:
         return str(_l("You requested this payout: another person must approve it."))
     if payout.status != "requested":
         return str(_l("This payout is no longer waiting for approval."))
-    rules = rules_of(payout.fund_id)
-    if not roles_in_fund(user, payout.fund_id) & set(rules.roles):
+    if not roles & set(signer_roles):
         return str(_l("Only the people the fund's rules name may approve payouts."))
-    if db.session.scalar(select(PayoutApproval.id).where(
-            PayoutApproval.payout_id == payout.id, PayoutApproval.user_id == user.id)):
+    if signed:
         return str(_l("You have already signed this payout."))
     return None
+
+
+def waiting_for_signature(user_id: int, roles_by_fund: dict[int, set[str]]) -> list[Payout]:
+    """The payouts this person may sign now (refusal() has nothing against them), oldest
+    first, in the funds given with the roles they hold in each: two queries for any number of
+    funds and payouts, for their to-do list."""
+    rules = rules_for(roles_by_fund)
+    funds = [f for f, roles in roles_by_fund.items() if roles & set(rules[f].roles)]
+    if not funds:
+        return []
+    mine = select(PayoutApproval.payout_id).where(PayoutApproval.user_id == user_id)
+    rows = db.session.execute(
+        select(Payout, Payout.id.in_(mine)).where(Payout.fund_id.in_(funds),
+                                                  Payout.status == "requested")
+        .order_by(Payout.requested_at, Payout.id)).all()
+    return [payout for payout, signed in rows if _refusal(
+        payout, user_id, roles_by_fund[payout.fund_id], rules[payout.fund_id].roles,
+        bool(signed)) is None]
 
 
 def _sign(payout: Payout, user, decision: str, note: str, now) -> PayoutApproval:
@@ -304,7 +336,7 @@ def mark_paid(payout: Payout, user, bank_reference: str, paid_on: date | None,
     to the project first, then from unrestricted money. Checked again under locks on the
     payout and the project, so two payments at once pay once and never overdraw."""
     from app.governance import proposals as proposal_rules
-    from app.governance.models import Proposal
+    from app.governance.models import EventNote, Proposal
 
     now = now or utcnow()
     errors = {}
@@ -347,8 +379,8 @@ def mark_paid(payout: Payout, user, bank_reference: str, paid_on: date | None,
     payout.paid_at = now
     payout.paid_by_id = user.id if user else None
     if proposal.status == "final":  # the first money out starts the project
-        proposal_rules.transition(proposal, "in_progress", user, note=f"payout #{payout.id}",
-                                  now=now)
+        proposal_rules.transition(proposal, "in_progress", user, note=EventNote.PAYOUT,
+                                  note_ref=payout.id, now=now)
     db.session.flush()
     return entries
 

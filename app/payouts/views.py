@@ -7,7 +7,6 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from app.auth.roles import ANY_MEMBER, CHAIR, SOCIAL_WORKER, TREASURER
 from app.clock import local_today
 from app.extensions import db
 from app.governance.models import Proposal
@@ -27,16 +26,9 @@ from .forms import (
     SignForm,
     UpdateForm,
 )
-from .models import PAYOUT_STATES, Evidence, Payout
+from .models import Evidence, Payout, PayoutStatus
 
 bp = Blueprint("payouts", __name__, url_prefix="/f/<fund_slug>/payouts")
-
-
-def _get(model, row_id: int):
-    row = db.session.get(model, row_id)  # scoped to the fund: others' rows are absent
-    if row is None:
-        abort(404)
-    return row
 
 
 def _payable_projects() -> list[Proposal]:
@@ -45,9 +37,9 @@ def _payable_projects() -> list[Proposal]:
 
 
 @bp.route("/")
-@fund_access(ANY_MEMBER)
+@fund_access("fund.enter")
 def index():
-    status = list_filter("status", PAYOUT_STATES)
+    status = list_filter("status", PayoutStatus.values())
     query = select(Payout).order_by(Payout.id.desc())
     if status:
         query = query.where(Payout.status == status)
@@ -70,7 +62,7 @@ def _payout_form(proposal_id: int | None):
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@fund_access(TREASURER, SOCIAL_WORKER)
+@fund_access("payout.request")
 def new():
     form, proposal = _payout_form(int_or_none(request.args.get("proposal")))
 
@@ -113,15 +105,15 @@ def _detail_page(payout: Payout, http_status: int = 200, *, sign_form=None, paid
 
 
 @bp.route("/<int:payout_id>")
-@fund_access(ANY_MEMBER)
+@fund_access("fund.enter")
 def detail(payout_id: int):
-    return _detail_page(_get(Payout, payout_id))
+    return _detail_page(db.get_or_404(Payout, payout_id))
 
 
 @bp.route("/<int:payout_id>/approve", methods=["POST"])
-@fund_access(*services.APPROVER_CHOICES)
+@fund_access("payout.approve")
 def approve(payout_id: int):
-    payout = _get(Payout, payout_id)
+    payout = db.get_or_404(Payout, payout_id)
     form = SignForm()
     sign = services.reject if request.form.get("decision") == "reject" else services.approve
     if attempt(form, lambda: sign(payout, current_user, form.note.data or "")) is REFUSED:
@@ -134,9 +126,9 @@ def approve(payout_id: int):
 
 
 @bp.route("/<int:payout_id>/withdraw", methods=["POST"])
-@fund_access(TREASURER, SOCIAL_WORKER)
+@fund_access("payout.request")
 def withdraw(payout_id: int):
-    payout = _get(Payout, payout_id)
+    payout = db.get_or_404(Payout, payout_id)
     if attempt_flash(lambda: services.withdraw(payout, current_user)) is REFUSED:
         return _detail_page(payout, 422)
     db.session.commit()
@@ -144,9 +136,9 @@ def withdraw(payout_id: int):
 
 
 @bp.route("/<int:payout_id>/paid", methods=["POST"])
-@fund_access(TREASURER)
+@fund_access("payout.pay")
 def paid(payout_id: int):
-    payout = _get(Payout, payout_id)
+    payout = db.get_or_404(Payout, payout_id)
     form = PaidForm()
     paid = attempt(form, lambda: services.mark_paid(
         payout, current_user, form.bank_reference.data or "", form.paid_on.data))
@@ -158,9 +150,9 @@ def paid(payout_id: int):
 
 
 @bp.route("/<int:payout_id>/reverse", methods=["POST"])
-@fund_access(TREASURER)
+@fund_access("payout.pay")
 def reverse(payout_id: int):
-    payout = _get(Payout, payout_id)
+    payout = db.get_or_404(Payout, payout_id)
     form = ReverseForm()
     if attempt(form, lambda: services.reverse(payout, current_user, form.reason.data or "")) \
             is REFUSED:
@@ -178,9 +170,9 @@ def send_file(evidence: Evidence):
 
 
 @bp.route("/files/<int:evidence_id>")
-@fund_access(ANY_MEMBER)
+@fund_access("fund.enter")
 def file(evidence_id: int):
-    return send_file(_get(Evidence, evidence_id))
+    return send_file(db.get_or_404(Evidence, evidence_id))
 
 
 def _rules_page(form=None, http_status: int = 200):
@@ -192,13 +184,13 @@ def _rules_page(form=None, http_status: int = 200):
 
 
 @bp.route("/rules")
-@fund_access(ANY_MEMBER)
+@fund_access("fund.enter")
 def rules():
     return _rules_page()
 
 
 @bp.route("/rules", methods=["POST"])
-@fund_access(CHAIR)
+@fund_access("payout.edit_rules")
 def save_rules():
     form = RulesForm()
     saved = attempt(form, lambda: services.update_rules(
@@ -228,15 +220,15 @@ def _project_page(proposal, http_status: int = 200, *, update_form=None, accepta
 
 
 @bp.route("/projects/<int:proposal_id>")
-@fund_access(ANY_MEMBER)
+@fund_access("fund.enter")
 def project(proposal_id: int):
-    return _project_page(_get(Proposal, proposal_id))
+    return _project_page(db.get_or_404(Proposal, proposal_id))
 
 
 @bp.route("/projects/<int:proposal_id>/updates", methods=["POST"])
-@fund_access(TREASURER, SOCIAL_WORKER, CHAIR)
+@fund_access("project.report")
 def add_update(proposal_id: int):
-    proposal = _get(Proposal, proposal_id)
+    proposal = db.get_or_404(Proposal, proposal_id)
     form = UpdateForm()
     added = attempt(form, lambda: progress.add_update(
         proposal, current_user, form.body.data or "", form.percent.data,
@@ -249,9 +241,9 @@ def add_update(proposal_id: int):
 
 
 @bp.route("/projects/<int:proposal_id>/complete", methods=["POST"])
-@fund_access(CHAIR)
+@fund_access("project.complete")
 def complete(proposal_id: int):
-    proposal = _get(Proposal, proposal_id)
+    proposal = db.get_or_404(Proposal, proposal_id)
     if attempt_flash(lambda: progress.complete(proposal, current_user, g.roles)) is REFUSED:
         return _project_page(proposal, 422)
     db.session.commit()
@@ -261,9 +253,9 @@ def complete(proposal_id: int):
 
 
 @bp.route("/projects/<int:proposal_id>/acceptance", methods=["POST"])
-@fund_access(CHAIR)
+@fund_access("project.accept")
 def acceptance(proposal_id: int):
-    proposal = _get(Proposal, proposal_id)
+    proposal = db.get_or_404(Proposal, proposal_id)
     form = AcceptanceForm()
     written = attempt(form, lambda: progress.write_acceptance(proposal, current_user,
                                                               form.body.data or ""))

@@ -9,26 +9,27 @@ pages behind sign-in check the portal session themselves. The emailed link is bu
 PUBLIC_URL, never on the Host header the request came with.
 """
 
+import io
 import time
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
     redirect,
     request,
+    send_file,
     session,
     url_for,
 )
 from flask_babel import gettext as _
 
 from app.auth.roles import PUBLIC
-from app.auth.services import normalize_email, normalize_phone
+from app.auth.services import mask_contact, normalize_email, normalize_phone
 from app.extensions import db, limiter
 from app.governance.labels import gov_label
-from app.receipts import delivery
+from app.mail import send_later
 from app.rendering import render
 from app.urls import external_url
 from app.validation import REFUSED, attempt
@@ -126,7 +127,7 @@ def link():
         return _start_page(422, link_form=form)
     if token is not None:
         minutes = int(services.LINK_MAX_AGE.total_seconds() // 60)
-        delivery.mail_later(
+        send_later(
             normalize_email(form.email.data),
             _("Shanlin: sign in to see your donation receipts"),
             _("Open this link within %(minutes)d minutes to see your donation receipts. It "
@@ -180,7 +181,7 @@ def receipts():
     identity, away = _identity_or_sign_in()
     if away:
         return away
-    return render("portal/receipts.html", identity=identity, mask=_masked(identity),
+    return render("portal/receipts.html", identity=identity, mask=mask_contact(identity.value),
                   funds=services.receipts_of(identity), gov_label=gov_label,
                   form=ConfirmForm(formdata=None))
 
@@ -195,10 +196,8 @@ def pdf(receipt_id: int):
     if found is None:
         abort(404)  # not this person's receipt: the same answer as no receipt at all
     number, data, sha256 = found
-    response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{number}.pdf"'
-    response.headers["ETag"] = sha256
-    return response
+    return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
+                     download_name=f"{number}.pdf", etag=sha256)
 
 
 @bp.route("/out", methods=["POST"])
@@ -209,12 +208,3 @@ def sign_out():
         session.pop(SESSION_KEY, None)
         flash(_("You have signed out of your receipts."), "info")
     return redirect(url_for("portal.start"))
-
-
-def _masked(identity: services.Identity) -> str:
-    """The contact as the page shows it: enough to recognise on a shared screen."""
-    if identity.kind == "phone":
-        return identity.value[:3] + "****" + identity.value[-4:]
-    local, _at, domain = identity.value.partition("@")
-    return f"{local[:1]}***@{domain}"
-

@@ -2,7 +2,7 @@
 
 ``queue(receipt)`` (a new receipt) or ``resend(receipt)`` (the treasurer's button) marks the
 receipt "queued"; the task goes to the jobs queue (app/jobs/queue.py) only when the caller's
-transaction commits, so a worker never looks for a row that is not there yet and a
+transaction commits (``on_commit``), so a worker never looks for a row that is not there yet and a
 rolled-back request sends nothing. A worker runs ``deliver``: it claims the receipt (``claim``:
 of two tasks for one receipt, only one sends), sends the message and writes the outcome on
 the receipt. A failure that may pass (the server unreachable, a 4xx answer) is
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from types import SimpleNamespace
+from functools import partial
 
 from flask import Flask, current_app
 from flask_babel import force_locale, format_date
@@ -24,11 +24,12 @@ from flask_babel import lazy_gettext as _l
 from huey.exceptions import RetryTask
 from sqlalchemy import or_, update
 
+from app.database import on_commit
 from app.db_types import utcnow
 from app.donors.models import Donor
 from app.extensions import db
 from app.funds.models import Fund
-from app.mail import send_mail
+from app.mail import BACKOFF, MAX_ATTEMPTS, RETRY_DELAY, send_mail
 from app.money import yuan
 from app.urls import external_url
 from app.validation import Invalid
@@ -40,10 +41,6 @@ from .models import Receipt
 log = logging.getLogger(__name__)
 
 EXTENSION = "shanlin_receipt_mail"
-PENDING = "shanlin_mail_pending"  # session.info: tasks to queue when the transaction commits
-MAX_ATTEMPTS = 3
-RETRY_DELAY = 60  # seconds before the second attempt; each later pause is BACKOFF times longer
-BACKOFF = 4
 
 
 # --- deciding and queueing (in the request; flush only) -------------------------------------
@@ -77,7 +74,7 @@ def resend(receipt: Receipt) -> str:
     receipt.delivery_attempts = 0
     receipt.delivery_error = ""
     db.session.flush()
-    _after_commit("deliver", receipt.fund_id, receipt.id)
+    on_commit(partial(current_app.extensions[EXTENSION], receipt.fund_id, receipt.id))
     return to
 
 
@@ -88,31 +85,6 @@ def queue(receipt: Receipt) -> str | None:
         return resend(receipt)
     except Invalid:
         return None
-
-
-def mail_later(to: str, subject: str, body: str) -> None:
-    """Any other message (a portal sign-in link), sent by a worker after the commit."""
-    _after_commit("mail", to, subject, body)
-
-
-def _after_commit(task: str, *args) -> None:
-    pending = db.session.info.setdefault(PENDING, [])
-    if (task, args) not in pending:
-        pending.append((task, args))
-
-
-def _enqueue_committed(session) -> None:
-    """after_commit: hand this transaction's messages to the queue."""
-    pending = session.info.pop(PENDING, None)
-    if pending:
-        tasks = current_app.extensions[EXTENSION]
-        for task, args in pending:
-            getattr(tasks, task)(*args)
-
-
-def _forget_rolled_back(session, previous_transaction) -> None:
-    if previous_transaction.parent is None:  # the outermost transaction: nothing to send
-        session.info.pop(PENDING, None)
 
 
 # --- sending (in a worker) ------------------------------------------------------------------
@@ -268,10 +240,7 @@ def _text(value) -> str:
 # --- the tasks on the jobs queue ------------------------------------------------------------
 
 def init_app(app: Flask) -> None:
-    """Register the mail tasks on the app's jobs queue (web process and worker alike)."""
-    from flask_sqlalchemy.session import Session
-    from sqlalchemy import event
-
+    """Register the receipt task on the app's jobs queue (web process and worker alike)."""
     from app.jobs import queue as jobs_queue
 
     huey = jobs_queue.get(app).huey
@@ -290,13 +259,4 @@ def init_app(app: Flask) -> None:
                 log.exception("receipt %s: delivery stopped", receipt_id)
                 give_up(fund_id, receipt_id, error)
 
-    @huey.task(name="send_mail", retries=MAX_ATTEMPTS - 1, retry_delay=delay,
-               retry_backoff=BACKOFF)
-    def mail(to: str, subject: str, body: str) -> None:
-        with app.app_context():
-            send_mail(to, subject, body)
-
-    app.extensions[EXTENSION] = SimpleNamespace(deliver=deliver_receipt, mail=mail)
-    if not event.contains(Session, "after_commit", _enqueue_committed):
-        event.listen(Session, "after_commit", _enqueue_committed)
-        event.listen(Session, "after_soft_rollback", _forget_rolled_back)
+    app.extensions[EXTENSION] = deliver_receipt

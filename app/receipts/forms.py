@@ -2,10 +2,12 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import DateField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from app.forms import Form, IdSelectField, IntegerField
+
+from .models import IssueMode
 
 
 class IssueForm(Form):
@@ -28,10 +30,8 @@ class OfficialForm(Form):
 
 
 class SettingsForm(Form):
-    issue_mode = SelectField(_l("Issuing"), choices=[
-        SelectChoice("manual", _l("The treasurer issues each receipt")),
-        SelectChoice("auto", _l("Automatically when a donation with a donor is confirmed")),
-    ])
+    issue_mode = SelectField(_l("Issuing"),
+                             choices=IssueMode.choices([IssueMode.MANUAL, IssueMode.AUTO]))
     thanks = StringField(_l("Thank-you line"), validators=[Length(max=200)],
                          description=_l("Empty: the standard thank-you line."))
     seal = FileField(_l("Seal image (PNG, at most 1 MB)"))

@@ -6,6 +6,7 @@ its PDF can be stamped 作废 later without reading rows that may have changed s
 
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
@@ -19,15 +20,37 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.codes import Code
 from app.db_types import SECRET, UTCDateTime, utcnow
 from app.extensions import db
 from tenants.model import FundOwned, same_fund_fk
 
-KINDS = ("single", "annual")
-STATUSES = ("valid", "void")
-DELIVERY = ("none", "queued", "sent", "failed")
-ISSUE_MODES = ("auto", "manual")
-FILE_VARIANTS = ("original", "void")
+
+class ReceiptKind(Code):
+    SINGLE = "single", _l("Receipt")
+    ANNUAL = "annual", _l("Annual receipt")
+
+
+class ReceiptStatus(Code):
+    VALID = "valid", _l("Valid")
+    VOID = "void", _l("Void (作废)")
+
+
+class Delivery(Code):
+    NONE = "none", _l("Not sent")
+    QUEUED = "queued", _l("Sending")
+    SENT = "sent", _l("Emailed")
+    FAILED = "failed", _l("Email failed")
+
+
+class IssueMode(Code):
+    AUTO = "auto", _l("Automatically when a donation with a donor is confirmed")
+    MANUAL = "manual", _l("The treasurer issues each receipt")
+
+
+class FileVariant(Code):
+    ORIGINAL = "original", _l("As issued")
+    VOID = "void", _l("Stamped void (作废)")
 
 
 class ReceiptSettings(FundOwned, db.Model):
@@ -35,7 +58,7 @@ class ReceiptSettings(FundOwned, db.Model):
 
     __fund_args__ = (
         UniqueConstraint("fund_id", name="one_per_fund"),
-        CheckConstraint(f"issue_mode IN {ISSUE_MODES}", name="issue_mode"),
+        IssueMode.check("issue_mode"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -58,9 +81,9 @@ class ReceiptCounter(FundOwned, db.Model):
 
 class Receipt(FundOwned, db.Model):
     __fund_args__ = (
-        CheckConstraint(f"kind IN {KINDS}", name="kind"),
-        CheckConstraint(f"status IN {STATUSES}", name="status"),
-        CheckConstraint(f"delivery_status IN {DELIVERY}", name="delivery_status"),
+        ReceiptKind.check("kind"),
+        ReceiptStatus.check("status"),
+        Delivery.check("delivery_status"),
         CheckConstraint("amount_fen > 0", name="amount_positive"),
         UniqueConstraint("fund_id", "year", "sequence"),
         UniqueConstraint("fund_id", "number"),
@@ -156,7 +179,7 @@ class ReceiptFile(FundOwned, db.Model):
     """Stored PDF bytes: the original as issued, and the copy stamped 作废 once voided."""
 
     __fund_args__ = (
-        CheckConstraint(f"variant IN {FILE_VARIANTS}", name="variant"),
+        FileVariant.check("variant"),
         UniqueConstraint("fund_id", "receipt_id", "variant"),
         same_fund_fk("receipt_id", "receipt", ondelete="RESTRICT"),
     )

@@ -66,6 +66,13 @@ def _receipted():
     return select(ReceiptGift.donation_id).where(ReceiptGift.valid)
 
 
+def waiting_for_receipt() -> list:
+    """Conditions on Donation for the gifts that wait for a receipt: counted in the fund, from
+    a donor who did not waive it, and no valid receipt (single or annual) acknowledges them."""
+    return [Donation.status.in_(COUNTED), Donation.donor_id.is_not(None),
+            Donation.receipt_waived.is_(False), Donation.id.not_in(_receipted())]
+
+
 def _existing(donation: Donation) -> Receipt | None:
     """The valid receipt, single or annual, that already acknowledges this gift."""
     return db.session.scalar(select(Receipt).join(

@@ -1,13 +1,15 @@
 """Receipt pages of a fund, and the public verification page behind each receipt's QR code."""
 
-from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
+import io
+
+from flask import Blueprint, abort, flash, g, redirect, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
 from app import jobs
-from app.auth.roles import CHAIR, PUBLIC, READ_MONEY, RECORD_MONEY, TREASURER
+from app.auth.roles import PUBLIC
 from app.clock import local_today
 from app.donations.models import Batch, Donation
 from app.extensions import db, limiter
@@ -27,26 +29,18 @@ from .forms import (
     SettingsForm,
     VoidForm,
 )
-from .models import STATUSES, Receipt
+from .models import Receipt, ReceiptStatus
 
 bp = Blueprint("receipts", __name__)
 PREFIX = "/f/<fund_slug>/receipts"
-VOIDERS = (TREASURER, CHAIR)
-
-
-def _get(model, row_id: int):
-    row = db.session.get(model, row_id)  # under the fund's scope: another fund's row is absent
-    if row is None:
-        abort(404)
-    return row
 
 
 @bp.route(PREFIX + "/")
-@fund_access(*READ_MONEY)
+@fund_access("money.read")
 def index():
     q = request.args.get("q", "").strip()
     year = int_or_none(request.args.get("year"))
-    state = list_filter("status", STATUSES) or ""
+    state = list_filter("status", ReceiptStatus.values()) or ""
     query = select(Receipt)
     if q:
         query = query.where(Receipt.number.contains(q) | Receipt.name.contains(q))
@@ -71,28 +65,26 @@ def _detail(receipt: Receipt, http_status: int = 200, **forms):
 
 
 @bp.route(PREFIX + "/<int:receipt_id>")
-@fund_access(*READ_MONEY)
+@fund_access("money.read")
 def detail(receipt_id: int):
-    return _detail(_get(Receipt, receipt_id))
+    return _detail(db.get_or_404(Receipt, receipt_id))
 
 
 @bp.route(PREFIX + "/<int:receipt_id>/pdf")
-@fund_access(*READ_MONEY)
+@fund_access("money.read")
 def pdf(receipt_id: int):
     """The stored bytes, never rendered again: the stamped copy once voided, or the original."""
-    receipt = _get(Receipt, receipt_id)
+    receipt = db.get_or_404(Receipt, receipt_id)
     stored = services.file(receipt) if request.args.get("original") else \
         services.current_pdf(receipt)
-    response = Response(stored.data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{receipt.number}.pdf"'
-    response.headers["ETag"] = stored.sha256
-    return response
+    return send_file(io.BytesIO(stored.data), mimetype="application/pdf",
+                     download_name=f"{receipt.number}.pdf", etag=stored.sha256)
 
 
 @bp.route(PREFIX + "/<int:receipt_id>/void", methods=["POST"])
-@fund_access(*VOIDERS)
+@fund_access("receipt.void")
 def void(receipt_id: int):
-    receipt = _get(Receipt, receipt_id)
+    receipt = db.get_or_404(Receipt, receipt_id)
     form = VoidForm()
     if form.is_submitted():
         voided = attempt(form, lambda: services.void(receipt, form.reason.data,
@@ -106,9 +98,9 @@ def void(receipt_id: int):
 
 
 @bp.route(PREFIX + "/<int:receipt_id>/reissue", methods=["POST"])
-@fund_access(*VOIDERS)
+@fund_access("receipt.void")
 def reissue(receipt_id: int):
-    receipt = _get(Receipt, receipt_id)
+    receipt = db.get_or_404(Receipt, receipt_id)
     form = ReissueForm()
     if form.is_submitted():
         new = attempt(form, lambda: services.reissue(receipt, name=form.name.data,
@@ -122,10 +114,10 @@ def reissue(receipt_id: int):
 
 
 @bp.route(PREFIX + "/<int:receipt_id>/send", methods=["POST"])
-@fund_access(*RECORD_MONEY)
+@fund_access("receipt.issue")
 def send(receipt_id: int):
     """Email the receipt to its donor (again): the stored PDF, by a worker, with retries."""
-    receipt = _get(Receipt, receipt_id)
+    receipt = db.get_or_404(Receipt, receipt_id)
     to = attempt_flash(lambda: delivery.resend(receipt))
     if to is not REFUSED:
         db.session.commit()
@@ -135,9 +127,9 @@ def send(receipt_id: int):
 
 
 @bp.route(PREFIX + "/<int:receipt_id>/official", methods=["POST"])
-@fund_access(*RECORD_MONEY)
+@fund_access("receipt.issue")
 def official(receipt_id: int):
-    receipt = _get(Receipt, receipt_id)
+    receipt = db.get_or_404(Receipt, receipt_id)
     form = OfficialForm()
     if form.is_submitted():
         recorded = attempt(form, lambda: services.record_official(
@@ -150,9 +142,9 @@ def official(receipt_id: int):
 
 
 @bp.route(PREFIX + "/issue/<int:donation_id>", methods=["GET", "POST"])
-@fund_access(*RECORD_MONEY)
+@fund_access("receipt.issue")
 def issue(donation_id: int):
-    donation = _get(Donation, donation_id)
+    donation = db.get_or_404(Donation, donation_id)
     form = IssueForm()
     if form.is_submitted():
         receipt = attempt(form, lambda: services.issue(donation, name=form.name.data,
@@ -168,9 +160,9 @@ def issue(donation_id: int):
 
 
 @bp.route(PREFIX + "/waive/<int:donation_id>", methods=["POST"])
-@fund_access(*RECORD_MONEY)
+@fund_access("receipt.issue")
 def waive(donation_id: int):
-    donation = _get(Donation, donation_id)
+    donation = db.get_or_404(Donation, donation_id)
     if attempt_flash(lambda: services.waive(donation)) is not REFUSED:
         db.session.commit()
         flash(_("Recorded: the donor does not want a receipt for this gift."), "info")
@@ -178,7 +170,7 @@ def waive(donation_id: int):
 
 
 @bp.route(PREFIX + "/settings", methods=["GET", "POST"])
-@fund_access(*VOIDERS)
+@fund_access("receipt.configure")
 def settings():
     current = services.settings(g.fund.id)
     form = SettingsForm(obj=current)
@@ -195,7 +187,7 @@ def settings():
 
 
 @bp.route(PREFIX + "/settings/seal.png")
-@fund_access(*READ_MONEY)
+@fund_access("money.read")
 def seal():
     current = services.settings(g.fund.id)
     if not current.seal_png:
@@ -230,7 +222,7 @@ def verify(token: str):
 
 
 @bp.route(PREFIX + "/annual", methods=["GET", "POST"])
-@fund_access(*VOIDERS)
+@fund_access("receipt.annual")
 def annual():
     """年度汇总收据 for every donor of a year, as a background job."""
     form = AnnualForm(year=int_or_none(request.args.get("year"))
@@ -250,7 +242,7 @@ def annual():
 
 
 @bp.route(PREFIX + "/print", methods=["GET", "POST"])
-@fund_access(*RECORD_MONEY, CHAIR)
+@fund_access("receipt.print")
 def print_run():
     """One PDF of many stored receipts, for donors who get theirs on paper."""
     form = PrintForm()

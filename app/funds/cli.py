@@ -1,4 +1,7 @@
-"""flask tenants ...: create townships, funds and memberships; list them; the app role."""
+"""flask tenants ...: create townships, funds and memberships; list them; PostgreSQL's app role.
+
+The commands keep the group name operators know (``flask tenants create-fund``); they live
+here, with the funds they create, so that the tenancy layer below imports no feature."""
 
 from contextlib import contextmanager
 
@@ -9,10 +12,11 @@ from sqlalchemy import select
 from app.auth import services as accounts
 from app.auth.roles import ALL_ROLES, FUND_ROLES, PLATFORM_ADMIN, TOWNSHIP_ADMIN
 from app.extensions import db
-from app.funds import services as funds
-from app.funds.models import Fund, Township
+from tenants import SYSTEM, using
+from tenants.rls import grant_app_role as grant
 
-from .context import SYSTEM, using
+from . import services as funds
+from .models import Township
 
 bp = Blueprint("tenants", __name__, cli_group="tenants")
 
@@ -58,7 +62,7 @@ def create_township(name, region, slug):
 def create_fund(township_slug, name, host_charity, receipt_prefix, village, kind, slug):
     """Create a fund in a township."""
     with _command():
-        township = db.session.scalar(select(Township).where(Township.slug == township_slug))
+        township = funds.township_by_slug(township_slug)
         if township is None:
             _fail(f"no township {township_slug}")
         fund = funds.create_fund(township, name, host_charity=host_charity,
@@ -86,11 +90,11 @@ def add_member(login, role, fund_slug, township_slug, name, password):
                                         email=None if phone else login)
         fund = township = None
         if role in FUND_ROLES:
-            fund = db.session.scalar(select(Fund).where(Fund.slug == fund_slug))
+            fund = funds.fund_by_slug(fund_slug)
             if fund is None:
                 _fail(f"role {role} needs --fund with an existing fund slug")
         elif role == TOWNSHIP_ADMIN:
-            township = db.session.scalar(select(Township).where(Township.slug == township_slug))
+            township = funds.township_by_slug(township_slug)
             if township is None:
                 _fail("township_admin needs --township with an existing township slug")
         elif role != PLATFORM_ADMIN:
@@ -115,8 +119,6 @@ def list_tenants():
 @click.option("--password", help="set or change the role's password")
 def grant_app_role(role, password):
     """PostgreSQL: let ROLE (created if missing, owning nothing) use the tables under RLS."""
-    from .rls import grant_app_role as grant
-
     if db.engine.dialect.name != "postgresql":
         _fail("only for PostgreSQL")
     with db.engine.begin() as connection:

@@ -1,0 +1,49 @@
+"""The notices' words: one short template per kind of notice, as Babel strings.
+
+An SMS provider sends only an approved template filled with parameters, so each template
+names its parameters in the provider's order (``params``); the same words, filled in here, are
+what an email or the log says and what the notices page shows. The deployment registers each
+template with its provider in Chinese, e.g. vote_opened as
+``{1}：“{2}”表决已开始，请于{3}前投票 {4}``, and gives its id in SMS_TEMPLATES.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+
+
+@dataclass(frozen=True)
+class Template:
+    params: tuple[str, ...]  # "fund" is always the fund's name; the caller gives the others
+    subject: LazyString  # an email's subject
+    text: LazyString  # the message itself
+
+
+TEMPLATES: dict[str, Template] = {
+    "vote_opened": Template(
+        ("fund", "title", "deadline", "link"),
+        _l("%(fund)s: voting on “%(title)s” has started"),
+        _l("%(fund)s: voting on “%(title)s” has started; please vote by %(deadline)s %(link)s")),
+    "vote_reminder": Template(
+        ("fund", "title", "deadline", "link"),
+        _l("%(fund)s: your vote on “%(title)s” is awaited"),
+        _l("%(fund)s: you have not voted on “%(title)s” yet; voting closes at %(deadline)s "
+           "%(link)s")),
+    "payout_to_approve": Template(
+        ("fund", "title", "amount", "link"),
+        _l("%(fund)s: a payout awaits your approval"),
+        _l("%(fund)s: the payout “%(title)s” of %(amount)s yuan awaits your approval %(link)s")),
+    "objection_decided": Template(
+        ("fund", "title", "link"),
+        _l("%(fund)s: your objection has been decided"),
+        _l("%(fund)s: your objection to “%(title)s” has been decided; see %(link)s")),
+}
+
+
+def when(moment: datetime) -> str:
+    """A deadline as a short message says it, in the funds' time: 12月9日18:00."""
+    return format_datetime(moment, _("MMM d, HH:mm"))

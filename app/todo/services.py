@@ -1,0 +1,205 @@
+"""待我处理: what waits for one person in their funds, read from the data itself on every page.
+
+There is no table of tasks: a vote waits for a ballot while the ballot is missing, a payout for
+a signature while the payout rules let this person sign it, so the list cannot fall out of step
+with the pages it points to. Each kind is one query over all the person's funds at once (or
+over the one fund asked for), whatever the number of items.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select
+
+from app.auth.policy import may
+from app.auth.services import current_memberships
+from app.clock import local_day
+from app.codes import Code
+from app.db_types import utcnow
+from app.donations.models import Batch, Donation
+from app.extensions import db
+from app.funds.models import Fund
+from app.governance.models import Ballot, Elector, Motion, Objection, Proposal
+from app.money import yuan
+from app.oversight.services import deadlines_of
+from app.payouts.services import waiting_for_signature
+from app.receipts.services import waiting_for_receipt
+from tenants.context import member_scope, using
+
+BATCH_OPEN_FOR = timedelta(days=1)  # a collection is counted and closed the same day
+REPORT_AHEAD = timedelta(days=30)  # a report shows this long before it is due
+
+
+class Waiting(Code):
+    """The kinds of items, in the order the list shows them."""
+
+    VOTE = "vote", _l("Vote waiting for your ballot")
+    CONFIRM = "confirm", _l("Confirm the ballot recorded at the meeting")
+    PAYOUT = "payout", _l("Payout waiting for your approval")
+    OBJECTION = "objection", _l("Objection to decide")
+    BATCH = "batch", _l("Batch open for more than a day")
+    RECEIPT = "receipt", _l("Gifts waiting for a receipt")
+    REPORT = "report", _l("Disclosure report due")
+
+
+@dataclass(frozen=True)
+class Item:
+    """One card: what waits, in which fund, how many or which one, until when, and the page
+    where it is done (url_for(endpoint, fund_slug=fund.slug, **params))."""
+
+    kind: Waiting
+    fund: Fund
+    endpoint: str
+    params: dict = field(default_factory=dict)
+    line: str = ""
+    count: int = 1
+    deadline: datetime | None = None  # a moment: a vote closes
+    due: date | None = None  # a day: a report is due
+    overdue: bool = False
+
+    @property
+    def label(self) -> str:
+        return str(self.kind.label)
+
+
+def waiting_for(user, fund: Fund | None = None, now: datetime | None = None) -> list[Item]:
+    """What waits for this person: in one fund, or in every fund they hold a role in today
+    (a township's oversight is not a role in a fund). Suspended and archived funds are
+    read-only, so nothing waits there."""
+    now = now or utcnow()
+    roles = _roles_by_fund(user, local_day(now), fund)
+    if not roles:
+        return []
+    funds = {f.id: f for f in db.session.scalars(select(Fund).where(Fund.id.in_(roles)))
+             if f.is_active}
+    roles = {fund_id: held for fund_id, held in roles.items() if fund_id in funds}
+    if not roles:
+        return []
+    # Read under a scope of exactly these funds; the items carry plain values, never rows
+    # that leave the identity map when the page's own scope comes back.
+    with using(member_scope(roles)):
+        items = [*_ballots(user.id, roles, funds, now), *_payouts(user.id, roles, funds),
+                 *_objections(roles, funds), *_batches(roles, funds, now),
+                 *_receipts(roles, funds), *_reports(roles, funds, now)]
+    return items
+
+
+def count_of(items: list[Item]) -> int:
+    """The number the header shows: every vote, payout, batch, gift... counted once."""
+    return sum(item.count for item in items)
+
+
+def _roles_by_fund(user, day: date, fund: Fund | None) -> dict[int, set[str]]:
+    roles: dict[int, set[str]] = {}
+    for m in current_memberships(user, day):
+        if m.fund_id is not None and (fund is None or m.fund_id == fund.id):
+            roles.setdefault(m.fund_id, set()).add(m.role)
+    return roles
+
+
+def _where(roles: dict[int, set[str]], action: str) -> list[int]:
+    """The funds in which this person's roles allow the action (policy.may)."""
+    return [fund_id for fund_id, held in roles.items() if may(action, held)]
+
+
+def _ballots(user_id: int, roles, funds, now: datetime) -> list[Item]:
+    """Open votes where the person is in the frozen electorate, not recused, still on the
+    committee (motions.refusal's rules), and has no ballot yet, or one recorded at a meeting
+    that waits for their confirmation."""
+    voting = _where(roles, "motion.vote")
+    if not voting:
+        return []
+    rows = db.session.execute(
+        select(Motion.id, Motion.fund_id, Motion.title, Motion.deadline, Ballot.id)
+        .join(Elector, (Elector.motion_id == Motion.id) & (Elector.fund_id == Motion.fund_id))
+        .outerjoin(Ballot, (Ballot.motion_id == Motion.id) & (Ballot.fund_id == Motion.fund_id)
+                   & (Ballot.user_id == user_id))
+        .where(Motion.fund_id.in_(voting), Motion.status == "open", Motion.deadline > now,
+               Elector.user_id == user_id, Elector.recused.is_(False),
+               or_(Ballot.id.is_(None), Ballot.offline & Ballot.confirmed.is_(False)))
+        .order_by(Motion.deadline, Motion.id)).all()
+    return [Item(Waiting.VOTE if ballot_id is None else Waiting.CONFIRM, funds[fund_id],
+                 "governance.motion", {"motion_id": motion_id}, line=title, deadline=deadline)
+            for motion_id, fund_id, title, deadline, ballot_id in rows]
+
+
+def _payouts(user_id: int, roles, funds) -> list[Item]:
+    """The payouts the payout rules let this person sign now (never their own request)."""
+    signing = {fund_id: roles[fund_id] for fund_id in _where(roles, "payout.approve")}
+    if not signing:
+        return []
+    return [Item(Waiting.PAYOUT, funds[p.fund_id], "payouts.detail", {"payout_id": p.id},
+                 line=f"{p.purpose} · ¥{yuan(p.amount_fen)}")
+            for p in waiting_for_signature(user_id, signing)]
+
+
+def _objections(roles, funds) -> list[Item]:
+    """Open objections, one item per project (they are decided on the project's page)."""
+    deciding = _where(roles, "objection.decide")
+    if not deciding:
+        return []
+    rows = db.session.execute(
+        select(Objection.fund_id, Objection.proposal_id, Proposal.title, func.count())
+        .join(Proposal, (Proposal.id == Objection.proposal_id)
+              & (Proposal.fund_id == Objection.fund_id))
+        .where(Objection.fund_id.in_(deciding), Objection.status == "open")
+        .group_by(Objection.fund_id, Objection.proposal_id, Proposal.title)
+        .order_by(Objection.proposal_id)).all()
+    return [Item(Waiting.OBJECTION, funds[fund_id], "governance.proposal",
+                 {"proposal_id": proposal_id}, line=title, count=count)
+            for fund_id, proposal_id, title, count in rows]
+
+
+def _batches(roles, funds, now: datetime) -> list[Item]:
+    """Batches opened more than a day ago and not closed: one item per fund, pointing at the
+    batch itself when there is one, else at the list of batches."""
+    recording = _where(roles, "money.record")
+    if not recording:
+        return []
+    rows = db.session.execute(
+        select(Batch.fund_id, func.count(), func.min(Batch.id), func.min(Batch.created_at))
+        .where(Batch.fund_id.in_(recording), Batch.status == "open",
+               Batch.created_at <= now - BATCH_OPEN_FOR)
+        .group_by(Batch.fund_id)).all()
+    return [Item(Waiting.BATCH, funds[fund_id],
+                 *(("donations.batch", {"batch_id": first}) if count == 1
+                   else ("donations.batches", {})),
+                 count=count, line=str(_l("open since %(day)s", day=local_day(oldest))))
+            for fund_id, count, first, oldest in rows]
+
+
+def _receipts(roles, funds) -> list[Item]:
+    """Gifts waiting for a receipt (receipts.waiting_for_receipt), one item per fund: the gift's
+    receipt page when there is one, else the donations list filtered to them."""
+    issuing = _where(roles, "receipt.issue")
+    if not issuing:
+        return []
+    rows = db.session.execute(
+        select(Donation.fund_id, func.count(), func.min(Donation.id))
+        .where(Donation.fund_id.in_(issuing), *waiting_for_receipt())
+        .group_by(Donation.fund_id)).all()
+    return [Item(Waiting.RECEIPT, funds[fund_id],
+                 *(("receipts.issue", {"donation_id": first}) if count == 1
+                   else ("donations.index", {"receipt": "missing"})), count=count)
+            for fund_id, count, first in rows]
+
+
+def _reports(roles, funds, now: datetime) -> list[Item]:
+    """Disclosure reports overdue or due within REPORT_AHEAD (oversight.deadlines)."""
+    publishing = _where(roles, "report.publish")
+    if not publishing:
+        return []
+    today = local_day(now)
+    deadlines = deadlines_of([funds[fund_id] for fund_id in publishing], today)
+    return [Item(Waiting.REPORT, funds[fund_id], "disclosure.index", {}, line=_report(d),
+                 due=d.due, overdue=d.overdue)
+            for fund_id, found in deadlines.items() for d in found
+            if d.due <= today + REPORT_AHEAD]
+
+
+def _report(deadline) -> str:
+    if deadline.kind == "annual":
+        return str(_l("Annual report %(year)s", year=deadline.year))
+    return str(_l("Quarterly report %(year)s Q%(quarter)s", year=deadline.year,
+                  quarter=deadline.quarter))
