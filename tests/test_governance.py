@@ -350,12 +350,11 @@ def test_committee_mail_is_queued_for_the_worker_not_sent_in_the_request(client,
     huey = queue.get(app).huey
     try:
         tasks = huey.pending()
-        assert tasks and {task.name for task in tasks} == {"send_mail"}
-        assert "chenmeiling@example.cn" in {task.args[0] for task in tasks}
+        assert tasks and {task.name for task in tasks} == {"deliver_notice"}
         for task in tasks:
             huey.execute(task)  # what the worker does
         mails = [p.read_bytes().decode() for p in outbox.glob("*.eml")]
-        assert len(mails) == len(tasks) and any("chenmeiling@example.cn" in m for m in mails)
+        assert any("chenmeiling@example.cn" in m for m in mails)
     finally:
         huey.flush()
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.auth import services as accounts
 from app.auth.models import User
@@ -235,11 +235,13 @@ def test_a_number_gets_at_most_the_days_limit_over_every_fund(sms_app, fake_sms)
                                     "13８００１３８０００", "1٣٨٠٠١٣٨٠٠٠"])
 @pytest.mark.config(HUEY_IMMEDIATE=True)
 def test_a_number_that_is_not_a_mainland_mobile_number_is_refused(sms_app, fake_sms, number):
+    with sms_app.app_context(), using(SYSTEM):
+        before = db.session.scalar(select(func.count(Notice.id)))  # the demo's votes told some
     with pytest.raises(Invalid) as refused:
         tell(sms_app, number)
     assert "phone" in refused.value.errors
     with sms_app.app_context(), using(SYSTEM):
-        assert db.session.scalar(select(Notice.id).limit(1)) is None
+        assert db.session.scalar(select(func.count(Notice.id))) == before
     assert accounts.normalize_phone(number) is None
 
 
@@ -281,3 +283,43 @@ def test_the_secretary_sees_the_notices_with_numbers_masked(app, client, auth):
     auth.logout()
     auth.login(LOGINS["member"])  # a committee member does not run the fund's messages
     assert client.get(f"/f/{FUND}/notices/").status_code == 403
+
+
+@pytest.mark.config(HUEY_IMMEDIATE=True, **FRESH_QUEUE)
+def test_opening_a_vote_texts_every_member_with_a_mobile(sms_app, fake_sms, client):
+    from app.governance.models import Elector, Motion, Proposal
+
+    sms_app.config["SMS_TEMPLATES"] = {**TEMPLATES, "objection_decided": "2000004"}
+    with sms_app.app_context(), using(SYSTEM):
+        fund_id = db.session.scalar(select(Fund.id).where(Fund.slug == FUND))
+        with using(fund_scope(fund_id)):
+            pid = db.session.scalar(select(Proposal.id).where(Proposal.status == "discussion"))
+    client.post("/auth/login", data={"login": LOGINS["chair"], "password": "demo-password-1"})
+    response = client.post(f"/f/{FUND}/proposals/{pid}/motions", data={"kind": "proposal"})
+    assert response.status_code == 302
+    page = client.get(response.location).get_data(as_text=True)
+    with sms_app.app_context(), using(fund_scope(fund_id)):
+        motion = db.session.scalar(select(Motion).where(Motion.proposal_id == pid,
+                                                        Motion.status == "open"))
+        phones = {"+86" + e.user.phone for e in db.session.scalars(select(Elector).where(
+            Elector.motion_id == motion.id)) if e.user.phone}
+    texts = {m["phone"]: m for m in received(fake_sms)}
+    assert phones and phones <= set(texts)  # every member with a mobile, phone-only ones too
+    assert f"已短信通知 {len(phones)} 位" in page  # the chair is told the truth
+
+
+@pytest.mark.config(HUEY_IMMEDIATE=True, **FRESH_QUEUE)
+def test_a_villager_who_objected_is_texted_the_decision(sms_app, fake_sms, client):
+    from app.governance.models import Objection
+
+    sms_app.config["SMS_TEMPLATES"] = {**TEMPLATES, "objection_decided": "2000004"}
+    with sms_app.app_context(), using(SYSTEM):
+        fund_id = db.session.scalar(select(Fund.id).where(Fund.slug == FUND))
+        with using(fund_scope(fund_id)):
+            objection = db.session.scalar(select(Objection).where(Objection.status == "open"))
+            objection_id, phone = objection.id, objection.phone
+    client.post("/auth/login", data={"login": LOGINS["chair"], "password": "demo-password-1"})
+    response = client.post(f"/f/{FUND}/objections/{objection_id}/decide",
+                           data={"decision": "dismiss", "note": "已核实，费用合理"})
+    assert response.status_code == 302
+    assert "+86" + phone in {m["phone"] for m in received(fake_sms)}

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from flask import abort, flash, g, redirect, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -29,14 +30,25 @@ log = logging.getLogger(__name__)
 
 
 def announce(motion: Motion) -> None:
-    """Tell the members, after the motion is committed. The vote is open whatever happens
-    here: a failure is logged, never shown as an error (mail failures never reach here)."""
+    """Tell the members, after the motion is committed, and say how many were reached. The
+    vote is open whatever happens here: a failure is logged, never shown as an error (SMS and
+    mail failures are the worker's, and never reach here)."""
     try:
-        rules.announce(motion)
+        told = rules.announce(motion)
         db.session.commit()
     except Exception:
         db.session.rollback()
         log.exception("motion %s: the members could not be told", motion.id)
+        flash(_("The vote is open. The members could not be told: tell them yourself."),
+              "error")
+        return
+    flash(_("The vote is open. Told by SMS: %(sms)d, by email: %(email)d.",
+            sms=told.get("sms", 0), email=told.get("email", 0)), "info")
+    if told.get("log"):
+        flash(ngettext("%(num)d member has no mobile number or email on record (or SMS is "
+                       "not set up here): tell them yourself.",
+                       "%(num)d members have no mobile number or email on record (or SMS is "
+                       "not set up here): tell them yourself.", told["log"]), "error")
 
 
 @bp.route("/proposals/<int:proposal_id>/motions", methods=["POST"])
@@ -62,7 +74,6 @@ def open_motion(proposal_id: int):
         return proposal_page(proposal, http_status=422, motion_form=form)
     db.session.commit()
     announce(motion)
-    flash(_("The vote is open. Members have been told."), "info")
     return redirect(url_for("governance.motion", motion_id=motion.id))
 
 

@@ -17,11 +17,10 @@ from sqlalchemy.orm import selectinload
 from app import jobs
 from app.auth.models import User
 from app.auth.roles import CHAIR
-from app.clock import LOCAL, local_day
+from app.clock import local_day
 from app.database import lock
 from app.db_types import utcnow
 from app.extensions import db
-from app.mail import send_later
 from app.urls import external_url
 from app.validation import Invalid
 from tenants import SYSTEM, fund_scope, using
@@ -384,46 +383,39 @@ def _motion_link(motion: Motion) -> str:
     return external_url("governance.motion", fund_slug=fund.slug, motion_id=motion.id)
 
 
-def _mail(user: User, subject: str, body: str) -> bool:
-    """Queue this message for the mail worker once the transaction that records it
-    (Elector.reminded_at, Motion.reminded_at) commits; a rollback drops it. A failure (an
-    address refused, the server down) is the worker's to retry: the vote and its record stand
-    whatever the mail server does. True when there is an address."""
-    if not user.email:
-        return False  # members with a phone only see the vote on their workspace
-    send_later(user.email, subject, body)
-    return True
+def _tell(user: User, key: str, motion: Motion, link: str) -> str:
+    """Tell a member of this vote the way they can be reached (app/notify: SMS to a mobile,
+    else email, else only the log); sent when the caller commits, and retried by the worker:
+    the vote and its record stand whatever the SMS or mail server does. The channel used."""
+    from app.funds.models import Fund
+    from app.notify.services import notify
+
+    return notify(user, key, fund=db.session.get(Fund, motion.fund_id), title=motion.title,
+                  deadline=motion.deadline, link=link).channel
 
 
-def announce(motion: Motion) -> int:
-    """Mail every elector that a vote has opened, when the caller commits; returns how many
-    have an address. Each elector is told once (Elector.reminded_at), whether or not the
-    mail gets through."""
+def announce(motion: Motion) -> dict[str, int]:
+    """Tell every elector that a vote has opened, when the caller commits; how many by each
+    channel ("sms", "email", "log": not reachable). Each elector is told once
+    (Elector.reminded_at), whether or not the message gets through."""
     link = _motion_link(motion)
-    sent = 0
+    told: dict[str, int] = {}
     for elector in electorate(motion):
-        if elector.reminded_at is None and _mail(
-                elector.user, _("Shanlin: a committee vote is open"),
-                _("Hello %(name)s,\n\nThe committee votes on: %(title)s\nThe vote closes at "
-                  "%(deadline)s (Beijing time).\n\n%(link)s",
-                  name=elector.user.name, title=motion.title,
-                  deadline=_beijing(motion.deadline), link=link)):
-            sent += 1
+        if elector.reminded_at is None:
+            channel = _tell(elector.user, "vote_opened", motion, link)
+            told[channel] = told.get(channel, 0) + 1
         elector.reminded_at = utcnow()
     db.session.flush()
-    return sent
-
-
-def _beijing(moment: datetime) -> str:
-    return moment.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M")
+    return told
 
 
 @jobs.every_minute
 def send_due_reminders(now: datetime | None = None) -> int:
     """Every fund: 24 hours before a vote closes, remind the members who have not voted
     (a ballot awaiting their confirmation counts as not voted). Each motion is reminded once
-    (Motion.reminded_at), whether or not every mail gets through: the mail goes when the
-    motion's reminded_at is committed. Commits per motion; returns how many were mailed."""
+    (Motion.reminded_at), whether or not every message gets through: the notices go when the
+    motion's reminded_at is committed. Commits per motion; returns how many could be
+    reached (by SMS or email)."""
     now = now or utcnow()
     with using(SYSTEM):
         due = db.session.execute(select(Motion.id, Motion.fund_id).where(
@@ -438,11 +430,7 @@ def send_due_reminders(now: datetime | None = None) -> int:
             for elector in electorate(motion):
                 if elector.recused or elector.user_id in voted:
                     continue
-                if _mail(elector.user, _("Shanlin: a vote closes within 24 hours"),
-                         _("Hello %(name)s,\n\nYou have not voted yet on: %(title)s\nThe vote "
-                           "closes at %(deadline)s (Beijing time).\n\n%(link)s",
-                           name=elector.user.name, title=motion.title,
-                           deadline=_beijing(motion.deadline), link=link)):
+                if _tell(elector.user, "vote_reminder", motion, link) != "log":
                     sent += 1
             motion.reminded_at = now
             db.session.commit()

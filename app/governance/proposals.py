@@ -290,6 +290,23 @@ def file_objection(proposal: Proposal, name: str, phone: str, body: str,
     return objection
 
 
+def _tell_objector(objection: Objection, proposal: Proposal) -> None:
+    """The villager who objected hears the decision on the number they left (SMS), once the
+    decision commits. A number refused as no mainland mobile is only logged: the decision
+    stands, and the notice board shows it."""
+    from app.funds.models import Fund
+    from app.notify.services import notify
+    from app.urls import external_url
+
+    fund = db.session.get(Fund, objection.fund_id)
+    try:
+        notify(objection.phone, "objection_decided", fund=fund, title=proposal.title,
+               link=external_url("governance.project", fund_slug=fund.slug,
+                                 proposal_id=proposal.id))
+    except Invalid:
+        log.info("objection %s: no notice, the number is not a mobile number", objection.id)
+
+
 def decide_objection(objection: Objection, user, uphold: bool, note: str = "",
                      now: datetime | None = None):
     """The chair upholds (the proposal goes back to a vote) or dismisses an objection."""
@@ -302,6 +319,7 @@ def decide_objection(objection: Objection, user, uphold: bool, note: str = "",
     objection.decision_note = (note or "").strip()[:500]
     db.session.flush()
     proposal = objection.proposal
+    _tell_objector(objection, proposal)
     if uphold and proposal.status == "notice":
         from .motions import open_motion
 

@@ -212,7 +212,29 @@ def request(proposal, data: PayoutInput, user, now: datetime | None = None) -> P
                     requested_by_id=user.id if user else None, requested_at=now or utcnow())
     db.session.add(payout)
     db.session.flush()
+    _tell_signers(payout, proposal)
     return payout
+
+
+def _tell_signers(payout: Payout, proposal) -> None:
+    """Everyone who may sign it today hears of it (SMS, else email; app/notify), once the
+    request commits; the requester never signs, so is not told."""
+    from app.funds.models import Fund
+    from app.money import yuan
+    from app.notify.services import notify
+    from app.urls import external_url
+
+    fund = db.session.get(Fund, payout.fund_id)
+    today = local_today()
+    members = db.session.scalars(select(Membership).where(
+        Membership.fund_id == payout.fund_id,
+        Membership.role.in_(rules_of(payout.fund_id).roles)))
+    signers = {m.user for m in members
+               if m.current_on(today) and m.user_id != payout.requested_by_id}
+    link = external_url("payouts.detail", fund_slug=fund.slug, payout_id=payout.id)
+    for user in sorted(signers, key=lambda u: u.id):
+        notify(user, "payout_to_approve", fund=fund, title=proposal.title,
+               amount=yuan(payout.amount_fen), link=link)
 
 
 # --- the second key ----------------------------------------------------------------------------
