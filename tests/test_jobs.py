@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 
 from app import jobs
 from app.auth.models import User
+from app.db_types import utcnow
 from app.donations import services as donations
 from app.donations.models import Donation
 from app.donors.models import Donor
@@ -47,7 +48,7 @@ gate = threading.Event()
 seen = {}
 
 
-@jobs.task("test_report", title=_l("Donation import"))
+@jobs.task("test_report", title=_l("Donation import"), action="money.record")
 def _report(job, params, progress):
     seen["scope"] = current_scope()
     progress(0, 10)
@@ -58,7 +59,7 @@ def _report(job, params, progress):
     return (REPORT, "text/csv", REPORT_BYTES)
 
 
-@jobs.task("test_breaks", title=_l("Donation import"))
+@jobs.task("test_breaks", title=_l("Donation import"), action="money.record")
 def _breaks(job, params, progress):
     create_donor(DonorInput(name="半途而废"))  # business data, written and flushed
     db.session.flush()
@@ -480,7 +481,35 @@ def test_a_running_job_that_stopped_beating_is_queued_again_and_at_last_given_up
         services.run_every_minute()
     gave_up = job_row(app, fund.id, silent)
     assert gave_up.status == "failed"
-    assert gave_up.message.startswith("The job stopped several times")  # the starter's language
+    assert gave_up.message.startswith("Interrupted:")  # in the language of who started it
+
+
+def test_an_interrupted_job_is_run_again_by_who_may_start_it(app, fund, client):
+    job_id = start(app, fund, "test_report", {})
+    _set_running(app, fund.id, job_id, restarts=services.MAX_RESTARTS)
+    with app.app_context(), using(SYSTEM):
+        services.take_over_stalled(utcnow() + timedelta(hours=1))
+        db.session.commit()
+    with app.app_context(), using(fund_scope(fund.id)):
+        phone = db.session.get(User, fund.treasurer_id).phone
+    page, jobs_before = f"/f/{fund.slug}/jobs/{job_id}", job_count(app, fund.id)
+    client.post("/auth/login", data={"login": LOGINS["chair"], "password": PASSWORD})
+    assert "重新运行" not in client.get(page).get_data(as_text=True)  # may not start it
+    assert client.post(page + "/again").status_code == 302
+    assert job_count(app, fund.id) == jobs_before  # refused: nothing started
+    client.post("/auth/logout")
+    client.post("/auth/login", data={"login": phone, "password": PASSWORD})
+    body = client.get(page).get_data(as_text=True)
+    assert "Interrupted:" in body and "重新运行" in body  # the message: the starter's language
+    response = client.post(page + "/again")
+    assert response.status_code == 302 and response.location.endswith(f"/jobs/{job_id + 1}")
+    assert job_count(app, fund.id) == jobs_before + 1
+    assert job_row(app, fund.id, job_id).status == "failed"  # it stays as it ended
+
+
+def job_count(app, fund_id: int) -> int:
+    with app.app_context(), using(fund_scope(fund_id)):
+        return len(db.session.scalars(select(Job.id)).all())
 
 
 def test_a_job_whose_worker_is_killed_is_finished_by_the_next_worker(app, fund):

@@ -10,7 +10,7 @@ from app import jobs
 from . import reading, services, storage
 
 
-@jobs.task("donation_import", title=_l("Donation import"))
+@jobs.task("donation_import", title=_l("Donation import"), action="money.record")
 def import_donations(job, params: dict, progress):
     token = params["token"]
     stored = storage.claimed(job.fund_id, token)

@@ -2,7 +2,7 @@
 
     from app import jobs
 
-    @jobs.task("print_run", title=_l("Print run"))
+    @jobs.task("print_run", title=_l("Print run"), action="receipt.print")
     def print_run(job, params, progress):
         progress(0, total)          # as often as you like; it is throttled
         ...                         # work under the job's fund scope; flush, never commit

@@ -32,6 +32,7 @@ from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
+from app.auth.policy import may
 from app.database import on_commit
 from app.db_types import utcnow
 from app.extensions import db
@@ -47,8 +48,8 @@ log = logging.getLogger(__name__)
 UNEXPECTED = _l("The job stopped because of an unexpected error. Nothing it did was kept. "
                 "Try again; if it happens again, tell the platform's support.")
 MAX_RESTARTS = 3
-STOPPED = _l("The job stopped several times because the program running it ended "
-             "unexpectedly. Start it again; if it stops again, tell the platform's support.")
+STOPPED = _l("Interrupted: the program running it ended unexpectedly several times. Run it "
+             "again; if it stops again, tell the platform's support.")
 
 
 class JobFailed(Exception):
@@ -77,18 +78,20 @@ class Kind:
     name: str
     title: object  # a lazy string: the page shows it in the reader's language
     func: Callable
+    action: str  # who may start it (app/auth/policy.py), and so run it again
 
 
 _KINDS: dict[str, Kind] = {}
 _MINUTELY: list[Callable[[datetime], object]] = []
 
 
-def task(kind: str, title):
+def task(kind: str, title, action: str):
     """Register what a kind of job does: ``func(job, params, progress)``, returning None, a
-    Result, or a (filename, content_type, bytes) tuple for a file to download."""
+    Result, or a (filename, content_type, bytes) tuple for a file to download. ``action`` is
+    the policy action of the people who start it."""
 
     def register(func):
-        _KINDS[kind] = Kind(kind, title, func)
+        _KINDS[kind] = Kind(kind, title, func, action)
         return func
 
     return register
@@ -118,6 +121,21 @@ def start(kind: str, params: dict | None = None, *, user=None, detail: str = "")
     db.session.flush()
     on_commit(partial(queue.enqueue, job.id, job.key))
     return job
+
+
+def may_run_again(job: Job) -> bool:
+    """A job that failed (a worker died with it too often, or the work itself refused) may be
+    run again by whoever may start its kind: the work is idempotent (annual receipts skip the
+    donors already receipted; the others keep nothing until they end)."""
+    kind = _KINDS.get(job.kind)
+    return job.status == FAILED and kind is not None and may(kind.action)
+
+
+def run_again(job: Job, user) -> Job:
+    """A new job with the same work; the failed one stays on the list as it ended."""
+    if not may_run_again(job):
+        raise Invalid({"job": _l("Only a failed job can be run again.")})
+    return start(job.kind, dict(job.params), user=user, detail=job.detail)
 
 
 def recent(limit: int = 50) -> list[Job]:

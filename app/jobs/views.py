@@ -2,12 +2,15 @@
 
 import io
 
-from flask import Blueprint, abort, send_file
+from flask import Blueprint, abort, flash, redirect, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.rendering import render
+from app.validation import REFUSED, attempt_flash
 from tenants.access import fund_access
 
 from . import services
@@ -30,7 +33,7 @@ def index():
 def show(job_id: int):
     job = db.get_or_404(Job, job_id)
     response = render("jobs/show.html", block="progress", job=job, shown=services.shown(job),
-                      title=services.title_of(job))
+                      title=services.title_of(job), may_run_again=services.may_run_again(job))
     response.headers["Cache-Control"] = "no-store"  # progress changes by the second
     return response
 
@@ -46,3 +49,15 @@ def file(job_id: int):
     # response. send_file writes filename*=UTF-8''... for Chinese names, with an ASCII fallback.
     return send_file(io.BytesIO(path.read_bytes()), mimetype=job.file_type, as_attachment=True,
                      download_name=job.file_name, max_age=0, etag=job.file_sha256)
+
+
+@bp.route("/<int:job_id>/again", methods=["POST"])
+@fund_access("money.read")  # and the action that starts the job's kind: services.run_again
+def again(job_id: int):
+    job = db.get_or_404(Job, job_id)
+    new = attempt_flash(lambda: services.run_again(job, current_user))
+    if new is REFUSED:
+        return redirect(url_for("jobs.show", job_id=job.id))
+    db.session.commit()
+    flash(_("The job runs again."), "info")
+    return redirect(url_for("jobs.show", job_id=new.id))

@@ -16,7 +16,7 @@ from . import delivery, render, services
 from .models import Receipt, ReceiptSettings
 
 
-@jobs.task("annual_receipts", title=_l("Annual receipts"))
+@jobs.task("annual_receipts", title=_l("Annual receipts"), action="receipt.annual")
 def annual_receipts(job, params, progress):
     """Each receipt is committed on its own, unlike most jobs: one long transaction would hold
     the fund's receipt counter (and SQLite's write lock) for minutes and stall every other
@@ -32,7 +32,7 @@ def annual_receipts(job, params, progress):
                                   count=len(donor_ids), year=year))
 
 
-@jobs.task("print_run", title=_l("Receipt print run"))
+@jobs.task("print_run", title=_l("Receipt print run"), action="receipt.print")
 def print_run(job, params, progress):
     """The receipts exactly as stored (their sha256 still holds), one after another."""
     ids = services.print_run_ids(
