@@ -47,6 +47,7 @@ UNSHOWN: dict[str, set[str]] = {
     "governance.move": {"to"},
     "governance.open_motion": {"kind", "amount", "hours"},
     "imports.commit": set(),
+    "jobs.again": set(),  # shown only on an interrupted job's page
     "payments.donate": {"amount", "other_amount", "designation", "name", "phone", "email",
                         "anonymity", "message"},
     "payouts.acceptance": {"body"},
