@@ -542,6 +542,21 @@ def test_the_verification_page_of_an_annual_receipt_lists_its_gifts(app, client)
     assert "赵*六" in page.text and "赵六六" not in page.text
 
 
+def test_the_treasurers_page_of_an_annual_receipt_links_its_gifts(app, client, auth):
+    year = local_today().year - 1
+    with app.test_request_context(method="POST"), using(fund_scope(_fund().id)):
+        donor = donors.create_donor(donors.DonorInput(name="钱七七"))
+        receipted, later = _gifts_of(donor, ("66", date(year, 2, 2)), ("88.80", date(year, 7, 7)))
+        services.issue(receipted)
+        receipt_id, ids = services.issue_annual(donor, year).id, (receipted.id, later.id)
+        db.session.commit()
+    auth.login(LOGINS["treasurer"])
+    page = client.get(f"/f/donggangcun/receipts/{receipt_id}").text
+    listed = page[page.index('id="receipt-gifts"'):]
+    assert f"/donations/{ids[1]}" in listed and f"{year}年7月7日" in listed and "88.80" in listed
+    assert f"/donations/{ids[0]}" not in listed  # receipted on its own: not on this one
+
+
 def test_a_gifts_page_names_its_annual_receipt_and_offers_no_second(app, client, auth):
     year = local_today().year - 1
     with app.test_request_context(method="POST"), using(fund_scope(_fund().id)):

@@ -60,8 +60,9 @@ def _detail(receipt: Receipt, http_status: int = 200, **forms):
     forms.setdefault("reissue_form", ReissueForm(name=receipt.name))
     forms.setdefault("official_form", OfficialForm(obj=receipt))
     replaced_by = db.session.scalar(select(Receipt).where(Receipt.replaces_id == receipt.id))
+    gifts = services.listed_gifts(receipt) if receipt.kind == "annual" else []
     return render("receipts/detail.html", http_status=http_status, receipt=receipt,
-                  replaced_by=replaced_by, **forms)
+                  replaced_by=replaced_by, gifts=gifts, **forms)
 
 
 @bp.route(PREFIX + "/<int:receipt_id>")
