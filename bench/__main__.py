@@ -7,7 +7,7 @@ gunicorn table is real HTTP: wrk against gunicorn on 127.0.0.1, in req/s (bench/
 
 import sys
 
-from . import disclosure, donations, gunicorn, oversight, pages, receipts
+from . import disclosure, donations, gunicorn, oversight, pages, receipts, todo
 from .common import N, postgres_reachable
 
 
@@ -17,6 +17,7 @@ def main() -> int:
     for kind in kinds:
         pages.run(kind)
         donations.run(kind)
+        todo.run(kind)
         receipts.run(kind)
         disclosure.run(kind)
         oversight.run(kind)

@@ -51,9 +51,15 @@ def township_scope(township_id: int, fund_ids: Iterator[int] | list[int]) -> Sco
 
 
 def member_scope(fund_ids) -> Scope:
-    """The funds a signed-in person holds a role in: their own to-do list reads them at once,
-    and a fund page's scope is part of it, so nothing loaded for the page is dropped."""
-    return Scope("member", frozenset(fund_ids))
+    """The funds a signed-in person holds a role in, for reading their own to-do list across
+    them at once, plus the funds the current scope already sees: a page's rows stay in the
+    identity map while the list is read (a scope change drops the rows it does not allow).
+    Under the system scope, the system scope."""
+    current = current_scope()
+    if current is not None and current.fund_ids is None:
+        return current
+    seen = current.fund_ids if current is not None else frozenset()
+    return Scope("member", frozenset(fund_ids) | seen)
 
 
 def set_scope(scope: Scope | None) -> None:

@@ -42,7 +42,8 @@ class VisibleText(HTMLParser):
 def english_words(html: str) -> set[str]:
     reader = VisibleText()
     reader.feed(html)
-    words = set(WORD.findall(" ".join(reader.parts)))
+    text = re.sub(r"https?://\S+", " ", " ".join(reader.parts))  # a link in a sent notice
+    words = set(WORD.findall(text))
     return {w for w in words if w not in LATIN_OK and not re.fullmatch(r"[A-Z]{2,4}", w)}
 
 

@@ -47,6 +47,7 @@ UNSHOWN: dict[str, set[str]] = {
     "governance.move": {"to"},
     "governance.open_motion": {"kind", "amount", "hours"},
     "imports.commit": set(),
+    "invitations.open_invitation": {"password", "confirm"},  # the invitee's link
     "jobs.again": set(),  # shown only on an interrupted job's page
     "payments.donate": {"amount", "other_amount", "designation", "name", "phone", "email",
                         "anonymity", "message"},

@@ -95,7 +95,8 @@ def _portal_token() -> str:
     return token
 
 
-SPECIAL = {"receipts.verify", "portal.enter", "auth.reset_password"}  # tokens made per run
+SPECIAL = {"receipts.verify", "portal.enter", "auth.reset_password",
+           "invitations.open_invitation"}  # tokens made per run
 
 
 def _special(app, endpoint: str) -> str | None:
@@ -112,6 +113,16 @@ def _special(app, endpoint: str) -> str | None:
         with using(SYSTEM):
             user = db.session.scalar(select(User).where(User.phone == LOGINS["member"]))
             return services.reset_token(user, app.config["SECRET_KEY"])
+    if endpoint == "invitations.open_invitation":  # the member's appointment, invited anew
+        from app.auth import invitations
+        from app.auth.models import Membership
+
+        with using(SYSTEM):
+            membership = db.session.scalar(select(Membership).join(User).where(
+                User.phone == LOGINS["member"]))
+            token = invitations.invite(membership, None)
+            db.session.commit()
+            return token
     return None
 
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import segno
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from app.audit import record
 from app.codes import Code
@@ -85,6 +85,12 @@ def revoke(membership: Membership, now: datetime | None = None) -> int:
         record("invitation.revoked", subject=("membership", membership.id),
                **_labels(membership), after={"user": membership.user.name, "count": revoked})
     return revoked
+
+
+def forget(membership: Membership) -> None:
+    """Delete the appointment's invitations, when the appointment itself is withdrawn before
+    it began (their making and revoking stay in the trail)."""
+    db.session.execute(delete(Invitation).where(Invitation.membership_id == membership.id))
 
 
 def is_token_of(invitation: Invitation, token: str) -> bool:

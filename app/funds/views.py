@@ -19,5 +19,5 @@ def workspace():
 
     people = services.people_of_fund(g.fund)
     return render("funds/workspace.html", fund=g.fund, people=people, my_roles=g.roles,
-                  balances=balances(), todo=mine(g.fund))
+                  balances=balances(), todo=mine())
 

@@ -128,11 +128,12 @@ def end_term(membership_id: int):
     if membership is None or membership.role not in COMMITTEE_ROLES or \
             membership.fund_id not in {f.id for f in g.township.funds}:
         abort(404)
+    name = membership.user.name
     if attempt_flash(lambda: committees.end_term(membership)) is REFUSED:
         return _township_page(http_status=422)
     db.session.commit()
     flash(_("The term of %(name)s has ended; it stays in the committee's history.",
-            name=membership.user.name), "info")
+            name=name), "info")
     return redirect(url_for("governance_township.township_committees"))
 
 

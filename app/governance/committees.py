@@ -172,8 +172,10 @@ def _chair_during(fund, start: date, end: date | None) -> bool:
 
 def end_term(membership: Membership, day: date | None = None) -> Membership:
     """The term's last day (yesterday by default, so it ends at once); the row stays as
-    history. The person's access ends with it: their links not yet used are withdrawn and
-    every session of theirs is ended (they sign in again for the roles they still hold)."""
+    history. A term that has not yet run a day (it starts today or later) cannot end before
+    it starts: it is withdrawn instead, the row deleted (the trail keeps it). Either way the
+    person's access ends with it: their links not yet used are withdrawn and every session
+    of theirs is ended (they sign in again for the roles they still hold)."""
     from datetime import timedelta
 
     from app.auth import invitations
@@ -181,10 +183,15 @@ def end_term(membership: Membership, day: date | None = None) -> Membership:
     day = day or local_today() - timedelta(days=1)
     if membership.end_date is not None and membership.end_date <= day:
         raise Invalid({"end": _l("This term has already ended.")})
-    if day < membership.start_date:
+    not_begun = membership.start_date >= local_today()
+    if day < membership.start_date and not not_begun:
         raise Invalid({"end": _l("A term cannot end before it starts.")})
-    membership.end_date = day
-    db.session.flush()
     invitations.revoke(membership)
     accounts.end_sessions(membership.user)
+    if day < membership.start_date:
+        invitations.forget(membership)
+        db.session.delete(membership)
+    else:
+        membership.end_date = day
+    db.session.flush()
     return membership

@@ -85,10 +85,11 @@ def reinvite(fund_id: int, membership_id: int):
 def end_staff_term(fund_id: int, membership_id: int):
     fund = _fund(fund_id)
     membership = _membership(fund, membership_id)
+    name = membership.user.name
     if attempt_flash(lambda: committees.end_term(membership)) is REFUSED:
         return _page(fund, http_status=422)
     db.session.commit()
-    flash(_("The term of %(name)s has ended: they can no longer open this fund.",
-            name=membership.user.name), "info")
+    flash(_("The term of %(name)s has ended: they can no longer open this fund.", name=name),
+          "info")
     return redirect(url_for("oversight.staff", fund_id=fund.id))
 

@@ -6,6 +6,7 @@ with the pages it points to. Each kind is one query over all the person's funds 
 over the one fund asked for), whatever the number of items.
 """
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -25,10 +26,14 @@ from app.money import yuan
 from app.oversight.services import deadlines_of
 from app.payouts.services import waiting_for_signature
 from app.receipts.services import waiting_for_receipt
-from tenants.context import member_scope, using
+from tenants.context import current_scope, member_scope, using
 
 BATCH_OPEN_FOR = timedelta(days=1)  # a collection is counted and closed the same day
 REPORT_AHEAD = timedelta(days=30)  # a report shows this long before it is due
+# A gift is acknowledged soon after it arrives; an older one without its own receipt goes on
+# the donor's annual receipt. The window also keeps the count to a range of the donations'
+# index (ix_donation_fund_id_received_on) instead of every gift the fund ever had.
+RECEIPT_WINDOW = timedelta(days=30)
 
 
 class Waiting(Code):
@@ -56,6 +61,7 @@ class Item:
     count: int = 1
     deadline: datetime | None = None  # a moment: a vote closes
     due: date | None = None  # a day: a report is due
+    since: date | None = None  # a day: a batch open, gifts received since then
     overdue: bool = False
 
     @property
@@ -63,12 +69,12 @@ class Item:
         return str(self.kind.label)
 
 
-def waiting_for(user, fund: Fund | None = None, now: datetime | None = None) -> list[Item]:
-    """What waits for this person: in one fund, or in every fund they hold a role in today
-    (a township's oversight is not a role in a fund). Suspended and archived funds are
-    read-only, so nothing waits there."""
+def waiting_for(user, within=None, now: datetime | None = None) -> list[Item]:
+    """What waits for this person in the funds they hold a role in today (a township's
+    oversight is not a role in a fund): all of them, or those of ``within`` (fund ids).
+    Suspended and archived funds are read-only, so nothing waits there."""
     now = now or utcnow()
-    roles = _roles_by_fund(user, local_day(now), fund)
+    roles = _roles_by_fund(user, local_day(now), within)
     if not roles:
         return []
     funds = {f.id: f for f in db.session.scalars(select(Fund).where(Fund.id.in_(roles)))
@@ -76,12 +82,15 @@ def waiting_for(user, fund: Fund | None = None, now: datetime | None = None) -> 
     roles = {fund_id: held for fund_id, held in roles.items() if fund_id in funds}
     if not roles:
         return []
-    # Read under a scope of exactly these funds; the items carry plain values, never rows
-    # that leave the identity map when the page's own scope comes back.
-    with using(member_scope(roles)):
+    # Every query names its funds itself. A scope change drops from the session the rows
+    # whose fund it cannot read (rows expired by a rollback too), so the scope changes only
+    # when it does not see these funds yet (the home page); the items carry plain values.
+    scope = current_scope()
+    covered = scope is not None and all(scope.allows(fund_id) for fund_id in roles)
+    with nullcontext() if covered else using(member_scope(roles)):
         items = [*_ballots(user.id, roles, funds, now), *_payouts(user.id, roles, funds),
                  *_objections(roles, funds), *_batches(roles, funds, now),
-                 *_receipts(roles, funds), *_reports(roles, funds, now)]
+                 *_receipts(roles, funds, now), *_reports(roles, funds, now)]
     return items
 
 
@@ -90,10 +99,10 @@ def count_of(items: list[Item]) -> int:
     return sum(item.count for item in items)
 
 
-def _roles_by_fund(user, day: date, fund: Fund | None) -> dict[int, set[str]]:
+def _roles_by_fund(user, day: date, within) -> dict[int, set[str]]:
     roles: dict[int, set[str]] = {}
     for m in current_memberships(user, day):
-        if m.fund_id is not None and (fund is None or m.fund_id == fund.id):
+        if m.fund_id is not None and (within is None or m.fund_id in within):
             roles.setdefault(m.fund_id, set()).add(m.role)
     return roles
 
@@ -165,23 +174,27 @@ def _batches(roles, funds, now: datetime) -> list[Item]:
     return [Item(Waiting.BATCH, funds[fund_id],
                  *(("donations.batch", {"batch_id": first}) if count == 1
                    else ("donations.batches", {})),
-                 count=count, line=str(_l("open since %(day)s", day=local_day(oldest))))
+                 count=count, since=local_day(oldest))
             for fund_id, count, first, oldest in rows]
 
 
-def _receipts(roles, funds) -> list[Item]:
-    """Gifts waiting for a receipt (receipts.waiting_for_receipt), one item per fund: the gift's
-    receipt page when there is one, else the donations list filtered to them."""
+def _receipts(roles, funds, now: datetime) -> list[Item]:
+    """Gifts of the last RECEIPT_WINDOW waiting for a receipt (receipts.waiting_for_receipt),
+    one item per fund: the gift's receipt page when there is one, else the donations list
+    filtered to the same gifts."""
     issuing = _where(roles, "receipt.issue")
     if not issuing:
         return []
+    since = local_day(now) - RECEIPT_WINDOW
     rows = db.session.execute(
         select(Donation.fund_id, func.count(), func.min(Donation.id))
-        .where(Donation.fund_id.in_(issuing), *waiting_for_receipt())
+        .where(Donation.fund_id.in_(issuing), Donation.received_on >= since,
+               *waiting_for_receipt())
         .group_by(Donation.fund_id)).all()
     return [Item(Waiting.RECEIPT, funds[fund_id],
-                 *(("receipts.issue", {"donation_id": first}) if count == 1
-                   else ("donations.index", {"receipt": "missing"})), count=count)
+                 *(("receipts.issue", {"donation_id": first}) if count == 1 else (
+                     "donations.index", {"receipt": "missing", "from": since.isoformat()})),
+                 count=count, since=since)
             for fund_id, count, first in rows]
 
 
