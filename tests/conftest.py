@@ -5,11 +5,16 @@ databases and a login role that owns no table, and the app connects as that role
 row-level security is in force exactly as in production.
 """
 
+import json
 import os
 import re
 import shutil
+import subprocess
+import sys
 import tempfile
 import threading
+import time
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -308,6 +313,54 @@ def shot(page, name: str) -> None:
 
 def no_sideways_scroll(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+# --- the fake SMS endpoint (tests/fake_sms.py), for the tests of notices by SMS -------------
+
+SECRET_ID, SECRET_KEY, APP_ID = "AKIDshanlintest", "the-real-secret-key", "1400000001"
+TEMPLATES = {"vote_opened": "2000001", "vote_reminder": "2000002"}
+
+
+@pytest.fixture(scope="module")
+def fake_sms(tmp_path_factory):
+    """tests/fake_sms.py as a process of its own, on a free port, for this module."""
+    port = free_port()
+    log = (tmp_path_factory.mktemp("fake_sms") / "fake_sms.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("fake_sms.py")), "--port", str(port),
+         "--secret-id", SECRET_ID, "--secret-key", SECRET_KEY, "--app-id", APP_ID],
+        stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/messages", timeout=1):
+                break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                log.close()
+                pytest.fail(f"the fake SMS endpoint did not start (see {log.name})")
+            time.sleep(0.1)
+    yield base
+    process.terminate()
+    process.wait(10)
+    log.close()
+
+
+def received(base: str) -> list[dict]:
+    with urllib.request.urlopen(f"{base}/messages", timeout=5) as response:
+        return json.loads(response.read())
+
+
+@pytest.fixture
+def sms_app(app, fake_sms):
+    """The app with an SMS account at the fake endpoint, which has forgotten earlier tests."""
+    app.config.update(SMS_SECRET_ID=SECRET_ID, SMS_SECRET_KEY=SECRET_KEY, SMS_SDK_APP_ID=APP_ID,
+                      SMS_TEMPLATES=TEMPLATES, SMS_ENDPOINT=fake_sms)
+    urllib.request.urlopen(urllib.request.Request(f"{fake_sms}/messages", method="DELETE"),
+                           timeout=5).close()
+    return app
 
 
 @pytest.fixture(autouse=True)
