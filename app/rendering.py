@@ -1,6 +1,6 @@
 """One URL, two answers: the full page for a browser, one block of it for htmx."""
 
-from flask import make_response, render_template, request
+from flask import make_response, redirect, render_template, request
 from jinja2_fragments.flask import render_block
 
 
@@ -20,6 +20,17 @@ def render(template: str, block: str | None = None, *, http_status: int = 200, *
     else:
         html = render_template(template, **context)
     return make_response(html, http_status)
+
+
+def leave_for(url: str):
+    """After a form htmx posted, go to another page. fetch() would follow a redirect and swap
+    the whole next page into the form's target, so htmx is told to load it (HX-Redirect); a
+    plain post gets the redirect."""
+    if request.headers.get("HX-Request") == "true":
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect(url)
 
 
 def list_filter(name: str, choices) -> str | None:

@@ -64,6 +64,7 @@ def sign_in(page, base: str, login: str) -> None:
 
 @pytest.mark.config(HUEY_IMMEDIATE=True)
 def test_a_new_townships_first_day(sms_app, fake_sms, live_server, browser):
+    sms_app.config["PUBLIC_URL"] = live_server  # invitations and SMS links point here
     day = Day(browser, live_server)
     try:
         # --- 1. the township creates the fund and seats its first people --------------------
@@ -72,6 +73,7 @@ def test_a_new_townships_first_day(sms_app, fake_sms, live_server, browser):
         township.goto(f"{live_server}/t/{TOWNSHIP}/")
         township.get_by_role("link", name="新建基金").click()
         township.get_by_label("基金名称").fill(FUND_NAME)
+        township.get_by_label("村（社区）").fill("青石村")
         township.get_by_label("依托慈善组织").fill("芦湾镇慈善会")
         township.get_by_label("收据编号前缀").fill("QSC")
         for n, (phone, name, role) in enumerate(IN_WIZARD):
@@ -80,7 +82,6 @@ def test_a_new_townships_first_day(sms_app, fake_sms, live_server, browser):
             township.locator(f"select[name=committee-{n}-role]").select_option(role)
         day.shot(township, "wizard")
         township.get_by_role("button", name="创建基金").click()
-        township.wait_for_timeout(2000); shot(township, "debug-after-create"); print("URL", township.url)
         township.wait_for_url(re.compile(r"/funds/\d+/staff$"))
         assert FUND_NAME in township.locator(".flash").first.inner_text()
         day.shot(township, "fund-created")
@@ -158,7 +159,8 @@ def test_a_new_townships_first_day(sms_app, fake_sms, live_server, browser):
         texts = {m["phone"]: m for m in received(fake_sms)}
         for n, (phone, _name, _role) in enumerate(MEMBERS):
             assert "+86" + phone in texts, f"no SMS for {phone}"
-            assert PROJECT in " ".join(texts["+86" + phone]["params"])
+            _fund, title, _deadline, link = texts["+86" + phone]["params"]
+            assert PROJECT in title and link == motion_url  # the SMS's link opens the vote
             member = people[phone]
             member.goto(fund_url)
             assert member.locator(".todo-count").inner_text() == "1"
@@ -176,9 +178,20 @@ def test_a_new_townships_first_day(sms_app, fake_sms, live_server, browser):
             assert member.locator(".todo-count").count() == 0
             assert member.locator("a.todo-item").count() == 0
 
+        # --- 7. the chair votes last, closes the vote, and the count shows -------------------
         chair.reload()
-        tally = chair.locator("#tally").inner_text()
-        assert "5 名有表决权委员中已有 4 人投票。" in tally, tally
+        assert "5 名有表决权委员中已有 4 人投票。" in chair.locator("#tally").inner_text()
+        chair.locator("label.choice-yes").click()
+        chair.locator("#cast").click()
+        chair.locator("#my-vote[data-choice=yes]").wait_for()
+        chair.reload()
+        assert "5 名有表决权委员中已有 5 人投票。" in chair.locator("#tally").inner_text()
+        chair.get_by_role("button", name="全部委员已投票：结束表决").click()
+        chair.wait_for_url(re.compile(r"/resolutions/\d+$"))
+        day.shot(chair, "resolution")
+        chair.goto(motion_url)
+        assert chair.locator("#count-yes").inner_text() == "5"
+        assert chair.locator("#count-no").inner_text() == "0"
         day.shot(chair, "count")
     finally:
         day.close()

@@ -325,6 +325,21 @@ def test_wizard_creates_a_fund_with_slug_from_pinyin_and_its_chair(app, client, 
         assert db.session.scalar(select(Fund).where(Fund.name == "东桥村二号基金")) is None
 
 
+def test_the_wizard_posted_by_htmx_loads_the_staff_page_instead_of_swapping_it_in(
+        app, client, qingshi):
+    """fetch() follows a redirect, and htmx swapped the whole staff page into the form."""
+    _login(client)
+    form = {"name": "南桥村社区慈善基金", "kind": "village", "host_charity": "吴中区慈善基金会",
+            "receipt_prefix": "NQC", "committee-0-login": "13700000029",
+            "committee-0-name": "南桥主任", "committee-0-role": "chair"}
+    response = client.post("/t/qingshi/funds/new", data=form,
+                           headers={"HX-Request": "true", "HX-Request-Type": "partial"})
+    with app.app_context(), using(SYSTEM):
+        fund_id = db.session.scalar(select(Fund.id).where(Fund.name == "南桥村社区慈善基金"))
+    assert response.status_code == 204
+    assert response.headers["HX-Redirect"].endswith(f"/t/qingshi/funds/{fund_id}/staff")
+
+
 def test_wizard_refuses_a_control_character_in_a_seat_row_beside_it(app, client, qingshi):
     """The wizard's service would take the name; the form's own refusal must stop it."""
     _login(client)

@@ -14,7 +14,7 @@ from app.clock import local_today
 from app.disclosure.charts import monthly_bars
 from app.extensions import db
 from app.funds.models import Fund
-from app.rendering import list_filter, render, render_form
+from app.rendering import leave_for, list_filter, render, render_form
 from app.validation import REFUSED, Invalid, attach, attempt, attempt_flash, int_or_none
 from tenants import SYSTEM, using
 from tenants.access import township_access
@@ -148,7 +148,7 @@ def new_fund():
             hand_over(links)
             flash(_("%(fund)s is created. Hand each person their invitation below.",
                     fund=fund.name), "info")
-            return redirect(url_for("oversight.staff", fund_id=fund.id))
+            return leave_for(url_for("oversight.staff", fund_id=fund.id))
     return render_form("oversight/new_fund.html", form, block="form", township=g.township)
 
 
