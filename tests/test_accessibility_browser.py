@@ -16,7 +16,7 @@ from app.governance.models import Ballot, Motion
 from tenants import SYSTEM, fund_scope, using
 
 from .conftest import LOGINS, PASSWORD, PHONE, no_sideways_scroll, shot
-from .test_markup import FUND, _portal_token_in, _sample, enrol_in_two_step, main_pages
+from .helpers import FUND, enrol_in_two_step, main_pages, portal_token_in, sample
 
 pytestmark = pytest.mark.browser
 
@@ -28,7 +28,7 @@ def signed_in_context(browser, base: str, app, who: str, lang: str = "zh", viewp
     if lang == "en":
         context.request.post(f"{base}/lang", form={"lang": "en", "next": "/"})
     if who == "donor":
-        token = _portal_token_in(app)
+        token = portal_token_in(app)
         response = context.request.post(f"{base}/portal/in/{token}", max_redirects=0)
         assert response.status == 302, "the portal link did not sign in"
     elif who == "pending_2fa":
@@ -213,7 +213,7 @@ def test_form_errors_and_htmx_answers_pass_axe(app, live_server, browser):
     page.get_by_label("收款方式").select_option("wechat")
     page.locator("#results", has_text="微信转账").wait_for()
     check(page, "donations filtered")
-    page.goto(f"{live_server}/f/{FUND}/batches/{_sample(app, 'batch_id')}")  # being entered
+    page.goto(f"{live_server}/f/{FUND}/batches/{sample(app, 'batch_id')}")  # being entered
     page.get_by_label("捐赠人（不填为匿名）").type("王")
     page.locator("#row-suggestions li").first.wait_for()
     check(page, "batch entry with suggestions")

@@ -180,9 +180,9 @@ def test_the_first_day_of_2000_is_a_possible_day(client, auth):
 
 @pytest.mark.parametrize("code", ["²²²²²²", "١٢٣٤٥٦"])
 def test_a_sign_in_code_in_other_digits_is_refused(app, client, code):
-    from .test_totp import ADMIN, _enrol
+    from .helpers import ADMIN, enrol
 
-    _enrol(app, client)
+    enrol(app, client)
     client.post("/auth/login", data={"login": ADMIN, "password": PASSWORD})
     response = client.post("/auth/code", data={"code": code})
     assert response.status_code == 422 and 'id="code-error"' in response.get_data(as_text=True)

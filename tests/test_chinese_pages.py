@@ -5,7 +5,7 @@ the browser journey never opens."""
 import re
 from html.parser import HTMLParser
 
-from .test_markup import fetch, fragments, main_pages
+from .helpers import fetch, fragments, main_pages
 
 # Words that are Chinese pages' own: file formats, names of products, the language switch.
 LATIN_OK = {"PDF", "XLSX", "CSV", "SHA", "Excel", "English", "Shanlin", "Google", "Microsoft",

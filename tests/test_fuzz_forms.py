@@ -21,8 +21,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from app import create_app
 
 from .conftest import BASE_CONFIG, LOGINS
-from .test_isolation_matrix import FUND
-from .test_security import app_rules, login_for, route_url, signed_in
+from .helpers import FUND, app_rules, login_for, route_url, signed_in
 
 # Routes no page shows a form for (a link in an email, a gateway's call), with their fields.
 # Routes whose form no demo page shows right now (it depends on a row's state, or the page is

@@ -24,22 +24,16 @@ from app.validation import Invalid
 from tenants import SYSTEM, fund_scope, using
 
 from .conftest import LOGINS, free_port
-
-FUND = "donggangcun"
-
-
-def person(key: str) -> User:
-    return db.session.scalar(select(User).where(User.phone == LOGINS[key]))
-
-
-def new_proposal(title="村口路灯维修", amount="3600", user=None, submit=True) -> Proposal:
-    return proposals.create(ProposalInput(title=title, category="environment",
-                                          description="路灯坏了三盏", requested=amount),
-                            user or person("member"), submit=submit)
-
-
-def open_vote(**kw) -> Motion:
-    return motions.open_motion(new_proposal(), person("chair"), **kw)
+from .helpers import (
+    FUND,
+    PERSONAS,
+    expected_outcome,
+    member_login,
+    new_proposal,
+    open_vote,
+    person,
+    sample_url,
+)
 
 
 def voters(motion):
@@ -691,8 +685,6 @@ def test_the_township_admin_appoints_and_replaces_with_history(client, auth, app
 
 def test_governance_pages_answer_only_their_fund(client, auth, app):
     """The isolation matrix's cells for the governance URLs, kept here too."""
-    from .test_isolation_matrix import PERSONAS, _expected, _member_login, sample_url
-
     failures = []
     for persona in PERSONAS:
         for rule in app.url_map.iter_rules():
@@ -703,11 +695,11 @@ def test_governance_pages_answer_only_their_fund(client, auth, app):
             kind = "fund" if "fund_slug" in rule.arguments else "township"
             tester = app.test_client()
             if persona != "anonymous":
-                login = (_member_login(access) if kind == "fund" else LOGINS["chair"]) \
+                login = (member_login(access) if kind == "fund" else LOGINS["chair"]) \
                     if persona == "this_fund_member" else LOGINS[persona]
                 tester.post("/auth/login", data={"login": login, "password": "demo-password-1"})
             response = tester.get(sample_url(app, rule))
-            expected = _expected(kind, access, persona)
+            expected = expected_outcome(kind, access, persona)
             ok = {"allowed": response.status_code == 200,
                   "login": response.status_code == 302,
                   "forbidden": response.status_code == 403}[expected]

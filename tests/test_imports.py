@@ -2,7 +2,6 @@
 writes, previewed row by row with every problem in words, committed all together or not at
 all, and never counted twice."""
 
-import csv
 import html
 import io
 import re
@@ -27,41 +26,12 @@ from app.validation import Invalid
 from tenants import SYSTEM, fund_scope, using
 
 from .conftest import LOGINS, PASSWORD, PHONE, no_sideways_scroll, shot
+from .helpers import bank_statement_gbk
 
 TODAY = local_today()
 NAMES = ["王秀英", "李大伯", "陈小红", "王建平", "李秀梅", "赵明", "周小兵", "王芳",
          "苏州东港机械有限公司"]
 PHONES = ["13811110001", "13911112222"]
-
-BANK_HEADER = ["交易日期", "交易流水号", "对方户名", "对方账号", "收入金额(元)", "支出金额(元)",
-               "余额(元)", "摘要", "附言"]
-BANK_ROWS = [  # file rows 4 to 11, under two lines of account details and the header
-    ["20260105", "NS20260105001", "王建平", "6228****1234", "1,000.00", "", "81,000.00",
-     "网银转入", "捐东港村慈善基金"],
-    ["2026-01-08", "NS20260108002", "苏州东港机械有限公司", "3205****8888", "5000.00", "",
-     "86,000.00", "转账存入", "敬老"],
-    ["2026/1/10", "NS20260110003", "东港村便民超市", "6222****0009", "", "800.00",
-     "85,200.00", "转账支出", "慰问品"],
-    ["2026-01-12", "NS20260112004", "李秀梅", "6217****4321", "200.00", "", "85,400.00",
-     "网银转入", ""],
-    ["2026-01-12", "NS20260112004", "李秀梅", "6217****4321", "200.00", "", "85,600.00",
-     "网银转入", ""],
-    ["2026-01-15", "NS20260115005", "赵明", "6230****5678", "300.00", "", "85,900.00",
-     "网银转入", ""],
-    ["2026-01-18", "", "周小兵", "6228****7777", "50.00", "", "85,950.00", "现金存入", ""],
-    ["合计", "", "", "", "6,750.00", "800.00", "", "", ""],
-]
-
-
-def bank_statement_gbk() -> bytes:
-    """A statement as 农业银行 exports it: GBK, account details above the header."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["中国农业银行账户交易明细"])
-    writer.writerow(["账号：10-5412 0104 0001 234", "户名：苏州市吴江区慈善总会"])
-    writer.writerow(BANK_HEADER)
-    writer.writerows(BANK_ROWS)
-    return out.getvalue().encode("gbk")
 
 
 def donation_list_xlsx() -> bytes:

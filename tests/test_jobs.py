@@ -9,7 +9,6 @@ import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -17,7 +16,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from app import jobs
@@ -26,7 +24,6 @@ from app.db_types import utcnow
 from app.donations import services as donations
 from app.donations.models import Donation
 from app.donors.models import Donor
-from app.donors.services import DonorInput, create_donor
 from app.extensions import db
 from app.funds.models import Fund
 from app.imports import reading
@@ -37,38 +34,9 @@ from app.validation import Invalid
 from tenants import SYSTEM, current_scope, fund_scope, using
 
 from .conftest import LOGINS, PASSWORD, shot
+from .helpers import REPORT, REPORT_BYTES, gate, seen
 
 ROOT = Path(__file__).resolve().parent.parent
-REPORT = "东港村 2026 年度汇总.csv"
-# Excel's BOM, CRLF line ends and rare name characters: the download must be these bytes.
-REPORT_BYTES = "\ufeff序号,姓名,金额\r\n1,王秀英,500.00\r\n2,李䶮,1\u00a0000.00\r\n".encode()
-
-# The tests' own kinds of job. A gate lets a test look at the page while the job is running.
-gate = threading.Event()
-seen = {}
-
-
-@jobs.task("test_report", title=_l("Donation import"), action="money.record")
-def _report(job, params, progress):
-    seen["scope"] = current_scope()
-    progress(0, 10)
-    progress(3, 10, "王秀英")
-    if params.get("wait"):
-        assert gate.wait(20), "the test never opened the gate"
-    progress(10, 10)
-    return (REPORT, "text/csv", REPORT_BYTES)
-
-
-@jobs.task("test_breaks", title=_l("Donation import"), action="money.record")
-def _breaks(job, params, progress):
-    create_donor(DonorInput(name="半途而废"))  # business data, written and flushed
-    db.session.flush()
-    progress(1, 2)
-    if params["how"] == "refused":
-        raise jobs.JobFailed(_l("The file is empty."))
-    if params["how"] == "invalid":
-        raise Invalid({"name": "A donor needs a name."})
-    raise RuntimeError("the disk is full")
 
 
 @pytest.fixture
@@ -86,15 +54,6 @@ def treasurer(client, auth):
     auth.login(LOGINS["treasurer"])
     client.post("/lang", data={"lang": "en", "next": "/"})
     return client
-
-
-def finished_job() -> int:
-    """A 东港村 job that ran and left a file (for the isolation matrix, in the fund's scope)."""
-    job = jobs.start("test_report", {})
-    job_id, key = job.id, job.key
-    db.session.commit()
-    services.run(job_id, key)
-    return job_id
 
 
 def start(app, fund, kind: str, params: dict, locale: str = "en") -> int:

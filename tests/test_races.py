@@ -28,7 +28,7 @@ from app.receipts.models import Receipt
 from tenants import fund_scope, using
 
 from .conftest import LOGINS, PASSWORD, page_csrf_token
-from .test_imports import bank_statement_gbk
+from .helpers import bank_statement_gbk
 
 pytestmark = pytest.mark.config(WTF_CSRF_ENABLED=True)
 

@@ -14,7 +14,7 @@ from app.governance.models import CommitteeRules, Motion, Proposal
 from tenants import SYSTEM, using
 
 from .conftest import LOGINS, PASSWORD
-from .test_isolation_matrix import FUND, sample_url
+from .helpers import FUND, sample_url
 
 PEOPLE = [None, "platform_admin", "this_township_admin", "chair", "member", "supervisor",
           "secretary", "treasurer", "social_worker", "other_fund_member"]

@@ -13,7 +13,7 @@ from app.governance import motions, resolutions
 from app.governance.models import Motion, ResolutionFile
 from tenants import fund_scope, using
 
-from .test_governance import FUND, open_vote, person
+from .helpers import FUND, open_vote, person
 
 
 @pytest.fixture

@@ -14,64 +14,19 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from app.auth.roles import ANY_MEMBER, PUBLIC
 from app.config import VAR_DIR
 from app.extensions import db
 from app.funds.models import Fund
 from app.security import CSP
 from tenants import SYSTEM, fund_scope, using
 
-from .conftest import LOGINS, PASSWORD, page_csrf_token
-from .test_isolation_matrix import FUND, TOWNSHIP, sample_url
-
-# Arguments of routes outside any tenant; the scoped ones come from the isolation matrix.
-EXTRA_SAMPLES = {"gateway_name": lambda: "stripe"}
+from .conftest import LOGINS
+from .helpers import FUND, TOWNSHIP, app_rules, csrf_token, login_for, route_url, signed_in
 
 # POST routes that take no CSRF token, and why. Nothing else may join this list quietly.
 CSRF_EXEMPT = {
     "payments.webhook": "the gateway signs its events; it has no session to steal",
 }
-
-
-def route_url(app: Flask, rule) -> str:
-    return sample_url(app, rule, EXTRA_SAMPLES)
-
-
-def login_for(app: Flask, rule) -> str | None:
-    """A demo person the route admits: a 东港村 role holder, this township's admin, or (for
-    routes outside a tenant) the chair, who is signed in like anyone else."""
-    access = app.view_functions[rule.endpoint].access
-    if "township_slug" in rule.arguments:
-        return LOGINS["this_township_admin"]
-    if "fund_slug" not in rule.arguments or {PUBLIC, ANY_MEMBER} & access.allow:
-        return LOGINS["chair"]
-    for role in ("chair", "treasurer", "member", "supervisor", "secretary", "social_worker"):
-        if role in access.allow:
-            return LOGINS[role]
-    if "township_admin" in access.allow:
-        return LOGINS["this_township_admin"]
-    pytest.fail(f"{rule.rule}: no demo person holds a role in {sorted(access.allow)}")
-
-
-def app_rules(app: Flask, method: str):
-    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
-        if rule.endpoint != "static" and method in rule.methods:
-            yield rule
-
-
-def signed_in(app: Flask, login: str | None, token: str | None = None):
-    client = app.test_client()
-    if login:
-        headers = {"X-CSRFToken": csrf_token(client)} if token else {}
-        response = client.post("/auth/login", data={"login": login, "password": PASSWORD},
-                               headers=headers)
-        assert response.status_code == 302, f"login as {login} failed"
-    return client
-
-
-def csrf_token(client, path: str = "/auth/login") -> str:
-    """The token as a page hands it to htmx."""
-    return page_csrf_token(client.get(path, follow_redirects=True).get_data(as_text=True))
 
 
 # --- Content-Security-Policy: nothing inline ------------------------------------------------

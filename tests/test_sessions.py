@@ -16,7 +16,7 @@ from app.funds.models import Township
 from tenants import SYSTEM, using
 
 from .conftest import LOGINS, PASSWORD
-from .test_totp import _code, _forget_last_step
+from .helpers import forget_last_step, totp_code
 
 FUND_PAGE = "/f/donggangcun/"
 COOKIES = ("session", "remember_token")
@@ -87,7 +87,7 @@ def _enrol(client) -> str:
     """Turn two-step sign-in on in this (signed-in) browser; the secret."""
     page = client.get("/auth/security").get_data(as_text=True)
     secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page).group(1)
-    assert client.post("/auth/security", data={"code": _code(secret)}).status_code == 200
+    assert client.post("/auth/security", data={"code": totp_code(secret)}).status_code == 200
     return secret
 
 
@@ -107,11 +107,11 @@ def test_turning_two_step_sign_in_off_ends_the_other_sessions_but_not_this_one(a
     elsewhere = app.test_client()
     elsewhere.post("/auth/login", data={"login": LOGINS["this_township_admin"],
                                         "password": PASSWORD, "remember": "y"})
-    assert elsewhere.post("/auth/code", data={"code": _code(secret, 1)}).status_code == 302
+    assert elsewhere.post("/auth/code", data={"code": totp_code(secret, 1)}).status_code == 302
     cookies = captured(elsewhere)
     assert opens(app, "session", cookies["session"])
-    _forget_last_step(app)
-    assert browser.post("/auth/security/off", data={"code": _code(secret)}).status_code == 302
+    forget_last_step(app)
+    assert browser.post("/auth/security/off", data={"code": totp_code(secret)}).status_code == 302
     assert_dead(app, cookies)
     assert browser.get(FUND_PAGE).status_code == 200
 

@@ -4,7 +4,6 @@ password, recovery codes, turning it off, and a township that requires it of its
 import re
 import time
 
-import pyotp
 import pytest
 from sqlalchemy import select
 
@@ -15,8 +14,7 @@ from app.funds.models import Township
 from tenants import SYSTEM, using
 
 from .conftest import LOGINS, PASSWORD
-
-ADMIN = LOGINS["this_township_admin"]
+from .helpers import ADMIN, enrol, forget_last_step, totp_code
 
 
 def _user(app, login=ADMIN) -> User:
@@ -24,32 +22,6 @@ def _user(app, login=ADMIN) -> User:
         user = db.session.scalar(select(User).where(User.phone == login))
         db.session.expunge(user)
         return user
-
-
-def _code(secret: str, steps_ahead: int = 0) -> str:
-    totp = pyotp.TOTP(secret)
-    return totp.at(time.time() + steps_ahead * totp.interval)
-
-
-def _enrol(app, client, login=ADMIN) -> tuple[str, list[str]]:
-    """Sign in, enrol with the code the app would show; the secret and the recovery codes."""
-    client.post("/auth/login", data={"login": login, "password": PASSWORD})
-    page = client.get("/auth/security").get_data(as_text=True)
-    secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page).group(1)
-    response = client.post("/auth/security", data={"code": _code(secret)})
-    assert response.status_code == 200
-    codes = re.findall(r"<li><code>([a-z2-9]{5}-[a-z2-9]{5})</code></li>",
-                       response.get_data(as_text=True))
-    client.post("/auth/logout")
-    return secret, codes
-
-
-def _forget_last_step(app, login=ADMIN) -> None:
-    """Let the same time step's code count again, as it would half a minute later."""
-    with app.app_context(), using(SYSTEM):
-        user = db.session.scalar(select(User).where(User.phone == login))
-        user.totp_last_step = None
-        db.session.commit()
 
 
 def _signed_in(client) -> bool:
@@ -68,10 +40,10 @@ def test_enrolment_shows_a_qr_code_and_needs_a_code_to_turn_on(app, client, auth
     assert 'src="data:image/svg+xml' in page
     secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page).group(1)
     assert client.get("/auth/security").get_data(as_text=True).count(secret) == 1  # kept
-    wrong = client.post("/auth/security", data={"code": "000000" if _code(secret) != "000000"
+    wrong = client.post("/auth/security", data={"code": "000000" if totp_code(secret) != "000000"
                                                 else "111111"})
     assert wrong.status_code == 422 and not _user(app).has_totp
-    right = client.post("/auth/security", data={"code": _code(secret)})
+    right = client.post("/auth/security", data={"code": totp_code(secret)})
     codes = re.findall(r"<li><code>([a-z2-9]{5}-[a-z2-9]{5})</code></li>",
                        right.get_data(as_text=True))
     assert len(set(codes)) == 10
@@ -86,20 +58,20 @@ def test_enrolment_shows_a_qr_code_and_needs_a_code_to_turn_on(app, client, auth
 
 
 def test_sign_in_asks_for_the_code_after_the_password(app, client):
-    secret, _codes = _enrol(app, client)
+    secret, _codes = enrol(app, client)
     response = client.post("/auth/login?next=/t/luwan/",
                            data={"login": ADMIN, "password": PASSWORD})
     assert response.location == "/auth/code"
     assert not _signed_in(client)  # the password alone does not sign in
-    response = client.post("/auth/code", data={"code": _code(secret, 1)})
+    response = client.post("/auth/code", data={"code": totp_code(secret, 1)})
     assert response.status_code == 302 and response.location == "/t/luwan/"
     assert _signed_in(client)
     assert _actions(app)[-1] == "auth.login"
 
 
 def test_a_code_works_only_once(app, client):
-    secret, _codes = _enrol(app, client)
-    code = _code(secret, 1)
+    secret, _codes = enrol(app, client)
+    code = totp_code(secret, 1)
     client.post("/auth/login", data={"login": ADMIN, "password": PASSWORD})
     assert client.post("/auth/code", data={"code": code}).status_code == 302
     client.post("/auth/logout")
@@ -109,9 +81,9 @@ def test_a_code_works_only_once(app, client):
 
 
 def test_a_wrong_code_is_refused_and_audited(app, client):
-    secret, _codes = _enrol(app, client)
+    secret, _codes = enrol(app, client)
     client.post("/auth/login", data={"login": ADMIN, "password": PASSWORD})
-    wrong = "123456" if _code(secret) != "123456" else "654321"
+    wrong = "123456" if totp_code(secret) != "123456" else "654321"
     response = client.post("/auth/code", data={"code": wrong})
     assert response.status_code == 422 and 'id="code-error"' in response.get_data(as_text=True)
     assert not _signed_in(client)
@@ -119,7 +91,7 @@ def test_a_wrong_code_is_refused_and_audited(app, client):
 
 
 def test_a_recovery_code_signs_in_once(app, client):
-    _secret, codes = _enrol(app, client)
+    _secret, codes = enrol(app, client)
     client.post("/auth/login", data={"login": ADMIN, "password": PASSWORD})
     assert client.post("/auth/code", data={"code": codes[3].upper()}).status_code == 302
     assert _signed_in(client)
@@ -130,22 +102,22 @@ def test_a_recovery_code_signs_in_once(app, client):
 
 
 def test_the_second_step_starts_a_fresh_session(app, client):
-    secret, _codes = _enrol(app, client)
+    secret, _codes = enrol(app, client)
     client.post("/auth/login", data={"login": ADMIN, "password": PASSWORD})
     with client.session_transaction() as session:
         session["planted"] = "by an attacker"
-    client.post("/auth/code", data={"code": _code(secret, 1)})
+    client.post("/auth/code", data={"code": totp_code(secret, 1)})
     with client.session_transaction() as session:
         assert "planted" not in session and "two_step" not in session
         assert session.get("_user_id")
 
 
 def test_a_waiting_sign_in_expires(app, client):
-    secret, _codes = _enrol(app, client)
+    secret, _codes = enrol(app, client)
     client.post("/auth/login", data={"login": ADMIN, "password": PASSWORD})
     with client.session_transaction() as session:
         session["two_step"] = {**session["two_step"], "at": int(time.time()) - 3600}
-    response = client.post("/auth/code", data={"code": _code(secret, 1)})
+    response = client.post("/auth/code", data={"code": totp_code(secret, 1)})
     assert response.location == "/auth/login" and not _signed_in(client)
 
 
@@ -156,21 +128,21 @@ def test_the_code_page_needs_a_password_first(client):
 @pytest.mark.config(RATELIMIT_ENABLED=True)
 def test_code_attempts_are_rate_limited(app):
     client = app.test_client()
-    _enrol(app, client)
+    enrol(app, client)
     client.post("/auth/login", data={"login": ADMIN, "password": PASSWORD})
     codes = [client.post("/auth/code", data={"code": "000000"}).status_code for _ in range(6)]
     assert codes[:5] == [422] * 5 and codes[5] == 429
 
 
 def test_turning_it_off_takes_a_code(app, client):
-    secret, _codes = _enrol(app, client)
+    secret, _codes = enrol(app, client)
     client.post("/auth/login", data={"login": ADMIN, "password": PASSWORD})
-    client.post("/auth/code", data={"code": _code(secret, 1)})
-    wrong = "000000" if _code(secret) != "000000" else "111111"
+    client.post("/auth/code", data={"code": totp_code(secret, 1)})
+    wrong = "000000" if totp_code(secret) != "000000" else "111111"
     assert client.post("/auth/security/off", data={"code": wrong}).status_code == 422
     assert _user(app).has_totp
-    _forget_last_step(app)
-    assert client.post("/auth/security/off", data={"code": _code(secret)}).status_code == 302
+    forget_last_step(app)
+    assert client.post("/auth/security/off", data={"code": totp_code(secret)}).status_code == 302
     user = _user(app)
     assert not user.has_totp and user.totp_secret is None
     assert "auth.two_step_disabled" in _actions(app)
@@ -192,11 +164,11 @@ def test_a_township_that_requires_it_sends_its_admin_to_enrolment_first(app, cli
         assert client.get(path).location == "/auth/security", path
     page = client.get("/auth/security").get_data(as_text=True)
     secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page).group(1)
-    client.post("/auth/security", data={"code": _code(secret)})
+    client.post("/auth/security", data={"code": totp_code(secret)})
     assert client.get("/t/luwan/").status_code == 200
     # ... and cannot turn it off while the rule stands.
-    _forget_last_step(app)
-    assert client.post("/auth/security/off", data={"code": _code(secret)}).status_code == 422
+    forget_last_step(app)
+    assert client.post("/auth/security/off", data={"code": totp_code(secret)}).status_code == 422
     assert _user(app).has_totp
 
 
@@ -225,7 +197,7 @@ def test_the_township_admin_sets_the_rule_and_it_is_audited(app, client, auth):
 
 
 def test_the_secret_is_never_in_the_trail(app, client):
-    secret, _codes = _enrol(app, client)
+    secret, _codes = enrol(app, client)
     with app.app_context(), using(SYSTEM):
         texts = db.session.scalars(select(PlatformAuditEntry.after)).all()
         texts += db.session.scalars(select(PlatformAuditEntry.before)).all()
