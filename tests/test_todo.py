@@ -274,7 +274,8 @@ def test_the_header_counts_what_waits_for_a_signed_in_person(app, client, auth):
         expected = count_of(waiting_for(person("supervisor")))
     assert expected > 0
     page = client.get(f"/f/{FUND}/payouts/").get_data(as_text=True)
-    assert f'<span class="todo-count" aria-label="{expected} 项">{expected}</span>' in page
+    assert (f'<span class="todo-count" aria-hidden="true">{expected}</span>'
+            f'<span class="visually-hidden">{expected} 项</span>') in page
 
 
 def test_the_home_page_lists_what_waits_in_both_funds(app, client, auth):
