@@ -298,13 +298,18 @@ def test_one_refused_address_does_not_stop_the_other_reminders(fund, app):
         controller.stop()
 
 
-@pytest.mark.config(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port(),  # nothing listens there
-                   HUEY_IMMEDIATE=True)
-def test_a_vote_opens_even_when_the_mail_server_is_down(client, auth, app):
+def discussion_proposal_id(app) -> int:
+    """A 东港村 proposal under discussion: the chair may put it to a vote."""
     with app.app_context(), using(SYSTEM):
         dgc = db.session.scalar(select(Fund).where(Fund.slug == FUND))
         with using(fund_scope(dgc.id)):
-            pid = db.session.scalar(select(Proposal.id).where(Proposal.status == "discussion"))
+            return db.session.scalar(select(Proposal.id).where(Proposal.status == "discussion"))
+
+
+@pytest.mark.config(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port(),  # nothing listens there
+                   HUEY_IMMEDIATE=True)
+def test_a_vote_opens_even_when_the_mail_server_is_down(client, auth, app):
+    pid = discussion_proposal_id(app)
     auth.login(LOGINS["chair"])
     response = client.post(f"/f/{FUND}/proposals/{pid}/motions", data={"kind": "proposal"})
     assert response.status_code == 302 and "/motions/" in response.location
@@ -318,10 +323,7 @@ def test_a_vote_opens_even_when_the_mail_server_is_down(client, auth, app):
 
 @pytest.mark.config(HUEY_IMMEDIATE=True)
 def test_opening_a_vote_mails_the_members(client, auth, app):
-    with app.app_context(), using(SYSTEM):
-        dgc = db.session.scalar(select(Fund).where(Fund.slug == FUND))
-        with using(fund_scope(dgc.id)):
-            pid = db.session.scalar(select(Proposal.id).where(Proposal.status == "discussion"))
+    pid = discussion_proposal_id(app)
     auth.login(LOGINS["chair"])
     response = client.post(f"/f/{FUND}/proposals/{pid}/motions", data={"kind": "proposal"})
     assert response.status_code == 302
@@ -332,10 +334,7 @@ def test_opening_a_vote_mails_the_members(client, auth, app):
 
 @pytest.mark.config(HUEY_NAME=f"shanlin-test-{uuid.uuid4().hex[:8]}")
 def test_committee_mail_is_queued_for_the_worker_not_sent_in_the_request(client, auth, app):
-    with app.app_context(), using(SYSTEM):
-        dgc = db.session.scalar(select(Fund).where(Fund.slug == FUND))
-        with using(fund_scope(dgc.id)):
-            pid = db.session.scalar(select(Proposal.id).where(Proposal.status == "discussion"))
+    pid = discussion_proposal_id(app)
     auth.login(LOGINS["chair"])
     response = client.post(f"/f/{FUND}/proposals/{pid}/motions", data={"kind": "proposal"})
     assert response.status_code == 302
