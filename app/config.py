@@ -1,5 +1,6 @@
 """Configuration from the environment, with defaults that work on a laptop."""
 
+import base64
 import os
 import secrets
 from pathlib import Path
@@ -21,22 +22,36 @@ def _pairs(value: str) -> dict[str, str]:
     return {key.strip(): code.strip() for key, _eq, code in pairs}
 
 
-def _secret_key() -> str:
-    """SECRET_KEY from the environment; otherwise one generated once and kept in var/."""
-    if key := os.environ.get("SECRET_KEY"):
+def _kept(name: str, make) -> str:
+    """A key from the environment variable `name`; otherwise one made once and kept in var/
+    (a laptop or the demo keeps working across restarts; a deployment sets its own)."""
+    if key := os.environ.get(name):
         return key
-    path = VAR_DIR / "secret_key"
+    path = VAR_DIR / name.lower()
     if not path.exists():
         VAR_DIR.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
+        path.write_text(make())
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def _text_or_file(name: str) -> str | None:
+    """The variable's value, or the contents of the file named by NAME_FILE (a PEM key)."""
+    if value := os.environ.get(name):
+        return value
+    if path := os.environ.get(f"{name}_FILE"):
+        return Path(path).read_text()
+    return None
 
 
 class Config:
     def __init__(self) -> None:
         VAR_DIR.mkdir(parents=True, exist_ok=True)
-        self.SECRET_KEY = _secret_key()
+        self.SECRET_KEY = _kept("SECRET_KEY", lambda: secrets.token_urlsafe(48))
+        # 32 bytes, urlsafe base64: the AES-GCM key of the private data of the people helped
+        # (app/privacy.py). Losing it loses that data: back it up apart from the database.
+        self.DATA_KEY = _kept("DATA_KEY", lambda: base64.urlsafe_b64encode(
+            secrets.token_bytes(32)).decode())
         self.SQLALCHEMY_DATABASE_URI = os.environ.get(
             "DATABASE_URL", f"sqlite:///{VAR_DIR / 'shanlin.db'}"
         )
@@ -64,6 +79,9 @@ class Config:
         self.RATELIMIT_STORAGE_URI = redis_url or "memory://"
         self.RATELIMIT_HEADERS_ENABLED = True
         self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+        # Codes by SMS (app/notify/codes.py): tries per mobile number, from any machine
+        self.PHONE_CODE_RATE_LIMIT = os.environ.get("PHONE_CODE_RATE_LIMIT",
+                                                    "10 per 10 minutes;30 per day")
         # How many reverse proxies stand in front (nginx: 1). Their X-Forwarded-For and
         # -Proto are then believed, so rate limits count each client, not the proxy. 0 believes
         # no such header: never set it higher than the proxies really there (spoofing).
@@ -120,6 +138,23 @@ class Config:
         self.STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY")
         self.STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET")
         self.STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE")
+        # WeChat Pay (API v3) and Alipay for the host charity's merchant account, which serves
+        # all its funds (app/payments). Keys are PEM text, or read from the file named by the
+        # same variable with _FILE. WeChat Pay in public-key mode: WECHATPAY_PUBLIC_KEY(_ID)
+        # is the platform public key shown in the merchant platform. WECHAT_APP_SECRET (the
+        # official account's) enables JSAPI inside WeChat (the donor's openid) and the JS-SDK
+        # share card. The *_API_BASE / ALIPAY_GATEWAY / WECHAT_*_BASE settings point the SDKs
+        # at another server (the tests' local fakes).
+        for name in ("WECHATPAY_MCHID", "WECHATPAY_APPID", "WECHATPAY_APIV3_KEY",
+                     "WECHATPAY_CERT_SERIAL_NO", "WECHATPAY_PUBLIC_KEY_ID",
+                     "WECHATPAY_API_BASE", "WECHAT_APP_SECRET", "WECHAT_OAUTH_BASE",
+                     "WECHAT_API_BASE", "ALIPAY_APPID", "ALIPAY_GATEWAY"):
+            setattr(self, name, os.environ.get(name))
+        for name in ("WECHATPAY_PRIVATE_KEY", "WECHATPAY_PUBLIC_KEY", "ALIPAY_PRIVATE_KEY",
+                     "ALIPAY_PUBLIC_KEY"):
+            setattr(self, name, _text_or_file(name))
+        # Order numbers start with it (letters): deployments sharing a merchant never clash.
+        self.PAYMENT_ORDER_PREFIX = os.environ.get("PAYMENT_ORDER_PREFIX", "SL")
 
         self.DEMO_RECEIPTS_PER_FUND = int(os.environ.get("DEMO_RECEIPTS_PER_FUND", "30"))
         self.DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "shanlin2026")

@@ -177,10 +177,6 @@ def test_merge_keeps_every_gift(fund):
         donors.merge(a, a)
 
 
-def test_id_numbers_are_shown_masked():
-    assert donors.mask_id_number("320584199001011234") == "3205**********1234"
-
-
 # --- batches --------------------------------------------------------------------------------
 
 def _batch(counted="300") -> Batch:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.orm.base import NO_VALUE
 
 from app.db_types import utcnow
+from app.privacy import Sealed
 from tenants.context import TenantRequired, TenantViolation, current_scope
 from tenants.model import FundOwned
 
@@ -21,9 +22,11 @@ from . import chain as chains
 
 
 def secret_keys(cls) -> frozenset[str]:
-    """The columns marked ``info=SECRET`` (app/db_types.py): never copied into an entry, so
-    the trail, which every member of a fund reads, never becomes a key store."""
-    return frozenset(column.key for column in cls.__table__.columns if column.info.get("secret"))
+    """The columns marked ``info=SECRET`` (app/db_types.py) and the sealed ones
+    (app/privacy.py): never copied into an entry, so the trail, which every member of a fund
+    reads, never becomes a key store nor a plain copy of what is sealed."""
+    return frozenset(column.key for column in cls.__table__.columns
+                     if column.info.get("secret") or isinstance(column.type, Sealed))
 
 _PENDING = "shanlin_audit_pending"
 

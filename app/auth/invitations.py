@@ -14,10 +14,12 @@ from app.audit import record
 from app.codes import Code
 from app.db_types import utcnow
 from app.extensions import db
+from app.notify import notify
 from app.urls import external_url
 
 from . import services as accounts
 from .models import Invitation, Membership, User
+from .roles import Role
 
 MAX_AGE = timedelta(days=7)
 
@@ -71,6 +73,10 @@ def invite(membership: Membership, by: User | None, now: datetime | None = None)
     record("invitation.created", subject=invitation, **_labels(membership),
            after={"user": membership.user.name, "role": membership.role,
                   "expires_at": invitation.expires_at.isoformat()})
+    # Also by SMS (or mail) when the person can be reached: the link works from the message
+    # as from the page the township shows or prints.
+    notify(membership.user, "invitation", fund=membership.fund,
+           role=Role(membership.role).label, link=link(token))
     return token
 
 

@@ -20,13 +20,6 @@ def initials(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", "".join(letters).lower())[:100]
 
 
-def mask_id_number(value: str) -> str:
-    """320584199001011234 -> 3205**********1234."""
-    if len(value) <= 8:
-        return "*" * len(value)
-    return value[:4] + "*" * (len(value) - 8) + value[-4:]
-
-
 @dataclass
 class DonorInput:
     name: str

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from app.donations.models import Donation
 from app.extensions import db
+from app.privacy import mask_id_number
 from app.rendering import render, render_form
 from app.validation import REFUSED, Invalid, attempt, int_or_none
 from tenants.access import fund_access
@@ -79,7 +80,7 @@ def detail(donor_id: int):
     merged = db.session.scalars(select(Donor).where(Donor.merged_into_id == donor.id)).all()
     return render("donors/detail.html", donor=donor, gifts=gifts, merged=merged,
                   years=services.totals_by_year(donor),
-                  masked_id=services.mask_id_number(donor.id_number))
+                  masked_id=mask_id_number(donor.id_number))
 
 
 @bp.route("/<int:donor_id>/edit", methods=["GET", "POST"])

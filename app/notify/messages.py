@@ -21,6 +21,8 @@ class Template:
     params: tuple[str, ...]  # "fund" is always the fund's name; the caller gives the others
     subject: LazyString  # an email's subject
     text: LazyString  # the message itself
+    # The text holds a secret (a one-time code): the notices page shows the subject instead.
+    private: bool = False
 
 
 TEMPLATES: dict[str, Template] = {
@@ -41,6 +43,28 @@ TEMPLATES: dict[str, Template] = {
         ("fund", "title", "link"),
         _l("%(fund)s: your objection has been decided"),
         _l("%(fund)s: your objection to “%(title)s” has been decided; see %(link)s")),
+    "invitation": Template(
+        ("fund", "role", "link"),
+        _l("%(fund)s: you are appointed %(role)s"),
+        _l("%(fund)s: you are appointed %(role)s. Open %(link)s within 7 days to set your "
+           "password."),
+        private=True),
+    "wish_claimed": Template(
+        ("fund", "title", "days"),
+        _l("%(fund)s: you claimed a small wish"),
+        _l("%(fund)s: thank you for claiming the wish “%(title)s”. Please fulfil it within "
+           "%(days)s days; the social worker will contact you.")),
+    "wish_thanks": Template(
+        ("fund", "title"),
+        _l("%(fund)s: your small wish is fulfilled"),
+        _l("%(fund)s: the wish “%(title)s” you claimed has been fulfilled. Thank you for "
+           "your kindness.")),
+    "phone_code": Template(
+        ("fund", "code", "minutes"),
+        _l("%(fund)s: your verification code"),
+        _l("%(fund)s: your verification code is %(code)s, valid for %(minutes)s minutes. "
+           "Do not give it to anyone."),
+        private=True),
 }
 
 

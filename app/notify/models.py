@@ -12,7 +12,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.codes import Code
-from app.db_types import UTCDateTime, utcnow
+from app.db_types import SECRET, UTCDateTime, utcnow
 from app.extensions import db
 from tenants.model import FundOwned
 
@@ -60,3 +60,20 @@ class Notice(FundOwned, db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user = relationship("User", foreign_keys=[user_id])
+
+
+class PhoneCode(FundOwned, db.Model):
+    """A one-time code sent by SMS to prove that whoever types it holds this mobile number (a
+    villager claiming a wish, a volunteer checking in): no account, no password (codes.py)."""
+
+    __fund_args__ = (Index("ix_phone_code_phone_purpose", "phone", "purpose"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(11))
+    purpose: Mapped[str] = mapped_column(String(40))  # what it proves the number for: "wish.claim"
+    # HMAC under SECRET_KEY: six digits hashed plainly would be read back from a copy of the
+    # database in a second.
+    code_hash: Mapped[str] = mapped_column(String(64), info=SECRET)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

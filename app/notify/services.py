@@ -119,6 +119,13 @@ def masked(notice: Notice) -> str:
     return mask_contact(notice.recipient) if notice.recipient else ""
 
 
+def words(notice: Notice) -> str:
+    """What the notices page shows of a notice: its text, but of one that carries a one-time
+    code only the subject, so that nobody reading the list can use the code."""
+    template = TEMPLATES.get(notice.template)
+    return notice.subject if template is not None and template.private else notice.text
+
+
 # --- sending (in a worker) ------------------------------------------------------------------
 
 def claim(notice_id: int) -> bool:
@@ -186,6 +193,8 @@ def deliver(fund_id: int, notice_id: int) -> str:
         if failure is None:
             notice.status, notice.sent_at = SENT, utcnow()
             notice.provider_ref, notice.last_error = reference, ""
+            if TEMPLATES[notice.template].private:  # a code or a link that was sent is not kept
+                notice.params, notice.text = [], notice.subject
         else:
             notice.last_error = (describe(failure) or failure.__class__.__name__)[:300]
             again = passing(failure) and notice.attempts < MAX_ATTEMPTS

@@ -22,4 +22,4 @@ def index():
         select(Notice).options(selectinload(Notice.user)).order_by(Notice.id.desc()).limit(SHOWN)
     ).all()
     return render("notify/index.html", notices=notices, masked=services.masked,
-                  sms_ready=sms.configured(), shown=SHOWN)
+                  words=services.words, sms_ready=sms.configured(), shown=SHOWN)

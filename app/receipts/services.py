@@ -11,10 +11,10 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
-from app import uploads
-from app.auth.models import User
+from app import counters, uploads
+from app.auth.models import Membership, User
+from app.auth.roles import Role
 from app.clock import local_today
 from app.db_types import utcnow
 from app.donations.models import Batch, Donation
@@ -33,20 +33,51 @@ CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread o
 def settings(fund_id: int) -> ReceiptSettings:
     """The fund's settings; the defaults (not yet saved) until someone changes them."""
     row = db.session.scalar(select(ReceiptSettings).where(ReceiptSettings.fund_id == fund_id))
-    return row or ReceiptSettings(fund_id=fund_id, issue_mode="manual", thanks="")
+    return row or ReceiptSettings(fund_id=fund_id, issue_mode="manual", thanks="",
+                                  separate_signers=True)
+
+
+# Who may check receipts when the fund names nobody: the chair first, then the fund's
+# treasurers and its secretary (the order a village committee would ask them in).
+CHECKERS = (Role.CHAIR, Role.TREASURER, Role.SECRETARY)
+
+
+def signers(options: ReceiptSettings, user: User | None = None,
+            donation: Donation | None = None) -> tuple[str, str]:
+    """(开票人, 复核人) for a receipt of the fund. The issuer is who issues it; issued by the
+    system (automatic receipts, a job), the gift's handler, else whoever recorded it, else the
+    fund's treasurer. The checker is the one the fund named, else the chair. Under the fund's
+    rule that they are two people, a checker named by the fund never issues; one taken by
+    default gives way to the next person who may check."""
+    staff = db.session.execute(
+        select(Membership.role, User).join(User).where(
+            Membership.fund_id == options.fund_id, Membership.role.in_(CHECKERS),
+            Membership.start_date <= local_today(),
+            (Membership.end_date.is_(None)) | (Membership.end_date >= local_today()))
+        .order_by(Membership.start_date, Membership.id)).all()
+    issuer = user
+    if issuer is None and donation is not None:
+        issuer_id = donation.handler_id or donation.recorded_by_id
+        issuer = db.session.get(User, issuer_id) if issuer_id else None
+    if issuer is None:
+        issuer = next((u for role, u in staff if role == Role.TREASURER), None)
+    issuer_id = issuer.id if issuer else None
+    if options.checker_id:
+        if options.separate_signers and options.checker_id == issuer_id:
+            raise Invalid({"name": _l("You check this fund's receipts (复核人): under the "
+                                      "fund's rules another person issues them.")})
+        checker = db.session.get(User, options.checker_id)
+    else:
+        ranked = sorted(staff, key=lambda row: CHECKERS.index(row[0]))
+        checker = next((u for _role, u in ranked
+                        if not (options.separate_signers and u.id == issuer_id)), None)
+    return (issuer.name if issuer else "", checker.name if checker else "")
 
 
 def take_number(fund: Fund, year: int) -> tuple[int, str]:
     """The next number of the fund's year. One upsert creates the year's counter or bumps it,
     and its row stays locked until commit: a rollback gives the number back, so no gaps."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    bump = insert(ReceiptCounter).values(fund_id=fund.id, year=year, last_number=1)
-    bump = bump.on_conflict_do_update(
-        index_elements=[ReceiptCounter.fund_id, ReceiptCounter.year],
-        set_={"last_number": ReceiptCounter.last_number + 1},
-    ).returning(ReceiptCounter.last_number)
-    number = db.session.execute(bump).scalar_one()
+    number = counters.bump(ReceiptCounter, fund.id, year)
     return number, f"{fund.receipt_prefix}-{year}-{number:06d}"
 
 
@@ -73,7 +104,7 @@ def waiting_for_receipt() -> list:
             Donation.receipt_waived.is_(False), Donation.id.not_in(_receipted())]
 
 
-def _existing(donation: Donation) -> Receipt | None:
+def existing_receipt(donation: Donation) -> Receipt | None:
     """The valid receipt, single or annual, that already acknowledges this gift."""
     return db.session.scalar(select(Receipt).join(
         ReceiptGift, ReceiptGift.receipt_id == Receipt.id).where(
@@ -86,7 +117,7 @@ def check_issue(donation: Donation, name: str) -> str:
         raise Invalid({"name": _l("Only a confirmed donation gets a receipt.")})
     if donation.receipt_waived:
         raise Invalid({"name": _l("The donor waived the receipt for this donation.")})
-    if _existing(donation) is not None:
+    if existing_receipt(donation) is not None:
         raise Invalid({"name": _l("This donation already has a valid receipt.")})
     name = (name or "").strip() or (donation.donor.name if donation.donor else "")
     if not name:
@@ -102,6 +133,8 @@ def issue(donation: Donation, *, name: str = "", user: User | None = None,
     lock(donation)  # two people pressing "issue" at once make one receipt
     name = check_issue(donation, name)
     fund = db.session.get(Fund, donation.fund_id)
+    options = settings(fund.id)
+    issuer, checker = signers(options, user, donation)
     issued_on = local_today(now)
     sequence, number = take_number(fund, issued_on.year)
     donor = donation.donor
@@ -113,10 +146,12 @@ def issue(donation: Donation, *, name: str = "", user: User | None = None,
         received_on=donation.received_on, channel=donation.channel,
         purpose=donation.designation.name if donation.designation else "",
         handler=handler.name if handler else "", locale=_locale(donor),
+        issuer=issuer, checker=checker, item_description=donation.item_description,
+        item_quantity=donation.item_quantity, valuation_basis=donation.valuation_basis,
         issued_on=issued_on, issued_by_id=user.id if user else None,
         replaces_id=replaces.id if replaces else None, pdf_sha256="", code_hash="",
     )
-    return _store(receipt, fund, [donation])
+    return _store(receipt, fund, [donation], options)
 
 
 def _counted_in(year: int):
@@ -156,10 +191,12 @@ def issue_annual(donor, year: int, *, user: User | None = None, replaces: Receip
     if not gifts:
         raise Invalid({"year": _l("This donor has no gift in that year without a valid receipt.")})
     fund = db.session.get(Fund, donor.fund_id)
+    options = settings(fund.id)
+    issuer, checker = signers(options, user)
     issued_on = local_today(now)
     sequence, number = take_number(fund, issued_on.year)
     receipt = Receipt(
-        fund_id=fund.id, kind="annual", year=issued_on.year, sequence=sequence, number=number,
+        fund_id=fund.id, kind="annual", issuer=issuer, checker=checker, year=issued_on.year, sequence=sequence, number=number,
         token=secrets.token_urlsafe(18), donor_id=donor.id, name=donor.name,
         amount_fen=sum(g.net_fen for g in gifts), received_on=gifts[-1].received_on,
         period_start=gifts[0].received_on, period_end=gifts[-1].received_on,
@@ -167,8 +204,10 @@ def issue_annual(donor, year: int, *, user: User | None = None, replaces: Receip
         issued_on=issued_on, issued_by_id=user.id if user else None, pdf_sha256="",
         code_hash="", replaces_id=replaces.id if replaces else None)
     items = [{"received_on": g.received_on, "channel": g.channel, "amount_fen": g.net_fen,
-              "purpose": g.designation.name if g.designation else ""} for g in gifts]
-    return _store(receipt, fund, gifts, items=items)
+              "purpose": g.designation.name if g.designation else "",
+              "item": " ".join(filter(None, (g.item_description, g.item_quantity)))}
+             for g in gifts]
+    return _store(receipt, fund, gifts, options, items=items)
 
 
 def annual_donor_ids(year: int) -> list[int]:
@@ -212,13 +251,13 @@ def _locale(donor) -> str:
     return "en" if donor is not None and donor.locale.startswith("en") else "zh_Hans"
 
 
-def _store(receipt: Receipt, fund: Fund, gifts: list[Donation], items=None) -> Receipt:
+def _store(receipt: Receipt, fund: Fund, gifts: list[Donation], options: ReceiptSettings,
+           items=None) -> Receipt:
     """Render the PDF first, then write the row, the gifts it acknowledges and its file: what
     is stored never changes. A gift already on a valid receipt fails the insert of its link,
     also when the other receipt is being issued at this moment."""
     code = new_code()
     receipt.code_hash = hash_code(code)
-    options = settings(fund.id)
     replaces = db.session.get(Receipt, receipt.replaces_id) if receipt.replaces_id else None
     pdf = render.receipt_pdf(receipt, fund, code=code, items=items, seal=options.seal_png,
                              thanks=options.thanks, replaces=replaces)
@@ -279,7 +318,7 @@ def reissue(receipt: Receipt, *, name: str = "", user: User | None = None) -> Re
 
 
 def waive(donation: Donation) -> None:
-    if _existing(donation) is not None:
+    if existing_receipt(donation) is not None:
         raise Invalid({"name": _l("This donation already has a valid receipt: void it instead.")})
     donation.receipt_waived = True
     db.session.flush()
@@ -302,16 +341,6 @@ def record_official(receipt: Receipt, code: str, number: str) -> None:
     db.session.flush()
 
 
-def mask_name(name: str) -> str:
-    """张三丰 -> 张*丰, 张三 -> 张*, Li Lei -> L*i: enough to recognise, not to identify."""
-    name = name.strip()
-    if len(name) <= 1:
-        return name
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * min(len(name) - 2, 6) + name[-1]
-
-
 def by_token(token: str) -> Receipt | None:
     return db.session.scalar(select(Receipt).where(Receipt.token == token))
 
@@ -319,11 +348,28 @@ def by_token(token: str) -> Receipt | None:
 MAX_SEAL = 1024 * 1024
 
 
-def save_settings(fund_id: int, *, issue_mode: str, thanks: str, seal: bytes | None) -> None:
+def checker_choices(fund_id: int) -> list[tuple[int, str]]:
+    """The people who may check the fund's receipts (复核人): its current chair, treasurers
+    and secretary."""
+    today = local_today()
+    rows = db.session.execute(select(User.id, User.name).join(Membership).where(
+        Membership.fund_id == fund_id, Membership.role.in_(CHECKERS),
+        Membership.start_date <= today,
+        (Membership.end_date.is_(None)) | (Membership.end_date >= today))
+        .distinct().order_by(User.name)).all()
+    return [(user_id, name) for user_id, name in rows]
+
+
+def save_settings(fund_id: int, *, issue_mode: str, thanks: str, seal: bytes | None,
+                  checker_id: int | None = None, separate_signers: bool = True) -> None:
     """Change how receipts are issued; a new seal replaces the old one (checked by content)."""
     row = settings(fund_id)
     if issue_mode not in ("auto", "manual"):
         raise Invalid({"issue_mode": _l("Choose how receipts are issued.")})
+    if checker_id is not None and checker_id not in dict(checker_choices(fund_id)):
+        raise Invalid({"checker_id": _l("Choose the fund's chair, a treasurer or its "
+                                        "secretary.")})
+    row.checker_id, row.separate_signers = checker_id, bool(separate_signers)
     if seal is not None:
         # Judged by its bytes, and it must decode: it is drawn on every receipt from now on.
         uploads.check(seal, "seal", allowed={uploads.PNG}, max_bytes=MAX_SEAL,

@@ -14,6 +14,7 @@ from app.clock import local_today
 from app.donations.models import Batch, Donation
 from app.extensions import db, limiter
 from app.funds.models import Fund
+from app.privacy import mask_name
 from app.rendering import list_filter, render, render_form
 from app.validation import REFUSED, attempt, attempt_flash, int_or_none
 from tenants import SYSTEM, using
@@ -157,7 +158,8 @@ def issue(donation_id: int):
             if emailed:
                 flash(_("It is being emailed to %(email)s.", email=emailed), "info")
             return redirect(url_for("receipts.detail", receipt_id=receipt.id))
-    return render_form("receipts/issue.html", form, block="form", donation=donation)
+    return render_form("receipts/issue.html", form, block="form", donation=donation,
+                       existing=services.existing_receipt(donation))
 
 
 @bp.route(PREFIX + "/waive/<int:donation_id>", methods=["POST"])
@@ -175,11 +177,13 @@ def waive(donation_id: int):
 def settings():
     current = services.settings(g.fund.id)
     form = SettingsForm(obj=current)
+    form.checker_id.choices = [("", _("The chair")), *services.checker_choices(g.fund.id)]
     if form.is_submitted():
         upload = form.seal.data
         saved = attempt(form, lambda: services.save_settings(
             g.fund.id, issue_mode=form.issue_mode.data, thanks=form.thanks.data,
-            seal=upload.read(services.MAX_SEAL + 1) if upload else None))
+            seal=upload.read(services.MAX_SEAL + 1) if upload else None,
+            checker_id=form.checker_id.data, separate_signers=form.separate_signers.data))
         if saved is not REFUSED:
             db.session.commit()
             flash(_("Receipt settings saved."), "info")
@@ -208,11 +212,16 @@ def verify(token: str):
         if receipt is None:
             abort(404)
         fund = db.session.get(Fund, receipt.fund_id)
+        # A voided receipt points its holder to the one that replaced it, if any.
+        replacement = db.session.execute(select(Receipt.number, Receipt.token).where(
+            Receipt.fund_id == receipt.fund_id, Receipt.replaces_id == receipt.id)).first()
         facts = {
             "number": receipt.number, "void": receipt.is_void, "fund": fund.name,
             "host": fund.host_charity, "issued_on": receipt.issued_on,
-            "amount_fen": receipt.amount_fen, "name": services.mask_name(receipt.name),
+            "amount_fen": receipt.amount_fen, "name": mask_name(receipt.name),
             "kind": receipt.kind,
+            "replacement": replacement and {"number": replacement.number,
+                                            "token": replacement.token},
             # An annual receipt shows what it sums up: each gift's date and amount, as printed.
             "gifts": [(gift.received_on, gift.amount_fen)
                       for gift in services.listed_gifts(receipt)]

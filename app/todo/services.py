@@ -10,9 +10,11 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
+from app.auth.models import Invitation, Membership
 from app.auth.policy import may
 from app.auth.services import current_memberships
 from app.clock import local_day
@@ -20,7 +22,7 @@ from app.codes import Code
 from app.db_types import utcnow
 from app.donations.models import Batch, Donation
 from app.extensions import db
-from app.funds.models import Fund
+from app.funds.models import Fund, Township
 from app.governance.models import Ballot, Elector, Motion, Objection, Proposal
 from app.money import yuan
 from app.oversight.services import deadlines_of
@@ -46,6 +48,7 @@ class Waiting(Code):
     BATCH = "batch", _l("Batch open for more than a day")
     RECEIPT = "receipt", _l("Gifts waiting for a receipt")
     REPORT = "report", _l("Disclosure report due")
+    INVITATION = "invitation", _l("Invitations not yet used")
 
 
 @dataclass(frozen=True)
@@ -68,13 +71,26 @@ class Item:
     def label(self) -> str:
         return str(self.kind.label)
 
+    @property
+    def url(self) -> str:
+        """A fund's page, or a township's page about the fund (the params name the township)."""
+        if "township_slug" in self.params:
+            return url_for(self.endpoint, **self.params)
+        return url_for(self.endpoint, fund_slug=self.fund.slug, **self.params)
+
 
 def waiting_for(user, within=None, now: datetime | None = None) -> list[Item]:
-    """What waits for this person in the funds they hold a role in today (a township's
-    oversight is not a role in a fund): all of them, or those of ``within`` (fund ids).
-    Suspended and archived funds are read-only, so nothing waits there."""
+    """What waits for this person in the funds they hold a role in today, and for a township
+    admin in the funds of their township (the invitations not yet used): all of them, or
+    those of ``within`` (fund ids)."""
     now = now or utcnow()
-    roles = _roles_by_fund(user, local_day(now), within)
+    held = current_memberships(user, local_day(now))
+    return [*_in_funds(user, held, within, now), *_invitations(held, within, now)]
+
+
+def _in_funds(user, held, within, now: datetime) -> list[Item]:
+    """Suspended and archived funds are read-only, so nothing waits there."""
+    roles = _roles_by_fund(held, within)
     if not roles:
         return []
     funds = {f.id: f for f in db.session.scalars(select(Fund).where(Fund.id.in_(roles)))
@@ -99,9 +115,9 @@ def count_of(items: list[Item]) -> int:
     return sum(item.count for item in items)
 
 
-def _roles_by_fund(user, day: date, within) -> dict[int, set[str]]:
+def _roles_by_fund(held, within) -> dict[int, set[str]]:
     roles: dict[int, set[str]] = {}
-    for m in current_memberships(user, day):
+    for m in held:
         if m.fund_id is not None and (within is None or m.fund_id in within):
             roles.setdefault(m.fund_id, set()).add(m.role)
     return roles
@@ -216,3 +232,30 @@ def _report(deadline) -> str:
         return str(_l("Annual report %(year)s", year=deadline.year))
     return str(_l("Quarterly report %(year)s Q%(quarter)s", year=deadline.year,
                   quarter=deadline.quarter))
+
+
+def _invitations(held, within, now: datetime) -> list[Item]:
+    """For a township admin: the appointments in the township's active funds whose newest
+    invitation was neither used nor withdrawn (pending or expired: the person cannot get in),
+    one item per fund, pointing at the fund's staff page."""
+    staffing = {m.township_id for m in held
+                if m.township_id is not None and may("fund.staff", {m.role})}
+    if not staffing:
+        return []
+    newest = (select(func.max(Invitation.id)).group_by(Invitation.membership_id)
+              .scalar_subquery())
+    today = local_day(now)
+    rows = db.session.execute(
+        select(Fund, Township.slug, func.count(), func.min(Invitation.expires_at))
+        .join(Membership, Membership.fund_id == Fund.id)
+        .join(Invitation, Invitation.membership_id == Membership.id)
+        .join(Township, Township.id == Fund.township_id)
+        .where(Fund.township_id.in_(staffing), Invitation.id.in_(newest),
+               Invitation.used_at.is_(None), Invitation.revoked_at.is_(None),
+               or_(Membership.end_date.is_(None), Membership.end_date >= today),
+               *(() if within is None else (Fund.id.in_(within),)))
+        .group_by(Fund, Township.slug).order_by(Fund.id)).all()
+    return [Item(Waiting.INVITATION, fund, "oversight.staff",
+                 {"township_slug": township, "fund_id": fund.id}, count=count,
+                 overdue=first_expiry <= now)
+            for fund, township, count, first_expiry in rows if fund.is_active]
