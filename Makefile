@@ -69,9 +69,11 @@ run: db
 
 test: $(BIN)/.installed system-deps $(VNU) translations lint test-sqlite test-postgres
 
-# Spread over every core (pytest-xdist), a file per worker at a time so that a module's browser
-# is started once; the workers share one template database built by the first of them.
-PYTEST_PARALLEL ?= -n auto --dist loadfile --durations=15
+# Spread over every core (pytest-xdist), test by test: a worker that runs out takes half of
+# another's remaining tests (worksteal), so no long file (the journey in the browser) holds
+# one worker while the other waits. The workers share one template database, kept across
+# runs in var/test-cache (tests/template_cache.py).
+PYTEST_PARALLEL ?= -n auto --dist worksteal --durations=15
 
 test-sqlite:
 	SHANLIN_TEST_DB=sqlite $(BIN)/pytest $(PYTEST_PARALLEL)

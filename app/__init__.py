@@ -35,9 +35,11 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from . import errors, i18n, labels, security, todo
     from .auth import policy
+    from .giving import links as giving_links
 
     labels.register(app)
     policy.register(app)
+    giving_links.register(app)
     todo.register(app)
     errors.register(app)
     i18n.register(app)
@@ -89,13 +91,16 @@ def _start_queue(app: Flask) -> None:
 
 def _import_models() -> None:
     """Every model module, so migrations and the tenancy layer see all tables."""
+    from .aid import models as _aid  # noqa: F401
     from .audit import models as _audit  # noqa: F401
     from .audit import subjects as _audit_subjects  # noqa: F401  (registers audited models)
     from .auth import models as _auth  # noqa: F401
+    from .campaigns import models as _campaigns  # noqa: F401
     from .disclosure import models as _disclosure  # noqa: F401
     from .donations import models as _donations  # noqa: F401
     from .donors import models as _donors  # noqa: F401
     from .funds import models as _funds  # noqa: F401
+    from .giving import models as _giving  # noqa: F401
     from .governance import models as _governance  # noqa: F401
     from .jobs import models as _jobs  # noqa: F401
     from .ledger import models as _ledger  # noqa: F401
@@ -104,20 +109,25 @@ def _import_models() -> None:
     from .payouts import models as _payouts  # noqa: F401
     from .portal import models as _portal  # noqa: F401
     from .receipts import models as _receipts  # noqa: F401
+    from .volunteers import models as _volunteers  # noqa: F401
+    from .wishes import models as _wishes  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:
+    from .aid.views import bp as aid_bp
     from .audit.views import bp as audit_bp
     from .auth.invitation_views import bp as invitations_bp
     from .auth.views import bp as auth_bp
     from .auth.views import township_bp as auth_township_bp
     from .backup.cli import bp as backup_cli
+    from .campaigns import bp as campaigns_bp
     from .demo.cli import bp as demo_bp
     from .disclosure.views import bp as disclosure_bp
     from .donations.views import bp as donations_bp
     from .donors.views import bp as donors_bp
     from .funds.cli import bp as tenants_cli
     from .funds.views import bp as funds_bp
+    from .giving.views import bp as giving_bp
     from .governance import bp as governance_bp
     from .governance.committee_views import township_bp as governance_township_bp
     from .imports.views import bp as imports_bp
@@ -125,15 +135,21 @@ def _register_blueprints(app: Flask) -> None:
     from .jobs.views import bp as jobs_bp
     from .main.views import bp as main_bp
     from .notify.views import bp as notify_bp
+    from .payments.cli import bp as payments_cli
     from .payments.views import bp as payments_bp
     from .payouts.views import bp as payouts_bp
     from .portal.views import bp as portal_bp
     from .receipts.views import bp as receipts_bp
+    from .volunteers import bp as volunteers_bp
+    from .wishes.views import bp as wishes_bp
+    from .wishes.views import township_bp as wishes_township_bp
 
     for bp in (main_bp, auth_bp, auth_township_bp, invitations_bp, funds_bp, donors_bp,
                donations_bp, imports_bp, payments_bp, receipts_bp, jobs_bp, governance_bp,
                governance_township_bp, audit_bp, portal_bp, payouts_bp, disclosure_bp,
-               notify_bp, demo_bp, jobs_cli, tenants_cli, backup_cli):
+               notify_bp, demo_bp, jobs_cli, tenants_cli, backup_cli, aid_bp,
+               volunteers_bp, wishes_bp, wishes_township_bp, giving_bp, payments_cli,
+               campaigns_bp):
         app.register_blueprint(bp)
     from .oversight.views import register as register_oversight
 

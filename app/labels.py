@@ -1,12 +1,12 @@
 """Words shown for codes (roles, statuses, channels), through the translation catalogue: the
 jinja global label("channel", code)."""
 
-from flask_babel import lazy_gettext as _l
-
+from app.auth.roles import Role
 from app.disclosure.models import ReportKind
-from app.donations.models import BatchStatus, Channel, DonationStatus
+from app.donations.models import BatchStatus, Channel, DonationStatus, EventOutcome
 from app.donors.models import Anonymity, DonorKind
 from app.funds.models import FundKind, FundStatus
+from app.giving.models import CodeKind
 from app.governance.models import ProposalStatus
 from app.jobs.models import JobStatus
 from app.ledger.models import EntryKind
@@ -14,20 +14,9 @@ from app.notify.models import NoticeChannel, NoticeStatus
 from app.payouts.models import Decision, PayoutStatus
 from app.receipts.models import Delivery, ReceiptKind, ReceiptStatus
 
-ROLE_LABELS = {
-    "platform_admin": _l("Platform administrator"),
-    "township_admin": _l("Township administrator"),
-    "chair": _l("Chair"),
-    "member": _l("Committee member"),
-    "supervisor": _l("Supervisor"),
-    "secretary": _l("Secretary"),
-    "treasurer": _l("Treasurer"),
-    "social_worker": _l("Social worker"),
-}
-
 # Each code set is an enum that carries its words (app/codes.py); templates name it here.
 _TABLES = {
-    "role": ROLE_LABELS,
+    "role": Role,
     "fund_status": FundStatus,
     "fund_kind": FundKind,
     "channel": Channel,
@@ -46,15 +35,14 @@ _TABLES = {
     "proposal_status": ProposalStatus,
     "notice_status": NoticeStatus,
     "notice_channel": NoticeChannel,
+    "code_kind": CodeKind,
+    "event_outcome": EventOutcome,
 }
 
 
 def label(table: str, code: str | None) -> str:
     """label("channel", "cash") -> 现金 (in the current language)."""
-    words = _TABLES[table]
-    if isinstance(words, dict):  # roles: their set is app/auth/roles.py's
-        return str(words.get(code, code or ""))
-    return words.label_of(code)
+    return _TABLES[table].label_of(code)
 
 
 def codes(table: str) -> tuple[str, ...]:

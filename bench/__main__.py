@@ -7,7 +7,7 @@ gunicorn table is real HTTP: wrk against gunicorn on 127.0.0.1, in req/s (bench/
 
 import sys
 
-from . import disclosure, donations, gunicorn, oversight, pages, receipts, todo
+from . import disclosure, donations, giving, gunicorn, oversight, pages, receipts, todo
 from .common import N, postgres_reachable
 
 
@@ -21,6 +21,7 @@ def main() -> int:
         receipts.run(kind)
         disclosure.run(kind)
         oversight.run(kind)
+        giving.run(kind)
         gunicorn.run(kind)
     return 0
 

@@ -52,7 +52,7 @@ def prepare(app, voters: int, treasurers: int) -> dict:
     from sqlalchemy import select
 
     from app.auth import services as accounts
-    from app.auth.roles import CHAIR, MEMBER, TREASURER
+    from app.auth.roles import Role
     from app.db_types import utcnow
     from app.demo.data import HOST, build
     from app.extensions import db
@@ -70,7 +70,8 @@ def prepare(app, voters: int, treasurers: int) -> dict:
             luwan = db.session.scalar(select(Township).where(Township.slug == "luwan"))
             fund = funds.create_fund(luwan, "负载村社区慈善基金", host_charity=HOST,
                                      receipt_prefix="FZC", village="负载村", slug=FUND_SLUG)
-            people = [committees.appoint(fund, f"137{n:08d}", CHAIR if n == 0 else MEMBER,
+            people = [committees.appoint(fund, f"137{n:08d}",
+                                         Role.CHAIR if n == 0 else Role.MEMBER,
                                          name=f"负载委员{n:02d}", password=password).user
                       for n in range(voters)]
             plan_treasurers = []
@@ -78,7 +79,8 @@ def prepare(app, voters: int, treasurers: int) -> dict:
                 slug, fund_id = demo_funds[n % len(demo_funds)]
                 name = f"负载经办人{n:02d}"
                 user = accounts.create_user(name, password, phone=f"136{n:08d}")
-                accounts.add_membership(user, TREASURER, fund=db.session.get(type(fund), fund_id))
+                accounts.add_membership(user, Role.TREASURER,
+                                        fund=db.session.get(type(fund), fund_id))
                 plan_treasurers.append({"login": user.phone, "fund": slug, "name": name})
             db.session.commit()
             fund_id, chair_id = fund.id, people[0].id

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, insert, select, text
 
 from app.auth import services as accounts
-from app.auth.roles import TOWNSHIP_ADMIN
+from app.auth.roles import Role
 from app.extensions import db
 from app.funds import services as funds
 from app.funds.models import Fund
@@ -100,7 +100,7 @@ def _load(password: str) -> str:
     rng = random.Random(8)
     township = funds.create_township("大港镇", slug="dagang")
     admin = accounts.create_user("大港镇管理员", password, phone=ADMIN)
-    accounts.add_membership(admin, TOWNSHIP_ADMIN, township=township)
+    accounts.add_membership(admin, Role.TOWNSHIP_ADMIN, township=township)
     now = datetime.now(UTC)
     db.session.execute(insert(Fund), [
         dict(township_id=township.id, slug=f"cun-{i:04d}", name=f"第{i:04d}村社区慈善基金",

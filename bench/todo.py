@@ -7,7 +7,7 @@ import time
 from datetime import timedelta
 
 from app.auth.models import Membership, User
-from app.auth.roles import CHAIR, MEMBER, TREASURER
+from app.auth.roles import Role
 from app.auth.services import set_password
 from app.clock import local_today
 from app.db_types import utcnow
@@ -62,7 +62,7 @@ def _waiting_things(fund_id: int, password: str) -> None:
         db.session.flush()
         db.session.add_all([Membership(user_id=person.id, fund_id=fund_id, role=role,
                                        start_date=local_today() - timedelta(days=400))
-                            for role in (CHAIR, MEMBER, TREASURER)])
+                            for role in (Role.CHAIR, Role.MEMBER, Role.TREASURER)])
     with using(fund_scope(fund_id)):
         proposal = Proposal(fund_id=fund_id, title="村道路灯", category="environment",
                             requested_fen=5_000_000, status="final")
@@ -75,7 +75,7 @@ def _waiting_things(fund_id: int, password: str) -> None:
         db.session.add(motion)
         db.session.flush()
         db.session.add_all([
-            Elector(fund_id=fund_id, motion_id=motion.id, user_id=person.id, role=CHAIR),
+            Elector(fund_id=fund_id, motion_id=motion.id, user_id=person.id, role=Role.CHAIR),
             Objection(fund_id=fund_id, proposal_id=proposal.id, name="村民", phone="13800000000",
                       body="路灯位置不合理"),
             Payout(fund_id=fund_id, proposal_id=proposal.id, amount_fen=100_000, payee="灯具厂",

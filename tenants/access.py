@@ -15,7 +15,7 @@ from flask import Flask, abort, current_app, g, request
 from flask_login import current_user
 
 from app.auth.policy import allowed, may
-from app.auth.roles import PLATFORM_ADMIN, PUBLIC, TOWNSHIP_ADMIN
+from app.auth.roles import PUBLIC, Role
 from app.extensions import login_manager
 
 from .context import fund_scope, set_scope, township_scope
@@ -36,7 +36,7 @@ def fund_access(action: str):
 
 def township_access():
     """Township routes are for that township's admins (and platform admins)."""
-    return _declare(Access("township", frozenset({TOWNSHIP_ADMIN})))
+    return _declare(Access("township", frozenset({Role.TOWNSHIP_ADMIN})))
 
 
 def open_access(*allow: str):
@@ -84,10 +84,10 @@ def fund_roles(user, fund) -> set[str]:
     """The caller's roles in this fund, with "township_admin"/"platform_admin" for overseers."""
     roles = set()
     for m in _lookups().memberships(user):
-        if m.role == PLATFORM_ADMIN:
-            roles.add(PLATFORM_ADMIN)
-        elif m.role == TOWNSHIP_ADMIN and m.township_id == fund.township_id:
-            roles.add(TOWNSHIP_ADMIN)
+        if m.role == Role.PLATFORM_ADMIN:
+            roles.add(Role.PLATFORM_ADMIN)
+        elif m.role == Role.TOWNSHIP_ADMIN and m.township_id == fund.township_id:
+            roles.add(Role.TOWNSHIP_ADMIN)
         elif m.fund_id == fund.id:
             roles.add(m.role)
     return roles
@@ -95,7 +95,8 @@ def fund_roles(user, fund) -> set[str]:
 
 def may_enter_township(user, township) -> bool:
     return any(
-        m.role == PLATFORM_ADMIN or (m.role == TOWNSHIP_ADMIN and m.township_id == township.id)
+        m.role == Role.PLATFORM_ADMIN
+        or (m.role == Role.TOWNSHIP_ADMIN and m.township_id == township.id)
         for m in _lookups().memberships(user)
     )
 

@@ -5,6 +5,7 @@ databases and a login role that owns no table, and the app connects as that role
 row-level security is in force exactly as in production.
 """
 
+import inspect
 import json
 import os
 import re
@@ -16,6 +17,7 @@ import threading
 import time
 import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -47,6 +49,33 @@ from app.extensions import db  # noqa: E402
 from app.funds.models import Fund  # noqa: E402
 from tenants import SYSTEM, fund_scope, using  # noqa: E402
 
+from . import template_cache  # noqa: E402
+
+
+def _compile_url_builders_once() -> None:
+    """Every test makes its app anew, and werkzeug makes two URL-building functions for each
+    of its ~190 routes by generating Python source and compiling it: about two thirds of
+    create_app's time, a quarter of a second of every test. A builder depends only on the
+    rule's parts and defaults (it reads converters from the rule it is bound to when called),
+    so the suite makes each once and binds it to each app's rule as werkzeug does."""
+    from werkzeug.routing.rules import Rule
+
+    make = Rule._compile_builder
+    made = {}
+
+    def compile_builder(self, append_unknown=True):
+        defaults = self.defaults or {}
+        key = (self.rule, tuple(self._trace), append_unknown, tuple(map(str, defaults)),
+               tuple(self._converters[name].to_url(defaults[name])
+                     for dynamic, name in self._trace if dynamic and name in defaults))
+        if key not in made:
+            made[key] = make(self, append_unknown)
+        return made[key]
+
+    Rule._compile_builder = compile_builder
+
+
+_compile_url_builders_once()
 DB_KIND = os.environ.get("SHANLIN_TEST_DB", "sqlite")
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 PASSWORD = "demo-password-1"
@@ -75,14 +104,17 @@ def _pg_admin(sql: str) -> None:
     engine.dispose()
 
 
-# Under pytest-xdist the workers of one run share one template: the first to get the lock
-# migrates and loads the demo (~40 s), the others wait and then copy it. Without xdist the run
-# is its own single worker.
+# The template (migrations + demo) is kept across runs in var/test-cache (tests/
+# template_cache.py), built by the first process that finds none young enough for the code as
+# it is; the others wait for it and then copy it. Under pytest-xdist the controller names the
+# run and hashes the code once, for its workers; without xdist the run is its own worker.
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw")
 if WORKER == "gw":  # the controller, or a run without xdist: it names the run (pytest_configure)
     os.environ["PYTEST_XDIST_TESTRUNUID"] = uuid.uuid4().hex
 RUN_ID = os.environ["PYTEST_XDIST_TESTRUNUID"][:8]
-SHARED = Path(tempfile.gettempdir()) / f"shanlin-test-run-{RUN_ID}"
+# The login role the app connects as on PostgreSQL: it owns no table, so row-level security
+# applies. One for every test database; never dropped (the cached templates grant to it).
+APP_ROLE = "shanlin_test_app"
 
 
 class Database:
@@ -90,31 +122,87 @@ class Database:
 
     def __init__(self, root: Path):
         self.root = root  # this worker's copies
-        self.suffix = RUN_ID
-        self.template = f"shanlin_tmpl_{self.suffix}"
-        self.role = f"shanlin_app_{self.suffix}"
+        self.folder = None  # the cache entry: template.db or the template's name, var/
+        self.template = None
+        self.role = APP_ROLE
         self.copies = 0
+        # Copies are made one ahead and dropped behind, while tests run (a PostgreSQL copy
+        # of the 50 MB template takes as long as many a test): one thread, one spare copy.
+        self.background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-db")
+        self.spare = None
 
     def template_config(self) -> dict:
         if DB_KIND == "sqlite":
-            return {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{SHARED / 'template.db'}"}
+            return {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{self.folder / 'template.db'}"}
         return {
             "SQLALCHEMY_DATABASE_URI": _pg_url(self.template, self.role),
             "MIGRATION_DATABASE_URL": _pg_url(self.template),
         }
 
-    def create_template(self) -> None:
+    def use(self, folder: Path) -> None:
+        self.folder = folder
         if DB_KIND == "postgresql":
-            _pg_admin(f"CREATE DATABASE {self.template}")
-            _pg_admin(f"CREATE ROLE {self.role} LOGIN NOSUPERUSER NOBYPASSRLS")
+            self.template = (folder / "database").read_text()
+
+    def valid(self, folder: Path) -> bool:
+        """Is the entry as its build left it? (A test that wrote into the template would make
+        every later run wrong; a PostgreSQL server may have been reset.)"""
+        if DB_KIND == "sqlite":
+            stat = (folder / "template.db").stat()
+            return (folder / "template.stat").read_text() == f"{stat.st_size} {stat.st_mtime_ns}"
+        return bool(_pg_databases((folder / "database").read_text()))
+
+    def make(self, folder: Path, name: str) -> None:
+        """Migrate (as the owner), then load the demo (as the app); keep the demo's uploaded
+        files and keys beside it, or the copies would miss files and tokens."""
+        self.folder, self.template = folder, name
+        if DB_KIND == "postgresql":
+            (folder / "database").write_text(name)  # first: a build that dies is dropped
+            _pg_admin(f"CREATE DATABASE {name}")
+        app = create_app({**BASE_CONFIG, **self.template_config()})
+        with app.app_context():
+            if DB_KIND == "postgresql":
+                from tenants.rls import grant_app_role
+
+                owner = create_engine(app.config["MIGRATION_DATABASE_URL"])
+                upgrade()
+                with owner.begin() as connection:
+                    grant_app_role(connection, self.role)
+                owner.dispose()
+            else:
+                upgrade()
+            with using(SYSTEM):
+                build(PASSWORD)
+                db.session.commit()
+            db.session.remove()
+            db.engine.dispose()
+        shutil.copytree(_VAR, folder / "var", symlinks=True,
+                        ignore=shutil.ignore_patterns("fonts"))
+        if DB_KIND == "sqlite":
+            stat = (folder / "template.db").stat()
+            (folder / "template.stat").write_text(f"{stat.st_size} {stat.st_mtime_ns}")
 
     def copy(self) -> dict:
+        """A copy of the template for one test: the spare one, and another spare begun."""
+        config = (self.spare or self.background.submit(self._make)).result()
+        self.spare = self.background.submit(self._make)
+        return config
+
+    def drop_copy(self, config: dict) -> None:
+        self.background.submit(self._drop, config)
+
+    def close(self) -> None:
+        if self.spare is not None:
+            self.background.submit(self._drop, self.spare.result())
+        self.background.shutdown(wait=True)
+
+    def _make(self) -> dict:
         self.copies += 1
         if DB_KIND == "sqlite":
             path = self.root / f"test{self.copies}.db"
-            shutil.copy(SHARED / "template.db", path)
-            return {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"}
-        name = f"shanlin_t{self.copies}_{WORKER}_{self.suffix}"
+            shutil.copy(self.folder / "template.db", path)
+            return {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "_TEST_DB_PATH": path}
+        name = f"shanlin_t{self.copies}_{WORKER}_{RUN_ID}"
         _pg_admin(f"CREATE DATABASE {name} TEMPLATE {self.template}")
         return {
             "SQLALCHEMY_DATABASE_URI": _pg_url(name, self.role),
@@ -122,72 +210,53 @@ class Database:
             "_TEST_DB_NAME": name,
         }
 
-    def drop_copy(self, config: dict) -> None:
+    @staticmethod
+    def _drop(config: dict) -> None:
         if name := config.get("_TEST_DB_NAME"):
             _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-    def drop_all(self) -> None:
-        if DB_KIND == "postgresql":
-            _pg_admin(f"DROP DATABASE IF EXISTS {self.template} WITH (FORCE)")
-            _pg_admin(f"DROP ROLE IF EXISTS {self.role}")
-        shutil.rmtree(SHARED, ignore_errors=True)
+        if path := config.get("_TEST_DB_PATH"):  # 30 MB a test: never let them pile up
+            for leftover in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+                leftover.unlink(missing_ok=True)
 
 
-def _build_template(database: Database) -> None:
-    """Migrate once (as the owner), then load the demo (as the app)."""
-    database.create_template()
-    app = create_app({**BASE_CONFIG, **database.template_config()})
-    with app.app_context():
-        if DB_KIND == "postgresql":
-            from tenants.rls import grant_app_role
+if WORKER == "gw" or "SHANLIN_TEST_CACHE_KEY" not in os.environ:  # once, for the workers too
+    os.environ["SHANLIN_TEST_CACHE_KEY"] = template_cache.key(
+        DB_KIND, PG_ADMIN_URL if DB_KIND == "postgresql" else "", PASSWORD,
+        repr(sorted(BASE_CONFIG.items())), inspect.getsource(Database.make))
 
-            owner = create_engine(app.config["MIGRATION_DATABASE_URL"])
-            upgrade()
-            with owner.begin() as connection:
-                grant_app_role(connection, database.role)
-            owner.dispose()
-        else:
-            upgrade()
-        with using(SYSTEM):
-            build(PASSWORD)
-            db.session.commit()
-        db.session.remove()
-        db.engine.dispose()
+
+def _pg_databases(like: str) -> list[str]:
+    engine = create_engine(PG_ADMIN_URL)
+    with engine.connect() as connection:
+        names = connection.scalars(text("SELECT datname FROM pg_database WHERE datname LIKE :n"),
+                                   {"n": like}).all()
+    engine.dispose()
+    return list(names)
+
+
+def _pg_drop(name: str) -> None:
+    _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.fixture(scope="session")
 def database(tmp_path_factory):
-    """The run's template, built by the first worker, cloned for every test."""
-    import fcntl
-
+    """The template, from the cache or built for it, cloned for every test."""
     database = Database(tmp_path_factory.mktemp("db"))
-    SHARED.mkdir(exist_ok=True)
-    with open(SHARED / "lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # the others wait here while the first one builds
-        if not (SHARED / "ready").exists():
-            _build_template(database)
-            # The demo's uploaded files and the secret key live beside the database: the
-            # other workers take the builder's, or their copies would miss files and tokens.
-            shutil.copytree(_VAR, SHARED / "var", symlinks=True,
-                            ignore=shutil.ignore_patterns("fonts"))
-            (SHARED / "ready").touch()
-        else:
-            shutil.copytree(SHARED / "var", _VAR, symlinks=True, dirs_exist_ok=True)
-    yield database
-    if WORKER == "gw":  # alone; under xdist the controller drops it (pytest_sessionfinish)
-        database.drop_all()
+    key = os.environ["SHANLIN_TEST_CACHE_KEY"]
+    listing = None
+    if DB_KIND == "postgresql":
+        listing = lambda: _pg_databases(f"shanlin_cache_{template_cache.CHECKOUT}_%")  # noqa: E731
+    with template_cache.entry(DB_KIND, key, database.make, database.valid, _pg_drop,
+                              listing) as folder:
+        database.use(folder)
+        shutil.copytree(folder / "var", _VAR, symlinks=True, dirs_exist_ok=True)
+        yield database
+        database.close()
 
 
 def pytest_configure(config):
     if WORKER == "gw" and getattr(config.option, "testrunuid", "") is None:
         config.option.testrunuid = os.environ["PYTEST_XDIST_TESTRUNUID"]  # the workers' too
-
-
-def pytest_sessionfinish(session):
-    if hasattr(session.config, "workerinput") or WORKER != "gw":
-        return  # a worker: the template is the run's, not its own
-    if session.config.pluginmanager.hasplugin("xdist") and session.config.option.numprocesses:
-        Database(SHARED).drop_all()
 
 
 def free_port() -> int:
@@ -318,7 +387,8 @@ def no_sideways_scroll(page) -> bool:
 # --- the fake SMS endpoint (tests/fake_sms.py), for the tests of notices by SMS -------------
 
 SECRET_ID, SECRET_KEY, APP_ID = "AKIDshanlintest", "the-real-secret-key", "1400000001"
-TEMPLATES = {"vote_opened": "2000001", "vote_reminder": "2000002"}
+TEMPLATES = {"vote_opened": "2000001", "vote_reminder": "2000002", "phone_code": "2000005",
+             "invitation": "2000006"}
 
 
 @pytest.fixture(scope="module")
@@ -371,3 +441,7 @@ def no_scope_leaks():
     assert current_scope() is None
     yield
     assert current_scope() is None, "a tenant scope outlived its request or block"
+
+
+# --- WeChat Pay and Alipay as local processes (tests/payment_fakes.py) ----------------------
+from .payment_fakes import alipay, alipay_fake, wechatpay, wechatpay_fake  # noqa: E402, F401

@@ -76,7 +76,54 @@ SAMPLES = {
     # A person of the township, whom its admin may sign out everywhere.
     "user_id": lambda: db.session.scalar(select(User.id).where(
         User.phone == LOGINS["secretary"])),
+    # Giving: a line of 东港村's imported WeChat bill nothing matched; a collection code.
+    "line_id": lambda: _giving("line_id"),
+    "code_kind": lambda: _giving("code_kind"),
+    # 微心愿: a wish on the wall, and the live claim's private link.
+    "wish_id": lambda: _wishes("wish_id"),
+    "claim_token": lambda: _wishes("claim_token"),
+    # Volunteering: the activity open for sign-up (its QR token, a sign-up), a volunteer with a
+    # certificate, a resident's time account.
+    **{name: (lambda name=name: _volunteers(name)) for name in (
+        "activity_id", "check_token", "attendance_id", "volunteer_id", "certificate_id",
+        "cert_token", "account_id")},
+    # 联合劝募: 芦湾镇's campaign, in which 东港村 takes part.
+    "campaign_id": lambda: _campaign(),
+    # 关爱发放: the voucher programme, this month's sheet, an entitlement, a shop's link and a
+    # voucher's check code.
+    **{name: (lambda name=name: _aid(name)) for name in (
+        "programme_id", "period", "entitlement_id", "shop_token", "voucher_code")},
 }
+
+
+def _campaign() -> int:
+    from app.demo import campaigns
+
+    return campaigns.sample()
+
+
+def _giving(name: str):
+    from app.giving import demo
+
+    return demo.sample(name)
+
+
+def _aid(name: str):
+    from app.demo import aid
+
+    return aid.sample(name)
+
+
+def _volunteers(name: str):
+    from app.demo import volunteers
+
+    return volunteers.sample(name)
+
+def _wishes(name: str):
+    from app.demo import wishes
+
+    return wishes.sample(name)
+
 
 def _payouts(name: str) -> int:
     from app.payouts import demo
@@ -192,6 +239,7 @@ NOT_PAGES = {
     "payouts.file": "an evidence file",
     "disclosure.public_file": "an evidence file",
     "disclosure.report_file": "a report's PDF/Excel/CSV",
+    "disclosure.board_print": "PDF (打印公示)",
     "disclosure.preview": "a report's PDF/Excel/CSV",
     "receipts.pdf": "PDF",
     "receipts.seal": "PNG",
@@ -200,6 +248,16 @@ NOT_PAGES = {
     "oversight.slug_hint": "a fragment only (checked in FRAGMENTS)",
     "donors.search": "a fragment only (checked in FRAGMENTS)",
     "payments.status": "a fragment polled by the donate page (checked in FRAGMENTS)",
+    "volunteers.certificate_pdf": "PDF",
+    "volunteers.me_certificate_pdf": "PDF (for a proved number; otherwise back to the page)",
+    "volunteers.activity_qr": "SVG",
+    "volunteers.export_xlsx": "Excel",
+    "giving.code_image": "PNG (a fund's collection code)",
+    "giving.poster": "PDF (a QR poster)",
+    "portal.image": "PNG (a receipt's PDF as a picture)",
+    "payments.wechat_return": "a redirect back to the donate page",
+    "campaigns.township_pdf": "PDF", "campaigns.township_xlsx": "Excel",
+    "campaigns.fund_pdf": "PDF", "campaigns.fund_xlsx": "Excel",
 }
 
 ROLE_ORDER = ("treasurer", "chair", "member", "supervisor", "secretary", "social_worker")
@@ -320,6 +378,7 @@ def fragments(app) -> list[Page]:
     fund = f"/f/{FUND}"
     motion, batch, donation = (sample(app, n) for n in ("motion_id", "batch_id", "donation_id"))
     job, project = sample(app, "job_id"), sample(app, "project")
+    wish = sample(app, "wish_id")
     partial = {"partial": True}
     return [
         Page("donations.index results", f"{fund}/donations/?channel=wechat", "treasurer",
@@ -363,6 +422,12 @@ def fragments(app) -> list[Page]:
              status=422),
         Page("auth.reset_request 422", "/auth/reset", "anonymous", "POST", {"login": ""},
              status=422),
+        Page("wishes.wall list", f"{fund}/wishes/?show=fulfilled", **partial),
+        Page("wishes.claim 422 (htmx)", f"{fund}/wishes/{wish}/claim", "anonymous", "POST",
+             {"step": "code", "name": "钱多多", "phone": "0512-5888"}, status=422, **partial),
+        Page("wishes.new 422", f"{fund}/wishes/new", "social_worker", "POST", {}, status=422),
+        Page("wishes.handover 422", f"{fund}/wishes/{wish}/handover", "social_worker", "POST",
+             {}, status=422),
     ]
 
 

@@ -311,11 +311,6 @@ def test_a_committee_member_sees_changes_but_not_donors_personal_data(app, clien
     assert "捐赠人 · 修改" in page and "13811112222" not in page and "新地址 1 号" not in page
 
 
-def test_another_funds_member_cannot_read_the_trail(client, auth):
-    auth.login(LOGINS["other_fund_member"])
-    assert client.get("/f/donggangcun/audit").status_code == 403
-
-
 def test_an_admins_sign_in_is_on_the_township_trail(app, client, auth):
     auth.login(LOGINS["this_township_admin"])
     with app.app_context(), using(SYSTEM):
@@ -374,11 +369,6 @@ def _pager_links(html: str) -> dict[str, str]:
     links = re.findall(r'<a href="([^"]+)" data-hx-get="([^"]+)"[^>]*>([^<]+)</a>', nav)
     assert all(href == hx for href, hx, _text in links)
     return {text: href for href, _hx, text in links}
-
-
-def test_the_other_townships_admin_cannot_read_this_trail(client, auth):
-    auth.login(LOGINS["other_township_admin"])
-    assert client.get("/t/luwan/audit").status_code == 403
 
 
 def test_the_login_password_is_never_in_the_trail(app, client, auth):
@@ -446,6 +436,7 @@ NOT_SECRET = {
     ("platform_audit_head", "hash"),  # the chain's links: published so anyone can verify
     ("receipt", "pdf_sha256"), ("receipt_file", "sha256"), ("disclosure_report", "sha256"),
     ("job", "file_sha256"), ("resolution_file", "sha256"),  # digests of stored documents
+    ("certificate", "pdf_sha256"),
     ("receipt", "official_code"),  # the host charity's printed 票据 number
     ("donation", "submission_key"),  # a form's idempotency key: it opens nothing
     ("job", "key"), ("job", "file_key"),  # a task's match to its row; a stored file's name

@@ -110,6 +110,7 @@ def _reset_link(app) -> str:
     return re.search(re.escape(app.config["PUBLIC_URL"]) + r"(/auth/reset/\S+)", body).group(1)
 
 
+@pytest.mark.config(HUEY_IMMEDIATE=True)  # the reset mail is sent by a worker
 def test_password_reset_by_emailed_single_use_link(app, client):
     response = client.post("/auth/reset", data={"login": "13900000020"})
     assert response.status_code == 302
@@ -129,6 +130,7 @@ def test_password_reset_by_emailed_single_use_link(app, client):
     assert old.status_code == 422
 
 
+@pytest.mark.config(HUEY_IMMEDIATE=True)  # the reset mail is sent by a worker
 def test_reset_link_expires(app, client):
     client.post("/auth/reset", data={"login": "chenmeiling@example.cn"})
     link = _reset_link(app)
@@ -137,6 +139,7 @@ def test_reset_link_expires(app, client):
     assert response.status_code == 302 and response.location == "/auth/reset"
 
 
+@pytest.mark.config(HUEY_IMMEDIATE=True)  # the reset mail is sent by a worker
 def test_reset_form_checks_the_two_passwords(app, client):
     client.post("/auth/reset", data={"login": "chenmeiling@example.cn"})
     link = _reset_link(app)
@@ -147,6 +150,7 @@ def test_reset_form_checks_the_two_passwords(app, client):
     assert short.status_code == 422
 
 
+@pytest.mark.config(HUEY_IMMEDIATE=True)  # the reset mail is sent by a worker
 def test_reset_does_not_reveal_whether_an_account_exists(app, client):
     known = client.post("/auth/reset", data={"login": "13900000020"}, follow_redirects=True)
     unknown = client.post("/auth/reset", data={"login": "13711112222"}, follow_redirects=True)
@@ -159,6 +163,7 @@ def test_reset_does_not_reveal_whether_an_account_exists(app, client):
     assert len(list(app.config["OUTBOX_DIR"].glob("*.eml"))) == 1
 
 
+@pytest.mark.config(HUEY_IMMEDIATE=True)  # the reset mail is sent by a worker
 def test_reset_mail_goes_through_smtp_when_configured(app, client):
     """A real SMTP server on loopback (aiosmtpd) receives the message."""
     from aiosmtpd.controller import Controller

@@ -68,7 +68,7 @@ def test_demo_load_only_into_an_empty_database(app):
 
 
 def test_demo_has_the_promised_shape(app):
-    from app.auth.roles import CHAIR, MEMBER, SUPERVISOR
+    from app.auth.roles import Role
 
     with app.app_context(), using(SYSTEM):
         funds = db.session.scalars(select(Fund)).all()
@@ -78,7 +78,7 @@ def test_demo_has_the_promised_shape(app):
         for fund in funds:
             roles = db.session.scalars(
                 select(Membership.role).where(Membership.fund_id == fund.id)).all()
-            committee = [r for r in roles if r in (CHAIR, MEMBER, SUPERVISOR)]
+            committee = [r for r in roles if r in (Role.CHAIR, Role.MEMBER, Role.SUPERVISOR)]
             assert 5 <= len(committee) <= 7, fund.name
-            assert roles.count(CHAIR) == 1 and roles.count(SUPERVISOR) == 1, fund.name
-            assert "treasurer" in roles, fund.name
+            assert roles.count(Role.CHAIR) == 1 and roles.count(Role.SUPERVISOR) == 1, fund.name
+            assert Role.TREASURER in roles, fund.name

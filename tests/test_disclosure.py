@@ -3,6 +3,7 @@ corrections, and the donor's question from the portal and the receipt check."""
 
 import csv
 import io
+from decimal import Decimal
 
 from openpyxl import load_workbook
 from pypdf import PdfReader
@@ -16,6 +17,7 @@ from app.donations import services as donations
 from app.donors.models import Donor
 from app.extensions import db
 from app.funds.models import Fund
+from app.money import yuan
 from app.payouts.models import Payout
 from tenants import fund_scope, using
 
@@ -93,22 +95,42 @@ def test_publishing_puts_the_report_on_the_board_and_a_correction_keeps_the_old(
     again = client.post("/f/donggangcun/reports/publish", data=form)
     assert again.status_code == 422  # a second version must say what it corrects
     assert 'id="correction_note-error"' in again.get_data(as_text=True)
+    idle = client.post("/f/donggangcun/reports/publish",
+                       data={**form, "correction_note": "补录一笔三月的现金捐赠"})
+    assert idle.status_code == 422  # ... and must correct something
+    assert 'id="correction_note-error"' in idle.get_data(as_text=True)
+
+    def late_cash_gift(fund):
+        from datetime import date
+
+        treasurer = db.session.scalar(select(User).where(User.phone == LOGINS["treasurer"]))
+        donations.record_offline(donations.DonationInput(
+            amount="1234.5", channel="cash", received_on=date(year, 3, 30)), treasurer)
+
+    in_fund(app, late_cash_gift)
     fixed = client.post("/f/donggangcun/reports/publish",
                         data={**form, "correction_note": "补录一笔三月的现金捐赠"})
     assert fixed.status_code == 302
 
     def versions(fund):
-        return [(r.version, r.correction_note, r.id) for r in
-                services.versions(reports.Period("quarterly", year, 1))]
+        return [(r.version, r.correction_note, r.id, reports.ReportData.from_json(r.data))
+                for r in services.versions(reports.Period("quarterly", year, 1))]
 
-    (v2, note, new_id), (v1, _blank, old_id) = in_fund(app, versions)
+    (v2, note, new_id, after), (v1, _blank, old_id, before) = in_fund(app, versions)
     assert (v2, v1, note) == (2, 1, "补录一笔三月的现金捐赠")
+    assert after.income_fen - before.income_fen == 1234_50
     auth.logout()
     board = client.get(BOARD).get_data(as_text=True)
     assert f"/public/reports/{new_id}.pdf" in board and f"/public/reports/{old_id}.pdf" in board
     assert "补录一笔三月的现金捐赠" in board
     old = client.get(f"{BOARD}/reports/{old_id}.pdf")
     assert old.status_code == 200 and old.data.startswith(b"%PDF")
+    first_page = PdfReader(io.BytesIO(client.get(f"{BOARD}/reports/{new_id}.pdf").data)) \
+        .pages[0].extract_text()
+    assert "补录一笔三月的现金捐赠" in first_page
+    for fen in (before.income_fen, after.income_fen, 1234_50,
+                before.closing_fen, after.closing_fen):
+        assert yuan(fen) in first_page
 
 
 def test_a_report_can_be_published_only_by_treasurer_or_chair(client, auth):
@@ -131,16 +153,61 @@ def test_the_annual_report_pdf_xlsx_and_csv_carry_the_same_figures(client, app):
     (ARTIFACTS / "annual-report.pdf").write_bytes(pdf)
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     assert "东港村社区慈善基金" in text and "更正说明" in text
-    from app.money import yuan
-
     assert yuan(data.closing_fen) in text and yuan(data.income_fen) in text
     sheet = load_workbook(io.BytesIO(client.get(f"{BOARD}/reports/{report_id}.xlsx").data)).active
-    cells = [["" if c.value is None else c.value for c in row] for row in sheet.iter_rows()]
     rows = list(csv.reader(io.StringIO(
         client.get(f"{BOARD}/reports/{report_id}.csv").data.decode("utf-8-sig"))))
-    assert cells == rows
+    sheet_rows = list(sheet.iter_rows())
+    assert len(sheet_rows) == len(rows)
+    amounts = 0
+    for cells, row in zip(sheet_rows, rows, strict=True):
+        assert len(cells) == len(row) == 5  # section, item, amount, income, spending
+        for cell, text in zip(cells, row, strict=True):
+            if isinstance(cell.value, int | float):  # every amount is a number an auditor sums
+                assert cell.column >= 3 and cell.number_format == services.YUAN_FORMAT
+                assert Decimal(text) == Decimal(str(cell.value))
+                assert Decimal(text).as_tuple().exponent == -2  # "1204.50" in the CSV
+                amounts += 1
+            else:
+                assert ("" if cell.value is None else cell.value) == text
+                assert cell.row == 1 or cell.column < 3 or text == ""  # no amount as text
+    assert amounts > 20
     closing = next(r for r in rows if r[0] in ("期末余额", "Closing balance"))
-    assert closing[2] == yuan(data.closing_fen).replace(",", "")
+    assert Decimal(closing[2]) == Decimal(data.closing_fen) / 100
+    month = next(r for r in rows if r[1] == data.months[-1][0])  # income, spending side by side
+    assert [Decimal(v) * 100 for v in month[3:]] == data.months[-1][1:]
+
+
+def test_a_negative_figure_is_a_negative_number_never_text(app):
+    data = reports.ReportData(fund="东港村社区慈善基金", kind="annual", year=2025, quarter=0,
+                              start="2025-01-01", end="2025-12-31", income_fen=-500,
+                              closing_fen=-500, unrestricted_fen=-500,
+                              income_by_channel={"card": -500}, months=[["2025-03", -500, 0]])
+    with app.test_request_context():
+        sheet = load_workbook(io.BytesIO(services.as_xlsx(data))).active
+        text = services.as_csv(data).decode("utf-8-sig")
+    income = [c for row in sheet.iter_rows() for c in row if c.value == -5]
+    assert len(income) == 5 and {c.number_format for c in income} == {services.YUAN_FORMAT}
+    assert "'-5.00" not in text and ",-5.00" in text
+
+
+def test_the_demo_correction_shows_what_it_changed_on_its_first_page(client, app):
+    def both(fund):
+        return [(r.id, reports.ReportData.from_json(r.data)) for r in db.session.scalars(
+            select(Report).where(Report.kind == "annual").order_by(Report.version))]
+
+    (old_id, before), (new_id, after) = in_fund(app, both)
+    in_kind = [data.income_by_channel.get("in_kind", 0) for data in (before, after)]
+    assert in_kind[1] - in_kind[0] == 3600_00
+    assert client.get(f"{BOARD}/reports/{old_id}.csv").data != \
+        client.get(f"{BOARD}/reports/{new_id}.csv").data
+    pdf = client.get(f"{BOARD}/reports/{new_id}.pdf").data
+    (ARTIFACTS / "corrected-report.pdf").write_bytes(pdf)
+    first_page = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    assert "更正说明" in first_page and "物资捐赠的估值" in first_page
+    for fen in (before.income_fen, after.income_fen, before.closing_fen, after.closing_fen,
+                3600_00):
+        assert yuan(fen) in first_page
 
 
 def test_the_receipt_check_answers_what_the_designated_project_did(client, app):

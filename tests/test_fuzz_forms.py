@@ -29,6 +29,7 @@ from .helpers import FUND, app_rules, login_for, route_url, signed_in
 # the names after "files:" are file inputs.
 UNSHOWN: dict[str, set[str]] = {
     "payments.webhook": set(),
+    "payments.check": set(),  # on the thank-you page of a pending WeChat Pay or Alipay gift
     "portal.code": {"phone", "code"},
     "portal.enter": set(),
     "portal.sign_out": set(),

@@ -18,9 +18,10 @@ from app.db_types import utcnow
 from app.extensions import db
 from app.funds.models import Fund
 from app.governance import committees
+from app.notify.models import Notice
 from tenants import SYSTEM, using
 
-from .conftest import LOGINS, PASSWORD
+from .conftest import LOGINS, PASSWORD, received
 
 FUND = "donggangcun"
 NEW_PASSWORD = "village-lamp-42"
@@ -210,3 +211,21 @@ def test_gone_page_has_words_for_every_state(app, state):
 
         body = render("auth/invitation_gone.html", state=state).get_data(as_text=True)
     assert "<p></p>" not in body.replace("\n", "")
+
+
+@pytest.mark.config(HUEY_IMMEDIATE=True, PUBLIC_URL="https://shanlin.example")
+def test_an_appointed_member_with_a_mobile_gets_the_link_by_sms_and_it_is_not_kept(
+        sms_app, fake_sms, client, auth):
+    auth.login(LOGINS["this_township_admin"])
+    with sms_app.app_context():
+        fund_id = db.session.scalar(select(Fund.id).where(Fund.slug == "donggangcun"))
+    assert client.post(f"/t/luwan/funds/{fund_id}/staff", data={
+        "login": "13700000302", "name": "短信委员", "role": "member"}).status_code == 302
+    [message] = received(fake_sms)
+    assert message["phone"] == "+8613700000302" and message["template_id"] == "2000006"
+    fund, role, link = message["params"]
+    assert role == "委员" and link.startswith("https://shanlin.example/")
+    assert client.get(link.removeprefix("https://shanlin.example")).status_code == 200
+    with sms_app.app_context(), using(SYSTEM):
+        notice = db.session.scalar(select(Notice).where(Notice.template == "invitation"))
+        assert notice.status == "sent" and link not in notice.text and notice.params == []

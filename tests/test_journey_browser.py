@@ -26,8 +26,8 @@ from app.funds.models import Fund
 from app.governance.models import Elector, Motion, Proposal
 from app.jobs.services import run_every_minute
 from app.payouts.models import Payout, PayoutApproval
-from app.receipts.models import Receipt
 from app.privacy import mask_name
+from app.receipts.models import Receipt
 from tenants import fund_scope, using
 
 from .conftest import LOGINS, PASSWORD, PHONE, SHOTS, no_sideways_scroll, shot

@@ -11,7 +11,7 @@ from sqlalchemy import insert, select, text, update
 
 from app.auth import services as accounts
 from app.auth.models import Membership
-from app.auth.roles import CHAIR, TOWNSHIP_ADMIN
+from app.auth.roles import Role
 from app.clock import local_today
 from app.db_types import utcnow
 from app.donations.models import Donation
@@ -72,9 +72,9 @@ def qingshi(app):
                                    receipt_prefix="ZQC", village="中桥村")
         middle.status = "suspended"
         admin = accounts.create_user("钱镇长", PASSWORD, phone=ADMIN)
-        accounts.add_membership(admin, TOWNSHIP_ADMIN, township=town)
+        accounts.add_membership(admin, Role.TOWNSHIP_ADMIN, township=town)
         chair = accounts.create_user("上河主任", PASSWORD, phone="13700000002")
-        accounts.add_membership(chair, CHAIR, fund=upper)
+        accounts.add_membership(chair, Role.CHAIR, fund=upper)
         n = []
         _gift(upper.id, 100000, "cash", LAST_YEAR, n)
         _payout(upper.id, 30000, LAST_YEAR, "payout:1:general")
@@ -382,16 +382,6 @@ def test_suspended_fund_is_read_only_and_its_board_says_so(app, client, qingshi)
 
 
 # --- who may see it ---------------------------------------------------------------------------
-
-@pytest.mark.parametrize("path", ["/t/qingshi/", "/t/qingshi/anomalies",
-                                  "/t/qingshi/annual.xlsx", "/t/qingshi/funds/new"])
-def test_other_townships_admin_and_fund_people_are_refused(client, qingshi, path):
-    _login(client, LOGINS["this_township_admin"])  # 芦湾镇's admin
-    assert client.get(path).status_code == 403
-    client.post("/auth/logout")
-    _login(client, "13700000002")  # 上河村's chair
-    assert client.get(path).status_code == 403
-
 
 def test_a_fund_of_another_township_cannot_be_suspended_from_here(app, client, qingshi):
     _login(client)

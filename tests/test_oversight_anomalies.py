@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from app.auth import services as accounts
-from app.auth.roles import TOWNSHIP_ADMIN
+from app.auth.roles import Role
 from app.clock import local_today
 from app.db_types import utcnow
 from app.disclosure.models import Report
@@ -40,7 +40,7 @@ def world(app):
         lower = funds.create_fund(town, "下河村社区慈善基金", host_charity="某慈善会",
                                   receipt_prefix="XHC", village="下河村")
         admin = accounts.create_user("钱镇长", PASSWORD, phone=ADMIN)
-        accounts.add_membership(admin, TOWNSHIP_ADMIN, township=town)
+        accounts.add_membership(admin, Role.TOWNSHIP_ADMIN, township=town)
         treasurer = accounts.create_user("会计", PASSWORD, phone="13700000102")
         voters = [accounts.create_user(f"委员{i}", PASSWORD, phone=f"1370000020{i}")
                   for i in range(3)]

@@ -115,16 +115,20 @@ class FakeGateway:
     """Stands in for a card gateway in the unit tests: remembers what it was asked."""
 
     online = True
+    channel = "card"
 
     def __init__(self, name="fake"):
         self.name = name
         self.refunds: list[int] = []
 
-    def start(self, donation) -> Payment:
+    def start(self, donation, payer=None) -> Payment:
         return Payment(ref=f"pay_{donation.id}", client_secret=f"secret_{donation.id}")
 
-    def checkout(self, payment: Payment) -> Checkout:
+    def checkout(self, payment: Payment, return_url: str = "") -> Checkout:
         return Checkout("payments/pay_stripe.html")
+
+    def query(self, donation):
+        return None
 
     def parse_webhook(self, body, headers) -> Event:
         raise NotImplementedError
@@ -213,7 +217,7 @@ def test_a_payment_of_another_amount_is_not_confirmed(app):
     donation = started(app, gateway)
     with app.app_context():
         assert services.handle_event(gateway, event(SUCCEEDED, donation, amount_fen=100)) \
-            == "amount mismatch"
+            == "amount_mismatch"
         db.session.commit()
     with looking(app) as session:
         assert session.get(Donation, donation.id).status == "pending"
@@ -279,7 +283,7 @@ def test_a_refund_event_after_the_treasurers_refunds_books_nothing_twice(app):
         services.refund(gateway, db.session.get(Donation, donation.id), "150", "捐赠人申请", None)
     with app.app_context():
         total = event(REFUNDED, donation, 5, refunded_total_fen=20000)
-        assert services.handle_event(gateway, total) == "refund already booked"
+        assert services.handle_event(gateway, total) == "refund_already_booked"
         db.session.commit()
     with looking(app) as session:
         row = session.get(Donation, donation.id)
@@ -293,7 +297,7 @@ def test_a_refund_made_at_the_gateway_is_booked_from_its_event_once(app):
     donation = confirmed_gift(app, gateway)
     refunded = event(REFUNDED, donation, 7, refunded_total_fen=3000)
     with app.app_context():
-        assert services.handle_event(gateway, refunded) == "refund booked"
+        assert services.handle_event(gateway, refunded) == "refund_booked"
         db.session.commit()
         assert services.handle_event(gateway, refunded) == "replayed"
         db.session.commit()
@@ -597,7 +601,7 @@ def test_treasurer_refunds_in_two_parts_and_the_refund_event_books_nothing_more(
         "object": "charge", "payment_intent": donation.gateway_ref, "metadata": {}})
     response = client.post("/payments/stripe/webhook", data=payload, headers=sign(payload))
     assert response.status_code == 200
-    assert response.get_json()["outcome"] == "refund already booked"
+    assert response.get_json()["outcome"] == "refund_already_booked"
     with looking(app) as session:
         row = session.get(Donation, donation.id)
         assert (row.status, row.refunded_fen) == ("refunded", 20000)

@@ -5,8 +5,8 @@ import base64
 import threading
 
 import pytest
-from flask_babel import force_locale
 from cryptography.exceptions import InvalidTag
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from app import privacy

@@ -1,6 +1,7 @@
 """A GET never writes: every GET route of the URL map, asked by each kind of person and by no
 one, leaves every table (the audit chains included) as it was, even when a vote is past its
-deadline, a notice period is over and the committee's rules were never saved."""
+deadline, a notice period is over, a wish's claim is out of days and the committee's rules
+were never saved."""
 
 import hashlib
 from datetime import timedelta
@@ -11,6 +12,7 @@ from app.db_types import utcnow
 from app.extensions import db
 from app.funds.models import Fund
 from app.governance.models import CommitteeRules, Motion, Proposal
+from app.wishes.models import WishClaim
 from tenants import SYSTEM, using
 
 from .conftest import LOGINS, PASSWORD
@@ -47,6 +49,9 @@ def _make_things_due(app) -> None:
             Proposal.fund_id == fund_id, Proposal.status == "notice").order_by(Proposal.id))
         notice.notice_until = past
         db.session.execute(delete(CommitteeRules).where(CommitteeRules.fund_id == fund_id))
+        claim = db.session.scalar(select(WishClaim).where(
+            WishClaim.fund_id == fund_id, WishClaim.status == "active").order_by(WishClaim.id))
+        claim.expires_at = past  # a claim out of days: expired on read, written by the job
         db.session.commit()
 
 

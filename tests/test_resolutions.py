@@ -4,7 +4,7 @@ served as stored to anyone, and rate-limited."""
 import hashlib
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import DatabaseError
 
 from app.extensions import db
@@ -81,12 +81,14 @@ def test_a_resolution_closed_before_pdfs_were_stored_is_rendered_and_a_get_store
     assert len(renders) == 2 and _stored(app, motion_id) == []
 
 
-def test_every_closed_motion_of_the_demo_has_its_pdf(app):
+def test_every_final_resolution_of_the_demo_has_its_pdf(app):
+    """Final: closed, and for an approved project its public notice over (issue 19)."""
     with app.app_context(), using(fund_scope(_fund_id(app))):
-        closed = db.session.scalar(select(func.count()).select_from(Motion).where(
-            Motion.status == "closed"))
-        stored = db.session.scalar(select(func.count()).select_from(ResolutionFile))
-    assert closed and stored == closed
+        closed = db.session.scalars(select(Motion).where(Motion.status == "closed")).all()
+        stored = set(db.session.scalars(select(ResolutionFile.motion_id)))
+        final = {m.id for m in closed if resolutions.is_final(m)
+                 or m.proposal.status not in ("approved", "notice")}
+    assert final and final <= stored
 
 
 def test_the_database_refuses_to_change_or_delete_a_stored_resolution(app):

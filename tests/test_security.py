@@ -293,6 +293,8 @@ UPLOAD_FORMS = {
     "payouts.add_update": ("chair", "files", {"body": "已开工", "percent": "10"}),
     "receipts.settings": ("treasurer", "seal", {"issue_mode": "manual", "thanks": "谢谢"}),
     "imports.upload": ("treasurer", "file", {"channel": "cash"}),
+    "giving.codes": ("treasurer", "image", {"kind": "wechat", "payee": "东港村村民委员会"}),
+    "giving.bills_page": ("treasurer", "file", {"kind": "wechat"}),
 }
 
 
@@ -350,6 +352,9 @@ def test_hostile_uploads_are_refused_beside_the_field_and_nothing_is_kept(app, e
     good = (_tiny_png(), "ok.png")
     if endpoint == "imports.upload":
         good = ("金额,姓名\n5,王五\n".encode(), "list.csv")
+    if endpoint == "giving.bills_page":
+        good = ("交易时间,收/支,金额(元),交易单号,备注\n2026-12-01 09:00:00,收入,¥5.00,42001,王五\n"
+                .encode(), "bill.csv")
     accepted = post_files(client, url, fields, {field: good})
     assert accepted.status_code < 500
     assert f'id="{field}-error"' not in accepted.get_data(as_text=True), "a good file refused"

@@ -72,6 +72,7 @@ def test_signing_out_ends_every_session_and_remember_cookie(app):
     assert sign_in(app, "chair").get(FUND_PAGE).status_code == 200  # the password still works
 
 
+@pytest.mark.config(HUEY_IMMEDIATE=True)  # the reset mail is sent by a worker
 def test_a_password_reset_ends_every_session(app, client):
     cookies = captured(sign_in(app, "two_funds"))
     client.post("/auth/reset", data={"login": LOGINS["two_funds"]})

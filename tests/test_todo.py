@@ -9,8 +9,9 @@ import pytest
 from flask import url_for
 from sqlalchemy import event, select
 
+from app.auth import invitations
 from app.auth.models import Membership, User
-from app.auth.roles import TREASURER
+from app.auth.roles import Role
 from app.clock import local_today
 from app.db_types import utcnow
 from app.donations import batches
@@ -341,7 +342,7 @@ def _more_of_everything(app, n: int) -> None:
     """n more items of every kind for the chair (who is made treasurer too)."""
     with dgc(app) as fund:
         chair, member = person("chair"), person("member")
-        db.session.add(Membership(user_id=chair.id, fund_id=fund.id, role=TREASURER,
+        db.session.add(Membership(user_id=chair.id, fund_id=fund.id, role=Role.TREASURER,
                                   start_date=local_today() - timedelta(days=1)))
         payouts.update_rules(fund.id, ["chair", "supervisor"], 2, chair)
         requested = db.session.scalars(select(Payout).where(Payout.status == "requested")).first()
@@ -375,3 +376,45 @@ def test_the_overview_reads_the_list_in_queries_that_do_not_grow_with_it(app, cl
             assert str(kind.label) in page, kind
     assert page.count('class="card todo-item') > 3 * 8  # the votes, payouts, objections
     assert many == few <= 25, (few, many)  # 18 when written, the whole page
+
+
+def test_the_township_sees_invitations_not_yet_used_until_they_are_used(app, client, auth):
+    auth.login(LOGINS["this_township_admin"])
+    with app.app_context():
+        fund_id = db.session.scalar(select(Fund.id).where(Fund.slug == FUND))
+    staff = f"/t/luwan/funds/{fund_id}/staff"
+    assert client.post(staff, data={"login": "13700000301", "name": "新委员",
+                                    "role": "member"}).status_code == 302
+    home = client.get("/").get_data(as_text=True)
+    assert "尚未使用的邀请" in home and f'href="{staff}"' in home
+    assert client.get(staff).status_code == 200
+    with app.test_request_context(), using(SYSTEM):
+        [item] = kinds("this_township_admin")["invitation"]
+        pending = item.count
+        membership = db.session.scalar(select(Membership).join(User).where(
+            User.phone == "13700000301"))
+        token = invitations.invite(membership, None)  # a new link replaces the shown one
+        invitations.accept(token, password="a-long-passphrase")
+        db.session.commit()
+        left = kinds("this_township_admin").get("invitation", [])
+        assert sum(i.count for i in left) == pending - 1
+        # Nobody else is asked: the fund's own people do not staff it.
+        assert "invitation" not in kinds("chair")
+
+
+def test_wishes_waiting_for_screening_reach_the_chair_and_supervisor_not_the_collector(app):
+    from app.wishes.models import Wish, WishStatus
+
+    with dgc(app) as fund:
+        pending = db.session.scalars(select(Wish).where(
+            Wish.status == WishStatus.PENDING)).all()
+        assert pending, "the demo has wishes waiting for screening"
+        for key in ("chair", "supervisor"):
+            mine = sum(w.collected_by_id != person(key).id for w in pending)
+            [item] = kinds(key, fund)["wish"]
+            assert item.count == mine
+        assert "wish" not in kinds("member", fund) and "wish" not in kinds("treasurer", fund)
+        pending[0].collected_by_id = person("chair").id  # the chair collected this one
+        db.session.flush()
+        not_hers = sum(w.collected_by_id != person("chair").id for w in pending)
+        assert sum(i.count for i in kinds("chair", fund).get("wish", [])) == not_hers

@@ -31,6 +31,19 @@ SUBJECT_LABELS = {
     "acceptance_note": _l("Acceptance note"), "disclosure_report": _l("Public report"),
     "anomaly_review": _l("Anomaly review"), "user": _l("User account"),
     "invitation": _l("Invitation"),
+    "aid_programme": _l("Aid programme"), "aid_beneficiary": _l("Person helped"),
+    "aid_enrolment": _l("Aid enrolment"), "aid_entitlement": _l("Aid entitlement"),
+    "aid_handout": _l("Aid hand-out"), "aid_shop": _l("Partner shop"),
+    "aid_voucher": _l("Aid voucher"),
+    "wish": _l("Small wish"), "wish_claim": _l("Claim of a small wish"),
+    "wish_settings": _l("Small wish settings"),
+    "volunteer": _l("Volunteer"), "activity": _l("Volunteer activity"),
+    "hour_entry": _l("Volunteer hours"), "certificate": _l("Volunteer service certificate"),
+    "time_transfer": _l("Time bank transfer"),
+    "campaign": _l("Joint campaign"), "campaign_fund": _l("Fund's part in a campaign"),
+    "match_pledge": _l("Match pledge"), "match_allocation": _l("Match of a gift"),
+    "collection_code": _l("Collection code"), "gift_report": _l("Gift reported by a donor"),
+    "bill_line": _l("Line of a collection code bill"),
 }
 VERB_LABELS = {
     "created": _l("created"), "updated": _l("changed"), "deleted": _l("deleted"),
@@ -52,6 +65,11 @@ VERB_LABELS = {
     # turned away (used up, expired, revoked, unknown)
     "revoked": _l("revoked"), "used": _l("used to set a password"),
     "linked": _l("joined to an existing account"), "refused": _l("turned away"),
+    # a small wish's and its claim's new state
+    "open": _l("published on the wall"), "returned": _l("returned"),
+    "fulfilled": _l("fulfilled"), "cancelled": _l("cancelled"), "expired": _l("expired"),
+    # a volunteer activity's list marked by its leader (then "confirmed" by a second person)
+    "marked": _l("list confirmed by the leader"),
 }
 
 

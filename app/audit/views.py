@@ -15,7 +15,7 @@ from app.validation import int_or_none
 from tenants import SYSTEM, using
 from tenants.access import fund_access, township_access
 
-from . import chain, services
+from . import chain, services, words
 
 bp = Blueprint("audit", __name__, cli_group="audit")
 
@@ -43,7 +43,7 @@ def _page(template: str, fund_ids: list[int], township_id=None, **context):
     args = {k: v for k, v in request.args.items() if v and k != "page"}
     return render(template, block="results", page=page, args=args,
                   actions=services.actions(fund_ids, township_id), changes=services.changes,
-                  action_label=services.action_label,
+                  action_label=services.action_label, in_words=words.in_words,
                   subject_label=services.subject_label, hidden=services.HIDDEN, **context)
 
 

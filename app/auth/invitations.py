@@ -16,6 +16,7 @@ from app.db_types import utcnow
 from app.extensions import db
 from app.notify import notify
 from app.urls import external_url
+from tenants.context import member_scope, using
 
 from . import services as accounts
 from .models import Invitation, Membership, User
@@ -75,8 +76,11 @@ def invite(membership: Membership, by: User | None, now: datetime | None = None)
                   "expires_at": invitation.expires_at.isoformat()})
     # Also by SMS (or mail) when the person can be reached: the link works from the message
     # as from the page the township shows or prints.
-    notify(membership.user, "invitation", fund=membership.fund,
-           role=Role(membership.role).label, link=link(token))
+    # The notice is the fund's: written in a scope that sees the fund besides what the
+    # caller's scope sees (a township's new fund is not in the township's scope yet).
+    with using(member_scope([membership.fund_id])):
+        notify(membership.user, "invitation", fund=membership.fund,
+               role=Role(membership.role).label, link=link(token))
     return token
 
 

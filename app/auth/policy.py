@@ -14,23 +14,12 @@ from collections.abc import Iterable
 
 from flask import g
 
-from .roles import (
-    ANY_MEMBER,
-    CHAIR,
-    MEMBER,
-    PLATFORM_ADMIN,
-    PUBLIC,
-    SECRETARY,
-    SOCIAL_WORKER,
-    SUPERVISOR,
-    TOWNSHIP_ADMIN,
-    TREASURER,
-)
+from .roles import ANY_MEMBER, PUBLIC, Role
 
 # Donors' and gifts' personal data; the money pages and reports.
-_READ_MONEY = (TREASURER, SOCIAL_WORKER, CHAIR, SUPERVISOR, TOWNSHIP_ADMIN)
-_RECORD_MONEY = (TREASURER, SOCIAL_WORKER)
-_TREASURER_OR_CHAIR = (TREASURER, CHAIR)
+_READ_MONEY = (Role.TREASURER, Role.SOCIAL_WORKER, Role.CHAIR, Role.SUPERVISOR, Role.TOWNSHIP_ADMIN)
+_RECORD_MONEY = (Role.TREASURER, Role.SOCIAL_WORKER)
+_TREASURER_OR_CHAIR = (Role.TREASURER, Role.CHAIR)
 
 POLICY: dict[str, tuple[str, ...]] = {
     # Tags instead of roles: anyone at all, and anyone holding a role in the fund (with the
@@ -40,48 +29,85 @@ POLICY: dict[str, tuple[str, ...]] = {
     # Money coming in.
     "money.read": _READ_MONEY,
     "money.record": _RECORD_MONEY,
-    "money.configure": (TREASURER,),  # the fund's purposes and donation points
-    "donation.reverse": (TREASURER,),
-    "donation.refund": (TREASURER,),
+    "money.configure": (Role.TREASURER,),  # the fund's purposes and donation points
+    "donation.reverse": (Role.TREASURER,),
+    "donation.refund": (Role.TREASURER,),
     "receipt.issue": _RECORD_MONEY,  # issue, waive, send, record the official receipt
     "receipt.void": _TREASURER_OR_CHAIR,  # void and reissue
     "receipt.configure": _TREASURER_OR_CHAIR,  # receipt settings and the seal
     "receipt.annual": _TREASURER_OR_CHAIR,
-    "receipt.print": (TREASURER, SOCIAL_WORKER, CHAIR),
+    "receipt.print": (Role.TREASURER, Role.SOCIAL_WORKER, Role.CHAIR),
     "report.publish": _TREASURER_OR_CHAIR,
     # Money going out. Who signs a payout is the fund's own choice among these roles
     # (payouts.services.rules_of); the requester never signs.
     "payout.request": _RECORD_MONEY,
-    "payout.approve": (CHAIR, SUPERVISOR, MEMBER, SECRETARY, TREASURER),
-    "payout.pay": (TREASURER,),  # mark paid, reverse a payment
-    "payout.edit_rules": (CHAIR,),
-    "project.report": (TREASURER, SOCIAL_WORKER, CHAIR),  # progress updates and their photos
-    "project.complete": (CHAIR,),
-    "project.accept": (CHAIR,),
+    "payout.approve": (Role.CHAIR, Role.SUPERVISOR, Role.MEMBER, Role.SECRETARY, Role.TREASURER),
+    "payout.pay": (Role.TREASURER,),  # mark paid, reverse a payment
+    "payout.edit_rules": (Role.CHAIR,),
+    # Progress updates and their photos.
+    "project.report": (Role.TREASURER, Role.SOCIAL_WORKER, Role.CHAIR),
+    "project.complete": (Role.CHAIR,),
+    "project.accept": (Role.CHAIR,),
     # Proposals and votes.
-    "proposal.create": (CHAIR, MEMBER, SECRETARY, TREASURER, SOCIAL_WORKER),
-    "proposal.move": (CHAIR,),  # publish, finalize, close; a proposer withdraws their own
-    "proposal.see_contact": (CHAIR, SECRETARY, SUPERVISOR, TOWNSHIP_ADMIN),
-    "objection.decide": (CHAIR,),
-    "objection.see_contact": (CHAIR, SUPERVISOR, TOWNSHIP_ADMIN),
-    "motion.open": (CHAIR,),
-    "motion.vote": (CHAIR, MEMBER),  # the electorate is frozen from these roles
-    "motion.record_offline": (SECRETARY,),
-    "motion.close": (CHAIR,),
-    "motion.see_history": (SUPERVISOR, CHAIR, TOWNSHIP_ADMIN),
-    "motion.see_choices": (SUPERVISOR,),  # how each member voted, also while results are hidden
-    "round.open": (CHAIR,),
-    "round.approve": (CHAIR, MEMBER),
-    "round.close": (CHAIR,),
-    "committee.edit_rules": (CHAIR, TOWNSHIP_ADMIN),
+    "proposal.create": (Role.CHAIR, Role.MEMBER, Role.SECRETARY, Role.TREASURER,
+                        Role.SOCIAL_WORKER),
+    "proposal.move": (Role.CHAIR,),  # publish, finalize, close; a proposer withdraws their own
+    "proposal.see_contact": (Role.CHAIR, Role.SECRETARY, Role.SUPERVISOR, Role.TOWNSHIP_ADMIN),
+    "objection.decide": (Role.CHAIR,),
+    "objection.see_contact": (Role.CHAIR, Role.SUPERVISOR, Role.TOWNSHIP_ADMIN),
+    "motion.open": (Role.CHAIR,),
+    "motion.vote": (Role.CHAIR, Role.MEMBER),  # the electorate is frozen from these roles
+    "motion.record_offline": (Role.SECRETARY,),
+    "motion.close": (Role.CHAIR,),
+    "motion.see_history": (Role.SUPERVISOR, Role.CHAIR, Role.TOWNSHIP_ADMIN),
+    # How each member voted, also while the results are hidden.
+    "motion.see_choices": (Role.SUPERVISOR,),
+    "round.open": (Role.CHAIR,),
+    "round.approve": (Role.CHAIR, Role.MEMBER),
+    "round.close": (Role.CHAIR,),
+    "committee.edit_rules": (Role.CHAIR, Role.TOWNSHIP_ADMIN),
     # Appoint to every role, invite, end terms: the township staffs its funds (on the fund's
     # staff page and the township's committees page). It does not record money itself: a
     # fund records money through the treasurers it appoints, and the township oversees them.
-    "fund.staff": (TOWNSHIP_ADMIN,),
+    "fund.staff": (Role.TOWNSHIP_ADMIN,),
     # The fund's notices (SMS, email) and what became of each: the people who run its business.
-    "notice.read": (CHAIR, SECRETARY, TREASURER, SUPERVISOR, TOWNSHIP_ADMIN),
+    "notice.read": (Role.CHAIR, Role.SECRETARY, Role.TREASURER, Role.SUPERVISOR,
+                    Role.TOWNSHIP_ADMIN),
+    # Volunteers (志愿服务) and the time bank: the registry holds ID numbers (sealed, shown
+    # masked). An activity's leader marks its list (the service checks it is theirs); a second
+    # person, secretary or chair, confirms before the hours count.
+    "volunteer.read": (Role.SECRETARY, Role.SOCIAL_WORKER, Role.CHAIR, Role.SUPERVISOR,
+                       Role.TOWNSHIP_ADMIN),
+    "volunteer.manage": (Role.SECRETARY, Role.SOCIAL_WORKER, Role.CHAIR),
+    # An activity's page, and what its leader does there (the service checks who leads it).
+    "activity.lead": (Role.SECRETARY, Role.SOCIAL_WORKER, Role.CHAIR, Role.MEMBER,
+                      Role.TREASURER, Role.SUPERVISOR, Role.TOWNSHIP_ADMIN),
+    "hours.confirm": (Role.SECRETARY, Role.CHAIR),
+    "timebank.manage": (Role.SOCIAL_WORKER, Role.SECRETARY),
+    # 关爱发放 (app/aid). The people helped are named only to these three; others see counts.
+    "aid.read": (Role.CHAIR, Role.MEMBER, Role.SUPERVISOR, Role.SECRETARY, Role.TREASURER,
+                 Role.SOCIAL_WORKER, Role.TOWNSHIP_ADMIN),
+    "aid.see_names": (Role.SOCIAL_WORKER, Role.CHAIR, Role.SUPERVISOR),
+    "aid.create": (Role.SOCIAL_WORKER, Role.CHAIR),  # a programme, put to the committee's vote
+    "aid.propose": (Role.SOCIAL_WORKER,),  # a person for a programme
+    "aid.hand_out": (Role.SOCIAL_WORKER,),  # entitlements, sheets, rosters, signatures
+    "aid.shops": (Role.SOCIAL_WORKER, Role.TREASURER),  # partner shops and their links
+    "aid.settle": _RECORD_MONEY,  # a payout for what was given (two keys, like any payout)
+    # 微心愿. Who a wish is for (name, situation) is seen only by the 社工, chair and
+    # supervisor; the treasurer sees the wish to record the donor's money.
+    "wish.read": (Role.SOCIAL_WORKER, Role.CHAIR, Role.SUPERVISOR, Role.TREASURER,
+                  Role.MEMBER, Role.SECRETARY),
+    "wish.see_recipient": (Role.SOCIAL_WORKER, Role.CHAIR, Role.SUPERVISOR),
+    "wish.collect": (Role.SOCIAL_WORKER, Role.CHAIR, Role.MEMBER, Role.SECRETARY),
+    "wish.screen": (Role.CHAIR, Role.SUPERVISOR),  # a second person; never the collector
+    "wish.revoke": (Role.SOCIAL_WORKER, Role.CHAIR),
+    "wish.handover": (Role.SOCIAL_WORKER, Role.TREASURER),  # records an in-kind gift
+    "wish.configure": (Role.CHAIR,),  # the value cap and how long a claim lasts
+    # 联合劝募 (app/campaigns): the township creates and closes campaigns for its funds; the
+    # fund page links there for them. Campaign routes are township routes (@township_access).
+    "campaign.manage": (Role.TOWNSHIP_ADMIN,),
     # Shown the two-step sign-in link on the fund page: they hold the fund's money keys.
-    "account.two_step": (TREASURER,),
+    "account.two_step": (Role.TREASURER,),
 }
 
 
@@ -96,7 +122,7 @@ def may(action: str, roles: Iterable[str] | None = None) -> bool:
     allow = allowed(action)
     if PUBLIC in allow or (ANY_MEMBER in allow and held):
         return True
-    return PLATFORM_ADMIN in held or bool(held & allow)
+    return Role.PLATFORM_ADMIN in held or bool(held & allow)
 
 
 def register(app) -> None:

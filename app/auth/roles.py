@@ -1,19 +1,24 @@
-"""Role names. Chinese labels live in the translation catalogue (app/labels.py); who may do
-what is app/auth/policy.py's table."""
+"""Role names and their words (a code set, app/codes.py); who may do what is
+app/auth/policy.py's table."""
 
-PLATFORM_ADMIN = "platform_admin"
-TOWNSHIP_ADMIN = "township_admin"
+from flask_babel import lazy_gettext as _l
 
-CHAIR = "chair"
-MEMBER = "member"
-SUPERVISOR = "supervisor"
-SECRETARY = "secretary"
-TREASURER = "treasurer"
-SOCIAL_WORKER = "social_worker"
+from app.codes import Code
 
-COMMITTEE_ROLES = (CHAIR, MEMBER, SUPERVISOR, SECRETARY)
-FUND_ROLES = (*COMMITTEE_ROLES, TREASURER, SOCIAL_WORKER)
-ALL_ROLES = (PLATFORM_ADMIN, TOWNSHIP_ADMIN, *FUND_ROLES)
+
+class Role(Code):
+    PLATFORM_ADMIN = "platform_admin", _l("Platform administrator")
+    TOWNSHIP_ADMIN = "township_admin", _l("Township administrator")
+    CHAIR = "chair", _l("Chair")
+    MEMBER = "member", _l("Committee member")
+    SUPERVISOR = "supervisor", _l("Supervisor")
+    SECRETARY = "secretary", _l("Secretary")
+    TREASURER = "treasurer", _l("Treasurer")
+    SOCIAL_WORKER = "social_worker", _l("Social worker")
+
+
+COMMITTEE_ROLES = (Role.CHAIR, Role.MEMBER, Role.SUPERVISOR, Role.SECRETARY)
+FUND_ROLES = (*COMMITTEE_ROLES, Role.TREASURER, Role.SOCIAL_WORKER)
 
 # Tags the policy table (app/auth/policy.py) names besides roles.
 PUBLIC = "public"  # anyone, no login

@@ -20,7 +20,7 @@ from app.extensions import db
 from app.funds.models import Township
 
 from .models import Membership, RecoveryCode, User
-from .roles import PLATFORM_ADMIN, TOWNSHIP_ADMIN, TREASURER
+from .roles import Role
 from .services import end_sessions
 
 ISSUER = "Shanlin 善邻"
@@ -141,7 +141,7 @@ def key_roles(user: User, day: date | None = None) -> list[Membership]:
     day = day or local_today()
     rows = db.session.scalars(select(Membership).where(
         Membership.user_id == user.id,
-        Membership.role.in_((TOWNSHIP_ADMIN, PLATFORM_ADMIN, TREASURER))))
+        Membership.role.in_((Role.TOWNSHIP_ADMIN, Role.PLATFORM_ADMIN, Role.TREASURER))))
     return [m for m in rows if m.current_on(day)]
 
 
@@ -150,7 +150,7 @@ def township_requires(user: User) -> bool:
     today = local_today()
     rows = db.session.scalars(
         select(Membership).join(Township, Township.id == Membership.township_id)
-        .where(Membership.user_id == user.id, Membership.role == TOWNSHIP_ADMIN,
+        .where(Membership.user_id == user.id, Membership.role == Role.TOWNSHIP_ADMIN,
                Township.require_admin_2fa.is_(True)))
     return any(m.current_on(today) for m in rows)
 

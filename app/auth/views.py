@@ -11,7 +11,7 @@ from flask_login.config import COOKIE_NAME
 from app.audit import record
 from app.db_types import utcnow
 from app.extensions import db, limiter
-from app.mail import send_mail
+from app.mail import send_later
 from app.rendering import render, render_form
 from app.urls import external_url
 from tenants.access import open_access, township_access
@@ -262,7 +262,9 @@ def reset_request():
             token = services.reset_token(user, current_app.config["SECRET_KEY"])
             link = external_url("auth.reset_password", token=token)
             minutes = current_app.config["PASSWORD_RESET_MAX_AGE"] // 60
-            send_mail(
+            # From a worker once this commits: the answer takes as long whether or not the
+            # account exists (no account fishing by timing), and never waits for the server.
+            send_later(
                 user.email,
                 _("Shanlin: reset your password"),
                 _(
@@ -272,6 +274,7 @@ def reset_request():
                     name=user.name, minutes=minutes, link=link,
                 ),
             )
+        db.session.commit()
         # The same answer whether or not the account exists: no account fishing.
         flash(
             _("If an account with an email address matches, a reset link has been sent to it. "

@@ -9,16 +9,7 @@ from dataclasses import dataclass, field
 from faker import Faker
 
 from app.auth import services as accounts
-from app.auth.roles import (
-    CHAIR,
-    MEMBER,
-    PLATFORM_ADMIN,
-    SECRETARY,
-    SOCIAL_WORKER,
-    SUPERVISOR,
-    TOWNSHIP_ADMIN,
-    TREASURER,
-)
+from app.auth.roles import Role
 from app.funds import services as funds
 from app.funds.models import Fund, Township
 
@@ -37,20 +28,20 @@ FUNDS = [
 # The documented logins: (who, login, name, email, [(role, fund prefix or township slug)])
 PEOPLE = [
     ("平台管理员 platform admin", "admin@shanlin.local", "平台管理员", None,
-     [(PLATFORM_ADMIN, None)]),
+     [(Role.PLATFORM_ADMIN, None)]),
     ("芦湾镇管理员 township admin", "13900000001", "周建华", "zhoujianhua@luwan.example.cn",
-     [(TOWNSHIP_ADMIN, "luwan")]),
+     [(Role.TOWNSHIP_ADMIN, "luwan")]),
     ("桃源镇管理员 admin of the other township", "13900000002", "沈国平", None,
-     [(TOWNSHIP_ADMIN, "taoyuan")]),
-    ("东港村 主任 chair", "13900000011", "王秀英", None, [(CHAIR, "DGC")]),
-    ("东港村 经办人 treasurer", "13900000012", "李建国", None, [(TREASURER, "DGC")]),
-    ("东港村 委员 committee member", "13900000013", "张桂兰", None, [(MEMBER, "DGC")]),
-    ("东港村 监事 supervisor", "13900000014", "刘志强", None, [(SUPERVISOR, "DGC")]),
-    ("东港村 秘书 secretary", "13900000015", "赵丽娟", None, [(SECRETARY, "DGC")]),
-    ("东港村 社工 social worker", "13900000016", "孙晓燕", None, [(SOCIAL_WORKER, "DGC")]),
+     [(Role.TOWNSHIP_ADMIN, "taoyuan")]),
+    ("东港村 主任 chair", "13900000011", "王秀英", None, [(Role.CHAIR, "DGC")]),
+    ("东港村 经办人 treasurer", "13900000012", "李建国", None, [(Role.TREASURER, "DGC")]),
+    ("东港村 委员 committee member", "13900000013", "张桂兰", None, [(Role.MEMBER, "DGC")]),
+    ("东港村 监事 supervisor", "13900000014", "刘志强", None, [(Role.SUPERVISOR, "DGC")]),
+    ("东港村 秘书 secretary", "13900000015", "赵丽娟", None, [(Role.SECRETARY, "DGC")]),
+    ("东港村 社工 social worker", "13900000016", "孙晓燕", None, [(Role.SOCIAL_WORKER, "DGC")]),
     ("东港村 and 南塘村 委员 member of two funds", "13900000020", "陈美玲",
-     "chenmeiling@example.cn", [(MEMBER, "DGC"), (MEMBER, "NTC")]),
-    ("南塘村 经办人 treasurer", "13900000021", "吴海涛", None, [(TREASURER, "NTC")]),
+     "chenmeiling@example.cn", [(Role.MEMBER, "DGC"), (Role.MEMBER, "NTC")]),
+    ("南塘村 经办人 treasurer", "13900000021", "吴海涛", None, [(Role.TREASURER, "NTC")]),
 ]
 
 
@@ -79,12 +70,12 @@ def build(password: str) -> Demo:
         user = accounts.create_user(name, password, phone=phone, email=email or
                                     (None if phone else login))
         for role, where in roles:
-            if role == TOWNSHIP_ADMIN:
+            if role == Role.TOWNSHIP_ADMIN:
                 accounts.add_membership(user, role, township=demo.townships[where])
             elif where:
                 accounts.add_membership(user, role, fund=demo.funds[where])
                 staffed.add((where, role))
-                seated[where] += role in (CHAIR, MEMBER, SUPERVISOR)
+                seated[where] += role in (Role.CHAIR, Role.MEMBER, Role.SUPERVISOR)
             else:
                 accounts.add_membership(user, role)
 
@@ -98,12 +89,12 @@ def build(password: str) -> Demo:
 
     for _township, _name, _village, _kind, prefix, size in FUNDS:
         fund = demo.funds[prefix]
-        for role in (CHAIR, SUPERVISOR, TREASURER):
+        for role in (Role.CHAIR, Role.SUPERVISOR, Role.TREASURER):
             if (prefix, role) not in staffed:
                 accounts.add_membership(anyone(), role, fund=fund)
-                seated[prefix] += role != TREASURER
+                seated[prefix] += role != Role.TREASURER
         for _ in range(size - seated[prefix]):
-            accounts.add_membership(anyone(), MEMBER, fund=fund)
+            accounts.add_membership(anyone(), Role.MEMBER, fund=fund)
 
     for step in SEED_STEPS:
         step(demo)
@@ -112,12 +103,19 @@ def build(password: str) -> Demo:
 
 def _seed_steps():
     from app.donations.demo import seed as donations
+    from app.giving.demo import seed as giving
     from app.governance.demo import seed as governance
     from app.payouts.demo import seed as payouts
     from app.portal.demo import seed as portal
     from app.receipts.demo import seed as receipts
 
-    return [donations, receipts, governance, payouts, portal]
+    from .aid import seed as aid
+    from .campaigns import seed as campaigns
+    from .volunteers import seed as volunteers
+    from .wishes import seed as wishes
+
+    return [donations, receipts, governance, payouts, portal, aid, wishes, volunteers, giving,
+            campaigns]
 
 
 SEED_STEPS = _seed_steps()

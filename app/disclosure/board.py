@@ -113,7 +113,7 @@ def board(fund, today: date) -> Board:
         restricted_fen=balances.total_fen - balances.unrestricted_fen,
         year_income_fen=sum(m[1] for m in this_year),
         year_spending_fen=sum(m[2] for m in this_year),
-        chart=charts.monthly_bars([tuple(m) for m in months],
+        chart=charts.monthly_rows([tuple(m) for m in months],
                                   title=_("Income and spending by month"),
                                   income_label=_("Income"), spending_label=_("Spending")),
         gifts=recent_gifts(), payouts=payouts,

@@ -109,6 +109,7 @@ class ReportData:
     donors: list = field(default_factory=list)  # [name, fen]
     anonymous_donors: int = 0
     threshold_fen: int = DEFAULT_THRESHOLD_FEN
+    wishes: dict = field(default_factory=dict)  # 微心愿: collected, claimed, fulfilled, expired
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
@@ -150,6 +151,7 @@ def compute(fund, p: Period, threshold_fen: int = DEFAULT_THRESHOLD_FEN) -> Repo
     from app.governance.models import BudgetLine, Proposal
     from app.payouts.models import Payout
     from app.payouts.services import payout_id_of
+    from app.wishes.counts import counts_between
 
     data = ReportData(fund=fund.name, kind=p.kind, year=p.year, quarter=p.quarter,
                       start=p.start.isoformat(), end=p.end.isoformat(),
@@ -220,6 +222,7 @@ def compute(fund, p: Period, threshold_fen: int = DEFAULT_THRESHOLD_FEN) -> Repo
                        sorted(balances.items(), key=lambda kv: names.get(kv[0], ""))
                        if did is not None and fen]
     data.donors, data.anonymous_donors = donors_above(p, threshold_fen)
+    data.wishes = counts_between(p.start, p.end).get(fund.id, {})
     return data
 
 

@@ -47,6 +47,18 @@ def board():
     return render_template("disclosure/board_page.html", fund=g.fund, board_html=html)
 
 
+@bp.route("/public/print.pdf")
+@fund_access("public")
+@limiter.limit(public_rate_limit)
+def board_print():
+    """打印公示: the board on one A4 sheet, for the village's notice board on the wall."""
+    from . import printed
+
+    today = local_today()
+    return send_file(io.BytesIO(printed.notice_pdf(g.fund, today)), mimetype="application/pdf",
+                     download_name=f"{g.fund.name}-{_('Public notice')}-{today.isoformat()}.pdf")
+
+
 def _committee():
     from app.auth.roles import COMMITTEE_ROLES
     from app.funds import services as funds

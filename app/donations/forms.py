@@ -29,6 +29,8 @@ class DonationForm(Form):
     item_description = StringField(_l("What was given (in kind)"),
                                    validators=[Optional(), Length(max=200)])
     item_quantity = StringField(_l("Quantity (in kind)"), validators=[Optional(), Length(max=50)])
+    valuation_basis = StringField(_l("How the value was set (in kind)"),
+                                  validators=[Optional(), Length(max=200)])
     notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=500)])
 
 

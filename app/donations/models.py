@@ -102,9 +102,11 @@ class Donation(FundOwned, db.Model):
         same_fund_fk("point_id", "donation_point"),
         same_fund_fk("designation_id", "designation"),
         same_fund_fk("batch_id", "batch"),
-        # Covers the donations list: its order, its filters and its totals, without the table.
+        # Covers the donations list (its order, its filters and its totals) and 待我处理's
+        # count of gifts waiting for a receipt, without the table.
         Index("ix_donation_fund_id_received_on", "fund_id", "received_on", "id", "status",
-              "channel", "designation_id", "amount_fen", "refunded_fen"),
+              "channel", "designation_id", "amount_fen", "refunded_fen", "donor_id",
+              "receipt_waived"),
         Index("ix_donation_fund_id_donor_id", "fund_id", "donor_id"),
         Index("ix_donation_fund_id_batch_id", "fund_id", "batch_id"),
     )
@@ -123,6 +125,7 @@ class Donation(FundOwned, db.Model):
     handler_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))  # 经办人
     item_description: Mapped[str] = mapped_column(String(200), default="")  # in kind
     item_quantity: Mapped[str] = mapped_column(String(50), default="")  # in kind, "20 箱"
+    valuation_basis: Mapped[str] = mapped_column(String(200), default="")  # in kind: 估值依据
     message: Mapped[str] = mapped_column(String(500), default="")  # the donor's words
     notes: Mapped[str] = mapped_column(String(500), default="")  # the treasurer's notes
     gateway: Mapped[str | None] = mapped_column(String(20))  # "stripe" for online gifts
@@ -153,13 +156,34 @@ class Donation(FundOwned, db.Model):
         return self.amount_fen - self.refunded_fen
 
 
-class PaymentEvent(FundOwned, db.Model):
-    """A gateway event already handled: a replayed webhook changes nothing."""
+class EventOutcome(Code):
+    """What a gateway's event (a notification, or its answer to an order query) did."""
 
-    __fund_args__ = (UniqueConstraint("fund_id", "gateway", "event_id"),)
+    CONFIRMED = "confirmed", _l("Confirmed the gift")
+    ALREADY_CONFIRMED = "already_confirmed", _l("The gift was already confirmed")
+    AMOUNT_MISMATCH = "amount_mismatch", _l("Refused: the amount paid is not the gift's")
+    FAILED = "failed", _l("The payment failed or the order closed")
+    REFUND_BOOKED = "refund_booked", _l("Booked a refund")
+    REFUND_ALREADY_BOOKED = "refund_already_booked", _l("The refund was already booked")
+    UNKNOWN_PAYMENT = "unknown_payment", _l("No gift of ours has this order number")
+
+
+class PaymentEvent(FundOwned, db.Model):
+    """A gateway event already handled: a replayed webhook changes nothing. For WeChat Pay
+    and Alipay the id is the gateway's transaction (or refund) number, so the notification
+    and an order query of the same payment are one event."""
+
+    __fund_args__ = (
+        UniqueConstraint("fund_id", "gateway", "event_id"),
+        EventOutcome.check("outcome"),
+        same_fund_fk("donation_id", "donation"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     gateway: Mapped[str] = mapped_column(String(20))
     event_id: Mapped[str] = mapped_column(String(100))
     event_type: Mapped[str] = mapped_column(String(60))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    outcome: Mapped[str | None] = mapped_column(String(30))  # None: before it was kept
+    donation_id: Mapped[int | None] = mapped_column(index=True)
+    amount_fen: Mapped[int | None] = mapped_column()  # what the gateway said was paid

@@ -39,6 +39,7 @@ class DonationInput:
     handler_id: int | None = None
     item_description: str = ""
     item_quantity: str = ""
+    valuation_basis: str = ""  # in kind: how the amount was set (an invoice, a market price)
     message: str = ""
     notes: str = ""
     submission_key: str | None = None  # the form's one-time key: a resent form counts once
@@ -89,6 +90,7 @@ def check(data: DonationInput, *, today: date | None = None, channels=None) -> d
         point_id=data.point_id or None, handler_id=data.handler_id,
         item_description=(data.item_description or "").strip(),
         item_quantity=(data.item_quantity or "").strip(),
+        valuation_basis=(data.valuation_basis or "").strip(),
         message=(data.message or "").strip(), notes=(data.notes or "").strip(),
         submission_key=data.submission_key or None,
     )
@@ -184,9 +186,10 @@ def reverse(donation: Donation, reason: str, user=None) -> LedgerEntry:
 
 
 def start_online(amount_fen: int, *, gateway: str, donor_id: int | None,
-                 designation_id: int | None, message: str, received_on: date) -> Donation:
+                 designation_id: int | None, message: str, received_on: date,
+                 channel: str = "card") -> Donation:
     """An online gift the donor has asked to pay: pending until the gateway confirms it."""
-    donation = Donation(amount_fen=amount_fen, channel="card", received_on=received_on,
+    donation = Donation(amount_fen=amount_fen, channel=channel, received_on=received_on,
                         status="pending", gateway=gateway, donor_id=donor_id,
                         designation_id=designation_id, message=message.strip())
     db.session.add(donation)

@@ -119,7 +119,8 @@ def _record(form: DonationForm) -> Donation:
         reference=form.reference.data or "", designation_id=form.designation_id.data,
         point_id=form.point_id.data, handler_id=current_user.id,
         item_description=form.item_description.data or "",
-        item_quantity=form.item_quantity.data or "", notes=form.notes.data or "",
+        item_quantity=form.item_quantity.data or "",
+        valuation_basis=form.valuation_basis.data or "", notes=form.notes.data or "",
         donor_id=form.donor_id.data, submission_key=form.submission_key.data or None,
     )
     # All messages first (a new donor is created only for a valid gift); online gifts come

@@ -10,7 +10,7 @@ from flask import Blueprint
 from sqlalchemy import select
 
 from app.auth import services as accounts
-from app.auth.roles import ALL_ROLES, FUND_ROLES, PLATFORM_ADMIN, TOWNSHIP_ADMIN
+from app.auth.roles import FUND_ROLES, Role
 from app.extensions import db
 from tenants import SYSTEM, using
 from tenants.rls import grant_app_role as grant
@@ -73,7 +73,7 @@ def create_fund(township_slug, name, host_charity, receipt_prefix, village, kind
 
 @bp.cli.command("add-member")
 @click.argument("login")
-@click.argument("role", type=click.Choice(ALL_ROLES))
+@click.argument("role", type=click.Choice(Role.values()))
 @click.option("--fund", "fund_slug", help="fund slug, for fund roles")
 @click.option("--township", "township_slug", help="township slug, for township_admin")
 @click.option("--name", help="creates the user when LOGIN is new")
@@ -93,11 +93,11 @@ def add_member(login, role, fund_slug, township_slug, name, password):
             fund = funds.fund_by_slug(fund_slug)
             if fund is None:
                 _fail(f"role {role} needs --fund with an existing fund slug")
-        elif role == TOWNSHIP_ADMIN:
+        elif role == Role.TOWNSHIP_ADMIN:
             township = funds.township_by_slug(township_slug)
             if township is None:
                 _fail("township_admin needs --township with an existing township slug")
-        elif role != PLATFORM_ADMIN:
+        elif role != Role.PLATFORM_ADMIN:
             _fail(f"unknown role {role}")
         accounts.add_membership(user, role, fund=fund, township=township)
         where = fund.name if fund else township.name if township else "platform"

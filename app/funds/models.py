@@ -23,6 +23,10 @@ class FundKind(Code):
     TOWNSHIP = "township", _l("Township")
 
 
+LARGE_CASH_FEN = 10_000 * 100  # ¥10,000, until the township chooses
+LARGE_CASH_WINDOW_FEN = (1_000 * 100, 200_000 * 100)  # ¥1,000 to ¥200,000
+
+
 class Township(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(80), unique=True)
@@ -30,6 +34,10 @@ class Township(db.Model):
     region: Mapped[str] = mapped_column(String(100), default="")  # 县/区, 市
     # Township admins must sign in with a one-time code as well (app/auth/totp.py).
     require_admin_2fa: Mapped[bool] = mapped_column(default=False)
+    # A cash gift of this much or more is an anomaly to review (app/oversight/anomalies.py):
+    # the township sets it for its villages' size, within LARGE_CASH_WINDOW_FEN.
+    large_cash_fen: Mapped[int] = mapped_column(default=LARGE_CASH_FEN,
+                                                server_default=str(LARGE_CASH_FEN))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     funds: Mapped[list["Fund"]] = relationship(back_populates="township", order_by="Fund.id")

@@ -89,14 +89,14 @@ def people_of_fund(fund: Fund, day: date | None = None) -> list[tuple[Membership
 
 def funds_of_user(user: User, day: date | None = None) -> tuple[list, list]:
     """(townships the user administers, [(fund, roles)] the user sits in), for the home page."""
-    from app.auth.roles import PLATFORM_ADMIN, TOWNSHIP_ADMIN
+    from app.auth.roles import Role
     from app.auth.services import current_memberships
 
     memberships = current_memberships(user, day)
-    if any(m.role == PLATFORM_ADMIN for m in memberships):
+    if any(m.role == Role.PLATFORM_ADMIN for m in memberships):
         townships = list(db.session.scalars(select(Township).order_by(Township.id)))
     else:
-        townships = [m.township for m in memberships if m.role == TOWNSHIP_ADMIN]
+        townships = [m.township for m in memberships if m.role == Role.TOWNSHIP_ADMIN]
     funds: dict[int, tuple[Fund, list[str]]] = {}
     for m in memberships:
         if m.fund_id is not None:

@@ -9,17 +9,16 @@ from sqlalchemy import select
 from app.auth import services as accounts
 from app.auth.models import Membership, User
 from app.auth.policy import POLICY
-from app.auth.roles import CHAIR, COMMITTEE_ROLES, FUND_ROLES
+from app.auth.roles import COMMITTEE_ROLES, FUND_ROLES, Role
 from app.clock import local_today
 from app.db_types import utcnow
 from app.extensions import db
 from app.money import AmountError, parse_amount
 from app.validation import Invalid
 
-from .models import CommitteeRules, Motion, Threshold
+from .models import CommitteeRules, Motion, Quorum, Threshold
 
 VOTING_ROLES = POLICY["motion.vote"]  # the supervisor and the secretary do not vote
-QUORUMS = {"1/2": (1, 2), "2/3": (2, 3), "3/4": (3, 4), "1/1": (1, 1)}
 
 
 def rules_of(fund_id: int) -> CommitteeRules:
@@ -54,7 +53,7 @@ def update_rules(rules: CommitteeRules, data: RulesInput, user) -> CommitteeRule
     errors = {}
     if open_motion_count():
         errors["quorum"] = _l("The rules cannot change while a motion is open.")
-    if data.quorum not in QUORUMS:
+    if data.quorum not in Quorum.values():
         errors["quorum"] = _l("Choose a quorum.")
     if data.threshold not in Threshold.values():
         errors["threshold"] = _l("Choose a threshold.")
@@ -70,7 +69,7 @@ def update_rules(rules: CommitteeRules, data: RulesInput, user) -> CommitteeRule
         errors["notice_days"] = _l("Public notice lasts from 1 to 30 days.")
     if errors:
         raise Invalid(errors)
-    rules.quorum_num, rules.quorum_den = QUORUMS[data.quorum]
+    rules.quorum_num, rules.quorum_den = Quorum(data.quorum).fraction
     rules.threshold = data.threshold
     rules.two_thirds_above_fen = above
     rules.casting_vote = bool(data.casting_vote)
@@ -118,9 +117,9 @@ def voters_on(fund_id: int, day: date) -> list[tuple[int, str]]:
         Membership.fund_id == fund_id, Membership.role.in_(VOTING_ROLES))).all()
     roles: dict[int, str] = {}
     for m in rows:
-        if m.current_on(day) and roles.get(m.user_id) != CHAIR:
+        if m.current_on(day) and roles.get(m.user_id) != Role.CHAIR:
             roles[m.user_id] = m.role
-    return sorted(roles.items(), key=lambda ur: (ur[1] != CHAIR, ur[0]))
+    return sorted(roles.items(), key=lambda ur: (ur[1] != Role.CHAIR, ur[0]))
 
 
 def may_vote_on(fund_id: int, user_id: int, day: date) -> bool:
@@ -151,7 +150,7 @@ def appoint(fund, login: str, role: str, *, name: str = "", start: date | None =
     start = start or local_today()
     if end and end < start:
         errors["end"] = _l("A term cannot end before it starts.")
-    elif role == CHAIR and _chair_during(fund, start, end):
+    elif role == Role.CHAIR and _chair_during(fund, start, end):
         errors["role"] = _l("The fund has a chair for this period: end their term first, "
                             "or choose whom the new chair replaces.")
     if errors:
@@ -165,7 +164,7 @@ def appoint(fund, login: str, role: str, *, name: str = "", start: date | None =
 def _chair_during(fund, start: date, end: date | None) -> bool:
     """Does some chair's term overlap start..end (open-ended when None)?"""
     rows = db.session.scalars(select(Membership).where(Membership.fund_id == fund.id,
-                                                       Membership.role == CHAIR))
+                                                       Membership.role == Role.CHAIR))
     return any((m.end_date is None or m.end_date >= start)
                and (end is None or m.start_date <= end) for m in rows)
 

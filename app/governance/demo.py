@@ -12,9 +12,10 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from app.auth.models import Membership, User
-from app.auth.roles import COMMITTEE_ROLES, SECRETARY
+from app.auth.roles import COMMITTEE_ROLES, Role
 from app.clock import local_today
 from app.db_types import utcnow
+from app.demo import pictures
 from app.extensions import db
 from tenants import fund_scope, using
 
@@ -103,48 +104,55 @@ def seed_fund(fund, *, live: bool = False) -> None:
     v = fund.village
 
     # Draft, submitted (by a villager), in discussion, withdrawn.
-    _proposal(f"{v}村口路灯维修", "environment", 3600, member, now - 2 * day, submit=False)
-    _proposal(f"{v}老年活动室添置空调", "elderly", 8000, None, now - 3 * day,
+    _proposal(f"{v}村口路灯维修", "environment", 8600, member, now - 2 * day, submit=False)
+    _proposal(f"{v}老年活动室添置空调", "elderly", 12000, None, now - 3 * day,
               villager=("何阿婆", "13812345678"),
               description="活动室夏天太热，老人们想装两台空调。")
-    talk = _proposal(f"{v}困难学生新学期助学金", "education", 12000, member, now - 9 * day,
-                     budget="助学金 6 人 × 2000 元 12000")
+    talk = _proposal(f"{v}困难学生新学期助学金", "education", 24000, member, now - 9 * day,
+                     budget="助学金 6 人 × 4000 元 24000")
     proposals.transition(talk, "discussion", chair, now=now - 8 * day)
     proposals.add_comment(talk, chair, "名单请社工再核实一遍家庭情况。")
     proposals.add_comment(talk, member, "已核实，6 户都在低保边缘。")
-    gone = _proposal(f"{v}河道垃圾清理", "environment", 1500, member, now - 40 * day)
+    gone = _proposal(f"{v}河道垃圾清理", "environment", 6500, member, now - 40 * day)
     proposals.transition(gone, "withdrawn", member, now=now - 39 * day)
 
     # Rejected, approved (closed by the chair), on public notice with an objection.
-    no = _proposal(f"{v}村民广场音响设备", "other", 20000, member, now - 35 * day)
+    no = _proposal(f"{v}村民广场音响设备", "other", 28000, member, now - 35 * day)
     _vote(no, chair, voters, now - 30 * day, ["no", "no", "abstain", "yes", "no", "no"])
-    yes = _proposal(f"{v}残疾人家庭无障碍改造", "disability", 15000, member, now - 5 * day)
+    yes = _proposal(f"{v}残疾人家庭无障碍改造", "disability", 36000, member, now - 5 * day)
     _vote(yes, chair, voters, now - 3 * day, ["yes"] * len(voters), by_chair=True)
-    notice = _proposal(f"{v}独居老人助餐", "elderly", 18000, member, now - 12 * day,
-                       budget="餐费 15000\n送餐电动车 3000")
+    notice = _proposal(f"{v}独居老人助餐", "elderly", 42000, member, now - 12 * day,
+                       budget="餐费 38000\n送餐电动车 4000")
     _vote(notice, chair, voters, now - 8 * day, ["yes", "yes", "yes", "no", "yes", "yes"])
     proposals.publish(notice, chair, now=now - 4 * day)
     proposals.file_objection(notice, "钱师傅", "13987654321",
                              "送餐电动车可以向村里借，不必新买。", now=now - day)
 
-    # Final (a closed vote with a recusal), then the project's later life.
+    # Final (a closed vote with a recusal), then the project's later life: every project
+    # that got as far as 已完成 was paid its budget on the way (payouts' demo).
     final = _proposal(f"微心愿：{v}留守儿童书包", "small_wish", 2400, member, now - 25 * day)
     _vote(final, chair, voters, now - 21 * day, ["yes", "yes", "yes", "yes", "no", "yes"],
           recuse=len(voters) - 1)
     _through(final, ["notice"], now - 18 * day, chair)
     proposals.finalize_if_due(final, now)
-    for title, states in [
-        ("重阳敬老餐（上半年）", ["in_progress"]),
-        ("老年食堂餐具更新", ["in_progress", "completed"]),
-        ("春节困难户慰问", ["in_progress", "completed", "accepted"]),
-        ("2025 年助学金", ["in_progress", "completed", "accepted", "closed"]),
+    from app.payouts.demo import pay_in_full
+
+    for title, amount, age, states in [  # age: days since it was proposed, so that the
+        # spending falls in different months of the year
+        ("重阳敬老餐（上半年）", 30000, 200, ["in_progress"]),
+        ("老年食堂餐具更新", 12000, 150, ["in_progress", "completed"]),
+        ("春节困难户慰问", 48000, 300, ["in_progress", "completed", "accepted"]),
+        ("2025 年助学金", 40000, 250, ["in_progress", "completed", "accepted", "closed"]),
     ]:
-        past = now - 200 * day
-        done = _proposal(f"{v}{title}", "hardship", 10000, member, past)
+        past = now - age * day
+        done = _proposal(f"{v}{title}", "hardship", amount, member, past)
         _vote(done, chair, voters, past + day, ["yes"] * len(voters), by_chair=True)
         _through(done, ["notice"], past + 3 * day, chair)
         proposals.finalize_if_due(done, past + 10 * day)
-        _through(done, states, past + 11 * day, chair)
+        _through(done, states[:1], past + 11 * day, chair)
+        if len(states) > 1:
+            pay_in_full(done, v, past + 12 * day)
+            _through(done, states[1:], past + 40 * day, chair)
 
     # Last year's round: three proposals, a cap of ¥30,000, approvals, the greedy choice.
     past = now - 120 * day
@@ -176,7 +184,8 @@ def seed_fund(fund, *, live: bool = False) -> None:
                      now=now - timedelta(minutes=50))
     secretary = _secretary(fund)
     if secretary is not None and len(others) > 1:
-        evidence = uploads.save(fund.id, tiny_png(), "会议记录.png", "minutes", secretary,
+        minutes = pictures.photo("会议记录：书面表决票", v, local_today())
+        evidence = uploads.save(fund.id, minutes, "会议记录.jpg", "minutes", secretary,
                                 motion_id=motion.id)
         motions.record_offline(motion, secretary, others[1], "yes", evidence,
                                now=now - timedelta(minutes=30))
@@ -191,14 +200,12 @@ def _is_demo_login(user_id: int) -> bool:
 
 def _secretary(fund):
     row = db.session.scalar(select(Membership).where(
-        Membership.fund_id == fund.id, Membership.role == SECRETARY))
+        Membership.fund_id == fund.id, Membership.role == Role.SECRETARY))
     return row.user if row else None
 
 
 def sample(name: str) -> int:
     """Ids of the current fund's demo rows, for the isolation matrix's URL samples."""
-    from app.auth.roles import MEMBER as member_role
-
     from .models import Attachment, Motion, Objection, Round
 
     queries = {
@@ -212,7 +219,7 @@ def sample(name: str) -> int:
     if name == "membership_id":
         fund_id = db.session.scalar(select(Proposal.fund_id).limit(1))
         rows = db.session.scalars(select(Membership).where(
-            Membership.fund_id == fund_id, Membership.role == member_role,
+            Membership.fund_id == fund_id, Membership.role == Role.MEMBER,
             Membership.end_date.is_(None)).order_by(Membership.id.desc()))
         return next(m.id for m in rows if not _is_demo_login(m.user_id))
     return db.session.scalar(queries[name].order_by(queries[name].selected_columns[0]))

@@ -6,7 +6,6 @@ from wtforms import (
     BooleanField,
     DateField,
     RadioField,
-    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -14,15 +13,11 @@ from wtforms import (
 )
 from wtforms.validators import Length, Optional
 
+from app.auth.roles import COMMITTEE_ROLES, Role
 from app.forms import Form, IdSelectField, IntegerField
 from app.validation import int_or_none
 
-from .models import Category, FileKind, MotionKind, Threshold, VoteChoice
-
-QUORUM_CHOICES = [SelectChoice("1/2", _l("Half of the eligible members")),
-                  SelectChoice("2/3", _l("Two thirds of the eligible members")),
-                  SelectChoice("3/4", _l("Three quarters of the eligible members")),
-                  SelectChoice("1/1", _l("All eligible members"))]
+from .models import Category, FileKind, MotionKind, Quorum, Threshold, VoteChoice
 
 
 class ProposalForm(Form):
@@ -52,7 +47,10 @@ class CommentForm(Form):
 
 
 class OpenMotionForm(Form):
-    kind = SelectField(_l("The vote is about"), choices=MotionKind.choices(), validate_choice=False)
+    # Enrolments are put to the vote from the aid programme's page, with the people listed.
+    kind = SelectField(_l("The vote is about"), choices=MotionKind.choices(
+        [MotionKind.PROPOSAL, MotionKind.BUDGET_CHANGE, MotionKind.ACCEPTANCE]),
+        validate_choice=False)
     amount = StringField(_l("New budget (yuan, budget changes only)"),
                          validators=[Optional(), Length(max=30)])
     hours = IntegerField(_l("Voting period (hours; empty: the committee's default)"),
@@ -74,7 +72,7 @@ class OfflineBallotForm(Form):
 
 
 class RulesForm(Form):
-    quorum = SelectField(_l("Quorum: how many must vote"), choices=QUORUM_CHOICES,
+    quorum = SelectField(_l("Quorum: how many must vote"), choices=Quorum.choices(),
                          validate_choice=False)
     threshold = SelectField(_l("A motion passes with"), choices=Threshold.choices(),
                             validate_choice=False)
@@ -90,10 +88,7 @@ class AppointForm(Form):
     login = StringField(_l("Mobile number or email"), validators=[Length(max=254)])
     name = StringField(_l("Name (only for a new account)"),
                        validators=[Optional(), Length(max=100)])
-    role = SelectField(_l("Role"), choices=[
-        SelectChoice("chair", _l("Chair")), SelectChoice("member", _l("Committee member")),
-        SelectChoice("supervisor", _l("Supervisor")), SelectChoice("secretary", _l("Secretary"))],
-        validate_choice=False)
+    role = SelectField(_l("Role"), choices=Role.choices(COMMITTEE_ROLES), validate_choice=False)
     start = DateField(_l("Term starts"), validators=[Optional()])
     end = DateField(_l("Term ends (optional)"), validators=[Optional()])
     replaces = IdSelectField(_l("Replaces (their term ends yesterday)"))

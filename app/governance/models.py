@@ -17,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.audit import audited
+from app.auth.roles import FUND_ROLES, Role
 from app.codes import Code
 from app.db_types import UTCDateTime, utcnow
 from app.extensions import db
@@ -29,6 +30,21 @@ class Threshold(Code):
     TWO_THIRDS = "two_thirds", _l("Two thirds of all eligible members")
 
 
+class Quorum(Code):
+    """How many of the eligible must vote, as the committee chooses it; stored as a fraction
+    (quorum_num, quorum_den) on the rules and on each motion."""
+
+    HALF = "1/2", _l("Half of the eligible members")
+    TWO_THIRDS = "2/3", _l("Two thirds of the eligible members")
+    THREE_QUARTERS = "3/4", _l("Three quarters of the eligible members")
+    ALL = "1/1", _l("All eligible members")
+
+    @property
+    def fraction(self) -> tuple[int, int]:
+        num, den = self.value.split("/")
+        return int(num), int(den)
+
+
 class VoteChoice(Code):
     YES = "yes", _l("Yes")
     NO = "no", _l("No")
@@ -39,6 +55,13 @@ class MotionKind(Code):
     PROPOSAL = "proposal", _l("Approve the project")
     BUDGET_CHANGE = "budget_change", _l("Change the budget")
     ACCEPTANCE = "acceptance", _l("Accept the completed project")
+    # A batch of people into an aid programme (app/aid), voted on the programme's proposal.
+    ENROLMENT = "enrolment", _l("Enrol people in the aid programme")
+
+
+class MeetingKind(Code):
+    ONLINE = "online", _l("Online vote")
+    MEETING = "meeting", _l("Committee meeting")
 
 
 class MotionStatus(Code):
@@ -185,7 +208,12 @@ class ProposalEvent(FundOwned, db.Model):
     """One state change of a proposal: who, when, from and to. Never edited."""
 
     __tablename__ = "proposal_event"
-    __fund_args__ = (same_fund_fk("proposal_id", "proposal"), EventNote.check("note_code"))
+    __fund_args__ = (
+        same_fund_fk("proposal_id", "proposal"),
+        EventNote.check("note_code"),
+        ProposalStatus.check("from_status"),
+        ProposalStatus.check("to_status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     proposal_id: Mapped[int] = mapped_column(index=True)
@@ -219,12 +247,16 @@ class Motion(FundOwned, db.Model):
     __fund_args__ = (
         MotionKind.check("kind"),
         MotionStatus.check("status"),
+        MeetingKind.check("meeting_kind"),
         Threshold.check("threshold"),
         same_fund_fk("proposal_id", "proposal"),
         # One open vote per proposal: the database refuses a second even when two requests
         # pass the check in open_motion at once.
         Index("uq_motion_open_proposal", "fund_id", "proposal_id", unique=True,
               sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
+        # A resolution's number is the fund's, per year, and never given twice.
+        Index("uq_motion_resolution_number", "fund_id", "resolution_year",
+              "resolution_sequence", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -247,12 +279,34 @@ class Motion(FundOwned, db.Model):
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))  # None: deadline
     passed: Mapped[bool | None] = mapped_column()
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the 24-hour reminder
+    # The meeting the resolution records: an online vote (its time is opened_at to closed_at)
+    # or a meeting of the committee at a time and place; who chaired it and who kept minutes.
+    meeting_kind: Mapped[str] = mapped_column(String(10), default="online")
+    meeting_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    meeting_place: Mapped[str] = mapped_column(String(200), default="")
+    host_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))  # 主持人
+    recorder_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))  # 记录人
+    # 东港村慈基决〔2026〕3号: from the fund's counter for the year, taken at the close.
+    resolution_year: Mapped[int | None] = mapped_column()
+    resolution_sequence: Mapped[int | None] = mapped_column()
+    resolution_number: Mapped[str] = mapped_column(String(60), default="")
 
     proposal: Mapped[Proposal] = relationship(
         primaryjoin="Motion.proposal_id == Proposal.id", foreign_keys="[Motion.proposal_id]",
         viewonly=True)
     opened_by = relationship("User", foreign_keys=[opened_by_id])
     closed_by = relationship("User", foreign_keys=[closed_by_id])
+
+
+class ResolutionCounter(FundOwned, db.Model):
+    """The last resolution number of a fund's year; its row lock keeps numbers gapless."""
+
+    __tablename__ = "resolution_counter"
+    __fund_args__ = (UniqueConstraint("fund_id", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int]
+    last_number: Mapped[int] = mapped_column(default=0)
 
 
 class ResolutionFile(FundOwned, db.Model):
@@ -278,6 +332,7 @@ class Elector(FundOwned, db.Model):
     __fund_args__ = (
         UniqueConstraint("fund_id", "motion_id", "user_id"),
         same_fund_fk("motion_id", "motion"),
+        Role.check("role", FUND_ROLES),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -343,14 +398,19 @@ class BallotChange(FundOwned, db.Model):
     """Every ballot cast, changed, confirmed or withdrawn by recusal, in order."""
 
     __tablename__ = "ballot_change"
-    __fund_args__ = (same_fund_fk("motion_id", "motion"),)
+    __fund_args__ = (
+        same_fund_fk("motion_id", "motion"),
+        BallotAction.check("action"),
+        VoteChoice.check("choice"),
+        VoteChoice.check("previous"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     motion_id: Mapped[int] = mapped_column(index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     choice: Mapped[str | None] = mapped_column(String(10))  # None: withdrawn (recused)
     previous: Mapped[str | None] = mapped_column(String(10))
-    action: Mapped[str] = mapped_column(String(20))  # cast, change, offline, confirm, recuse
+    action: Mapped[str] = mapped_column(String(20))
     by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -406,6 +466,7 @@ class RoundEntry(FundOwned, db.Model):
         UniqueConstraint("fund_id", "round_id", "proposal_id"),
         same_fund_fk("round_id", "project_round"),
         same_fund_fk("proposal_id", "proposal"),
+        ProposalStatus.check("excluded_as"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from flask import abort, flash, g, redirect, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
@@ -59,6 +60,8 @@ def open_motion(proposal_id: int):
 
     def open_it() -> Motion:
         amount = None
+        if form.kind.data == "enrolment":  # put to the vote with its people, from app/aid
+            raise Invalid({"kind": _l("Choose what the vote is about.")})
         if form.kind.data == "budget_change":
             try:
                 amount = parse_amount(form.amount.data)
@@ -91,7 +94,7 @@ def _load(motion_id: int) -> Motion:
 
 
 def motion_page(motion: Motion, *, http_status: int = 200, block=None, vote_form=None,
-                recuse_form=None, offline_form=None, close_error: str = ""):
+                recuse_form=None, offline_form=None, close_error: str = "", oob: bool = False):
     electors = rules.electorate(motion, with_users=True)
     ballots = {b.user_id: b for b in rules.ballots(motion)}
     mine = ballots.get(current_user.id)
@@ -109,7 +112,7 @@ def motion_page(motion: Motion, *, http_status: int = 200, block=None, vote_form
         history=rules.history(motion) if may("motion.see_history") else [],
         vote_form=vote_form or VoteForm(formdata=None),
         recuse_form=recuse_form or RecuseForm(formdata=None), offline_form=offline_form,
-        close_error=close_error, due=rules.is_due(motion))
+        close_error=close_error, due=rules.is_due(motion), oob=oob)
 
 
 @bp.route("/motions/<int:motion_id>")
@@ -128,7 +131,7 @@ def vote(motion_id: int):
         return motion_page(motion, http_status=422, block="ballot", vote_form=form)
     db.session.commit()
     if wants_partial():
-        return motion_page(motion, block="ballot")
+        return motion_page(motion, block="voted", oob=True)
     flash(_("Your vote is recorded."), "info")
     return redirect(url_for("governance.motion", motion_id=motion.id))
 

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app import jobs
-from app.auth.models import User
-from app.auth.roles import CHAIR
+from app.auth.models import Membership, User
+from app.auth.roles import Role
 from app.clock import local_day
 from app.database import lock
 from app.db_types import utcnow
@@ -46,6 +46,7 @@ OPENS_FROM = {
     "proposal": ("submitted", "discussion"),
     "budget_change": ("final", "in_progress"),
     "acceptance": ("completed",),
+    "enrolment": ("final", "in_progress"),  # app/aid opens it for a batch of enrolments
 }
 
 
@@ -85,14 +86,18 @@ def open_motion(proposal: Proposal, user, *, kind: str = "proposal", amount_fen:
         raise Invalid({"amount": _l("Enter the new budget.")})
     titles = {"proposal": _("Approve the project “%(title)s”", title=proposal.title),
               "budget_change": _("Change the budget of “%(title)s”", title=proposal.title),
-              "acceptance": _("Accept the completed project “%(title)s”", title=proposal.title)}
+              "acceptance": _("Accept the completed project “%(title)s”", title=proposal.title),
+              "enrolment": _("Enrol people in the aid programme “%(title)s”",
+                             title=proposal.title)}
     motion = Motion(
         fund_id=proposal.fund_id, proposal_id=proposal.id, kind=kind, title=titles[kind][:200],
         amount_fen=amount_fen or proposal.requested_fen,
         quorum_num=rules.quorum_num, quorum_den=rules.quorum_den, threshold=rules.threshold,
         two_thirds_above_fen=rules.two_thirds_above_fen, casting_vote=rules.casting_vote,
         live_results=rules.live_results, opened_by_id=user.id if user else None,
-        opened_at=now, deadline=deadline, status="open")
+        opened_at=now, deadline=deadline, status="open",
+        # The resolution names who chaired the vote and who kept its record.
+        host_id=user.id if user else None, recorder_id=_secretary(proposal.fund_id, now))
     db.session.add(motion)
     db.session.flush()
     for user_id, role in voters:
@@ -103,6 +108,15 @@ def open_motion(proposal: Proposal, user, *, kind: str = "proposal", amount_fen:
                                   now=now)
     db.session.flush()
     return motion
+
+
+def _secretary(fund_id: int, now: datetime) -> int | None:
+    """The fund's secretary on that day, who keeps the record (记录人) of its votes."""
+    day = local_day(now)
+    rows = db.session.scalars(select(Membership).where(
+        Membership.fund_id == fund_id, Membership.role == Role.SECRETARY)
+        .order_by(Membership.start_date, Membership.id)).all()
+    return next((m.user_id for m in rows if m.current_on(day)), None)
 
 
 def electorate(motion: Motion, *, with_users: bool = False) -> list[Elector]:
@@ -127,7 +141,7 @@ def counted(motion: Motion) -> list[Ballot]:
 def outcome(motion: Motion) -> Outcome:
     rules = Rules(motion.quorum_num, motion.quorum_den, motion.threshold,
                   motion.two_thirds_above_fen, motion.casting_vote)
-    voters = [Voter(e.user_id, e.role == CHAIR, e.recused) for e in electorate(motion)]
+    voters = [Voter(e.user_id, e.role == Role.CHAIR, e.recused) for e in electorate(motion)]
     return tally(rules, motion.amount_fen, voters, {b.user_id: b.choice for b in counted(motion)})
 
 
@@ -318,9 +332,11 @@ def close(motion: Motion, user=None, now: datetime | None = None) -> Outcome:
     motion.passed = result.passed
     db.session.flush()
     _apply(motion, result, user, now)
-    from .resolutions import store  # the document module reads this one's rules
+    from . import resolutions  # the document module reads this one's rules
 
-    store(motion)  # the resolution's PDF, made once as it becomes final
+    resolutions.number(motion)
+    if resolutions.is_final(motion):
+        resolutions.store(motion)  # the PDF, made once; a passed project waits for its 公示
     return result
 
 

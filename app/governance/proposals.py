@@ -59,6 +59,7 @@ def transition(proposal: Proposal, to: str, user=None, note: EventNote | None = 
                           from_status=proposal.status, to_status=to,
                           by_id=user.id if user else None, note_code=note, note_ref=note_ref,
                           at=now)
+    leaving_notice = proposal.status == "notice"
     proposal.status = to
     if to == "submitted":
         proposal.submitted_at = now
@@ -66,6 +67,10 @@ def transition(proposal: Proposal, to: str, user=None, note: EventNote | None = 
         _designate(proposal)
     db.session.add(event)
     db.session.flush()
+    if leaving_notice:  # the 公示 has a result now: the approving resolution is final
+        from .resolutions import store_after_notice
+
+        store_after_notice(proposal)
     return event
 
 

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.extensions import db, limiter
-from app.rendering import render, render_form
+from app.rendering import render, render_form, wants_partial
 from app.validation import REFUSED, attempt
 from tenants.access import fund_access
 
@@ -41,7 +41,7 @@ def _public_proposal(proposal_id: int) -> Proposal:
     return proposal
 
 
-def _project_page(proposal: Proposal, form=None, http_status: int = 200):
+def _project_page(proposal: Proposal, form=None, http_status: int = 200, filed: bool = False):
     motion = db.session.scalar(select(Motion).where(
         Motion.proposal_id == proposal.id, Motion.status == "closed", Motion.passed)
         .order_by(Motion.id.desc()))
@@ -49,7 +49,7 @@ def _project_page(proposal: Proposal, form=None, http_status: int = 200):
         Objection.proposal_id == proposal.id).order_by(Objection.id)).all()
     return render("governance/project.html", block="objection", http_status=http_status,
                   fund=g.fund, proposal=proposal, motion=motion, objections=objections,
-                  form=form or ObjectionForm(formdata=None))
+                  form=form or ObjectionForm(formdata=None), filed=filed)
 
 
 @bp.route("/projects/<int:proposal_id>")
@@ -69,6 +69,8 @@ def object_to(proposal_id: int):
             is REFUSED:
         return _project_page(proposal, form, http_status=422)
     db.session.commit()
+    if wants_partial():  # swapped in place: the count moves and the person is told, at once
+        return _project_page(proposal, filed=True)
     flash(_("Your objection is filed. The committee's chair will answer it before the project "
             "goes ahead."), "info")
     return redirect(url_for("governance.project", proposal_id=proposal.id))

@@ -21,6 +21,10 @@ class EntryKind(Code):
     REFUND = "refund", _l("Refund")
     REVERSAL = "reversal", _l("Reversal")
     PAYOUT = "payout", _l("Payout")  # money out, negative
+    # A campaign's match (app/campaigns): the sponsor fund's debit and the village fund's
+    # credit, two entries summing to zero; given back the same way when the gift is refunded.
+    MATCH = "match", _l("Matching gift")
+    MATCH_RETURN = "match_return", _l("Match given back")
 
 
 class LedgerEntry(FundOwned, db.Model):

@@ -16,6 +16,11 @@ class LedgerError(ValueError):
     pass
 
 
+# Functions called with each entry just posted: every channel's confirmation, refund and
+# correction of a gift passes here, so a campaign's match (app/campaigns) follows all of them.
+POSTED: list = []
+
+
 def post(kind: str, amount_fen: int, reference: str, *, donation_id: int | None = None,
          designation_id: int | None = None, reason: str = "", user=None,
          fund_id: int | None = None, reverses_id: int | None = None) -> LedgerEntry:
@@ -27,6 +32,8 @@ def post(kind: str, amount_fen: int, reference: str, *, donation_id: int | None 
                         reverses_id=reverses_id)
     db.session.add(entry)
     db.session.flush()
+    for listener in POSTED:
+        listener(entry)
     return entry
 
 

@@ -50,15 +50,21 @@ TEMPLATES: dict[str, Template] = {
            "password."),
         private=True),
     "wish_claimed": Template(
-        ("fund", "title", "days"),
+        ("fund", "title", "days", "link"),
         _l("%(fund)s: you claimed a small wish"),
         _l("%(fund)s: thank you for claiming the wish “%(title)s”. Please fulfil it within "
-           "%(days)s days; the social worker will contact you.")),
+           "%(days)s days; the social worker will contact you. Your claim: %(link)s"),
+        private=True),  # the link lets its holder cancel the claim
     "wish_thanks": Template(
         ("fund", "title"),
         _l("%(fund)s: your small wish is fulfilled"),
         _l("%(fund)s: the wish “%(title)s” you claimed has been fulfilled. Thank you for "
            "your kindness.")),
+    "campaign_thanks": Template(
+        ("fund", "title", "amount"),
+        _l("%(fund)s: thank you for your gift"),
+        _l("%(fund)s: thank you for giving %(amount)s yuan in “%(title)s”. The campaign has "
+           "closed; its report is on the fund's public notice board.")),
     "phone_code": Template(
         ("fund", "code", "minutes"),
         _l("%(fund)s: your verification code"),

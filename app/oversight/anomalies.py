@@ -9,36 +9,25 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, extract, func, select
 
 from app.clock import local_day
-from app.codes import Code
+from app.database import lock
 from app.db_types import utcnow
-from app.donations.models import Donation
+from app.donations.models import Donation, PaymentEvent
 from app.extensions import db
-from app.funds.models import Fund
+from app.funds.models import LARGE_CASH_WINDOW_FEN, Fund
 from app.governance.models import Ballot, Elector, Motion, Proposal, ProposalEvent
 from app.governance.tally import quorum_needed
-from app.money import yuan
+from app.i18n import show_date
+from app.money import AmountError, parse_amount, yuan
 from app.payouts.models import Evidence, Payout, PayoutApproval, ProgressUpdate
 from app.receipts.models import Receipt
 from app.validation import Invalid
 
 from .deadlines import Deadline
-from .models import AnomalyReview
+from .models import AnomalyKind, AnomalyReview
 
-LARGE_CASH_FEN = 10_000 * 100  # one cash gift of ¥10,000 or more
 STALE_DAYS = 60  # a project in progress with no progress update for this long
 VOID_SHARE_PERCENT = 20  # more than this share of a month's receipts voided...
 VOID_MIN_RECEIPTS = 5  # ...among at least this many
-
-
-
-class AnomalyKind(Code):
-    LARGE_CASH = "large_cash", _l("Large cash donation")
-    PAYOUT_NO_EVIDENCE = "payout_no_evidence", _l("Payout without evidence")
-    SAME_PERSON = "same_person", _l("Requested and approved by the same person")
-    NO_QUORUM = "no_quorum", _l("Vote closed without quorum")
-    STALE_PROJECT = "stale_project", _l("Project without progress update")
-    VOIDED_RECEIPTS = "voided_receipts", _l("Many voided receipts")
-    DISCLOSURE_OVERDUE = "disclosure_overdue", _l("Disclosure overdue")
 
 
 @dataclass
@@ -68,7 +57,7 @@ def detect(funds: list[Fund], deadlines: dict[int, list[Deadline]] | None = None
     by_id = {f.id: f for f in funds}
     found: list[Anomaly] = []
     for finder in (_large_cash, _payouts_without_evidence, _same_person, _no_quorum,
-                   _stale_projects, _voided_receipts):
+                   _stale_projects, _voided_receipts, _payment_mismatches):
         found.extend(a for a in finder(by_id, now) if a is not None)
     if deadlines is None:
         from .services import fund_rows
@@ -90,16 +79,20 @@ def _link(endpoint: str, fund: Fund, **values) -> tuple[str, dict]:
 
 
 def _large_cash(funds, now):
+    """Cash gifts at or over their township's threshold (Township.large_cash_fen)."""
+    if not funds:
+        return
+    lowest = min(f.township.large_cash_fen for f in funds.values())
     for d_id, fund_id, amount, day in db.session.execute(
             select(Donation.id, Donation.fund_id, Donation.amount_fen, Donation.received_on)
-            .where(Donation.channel == "cash", Donation.amount_fen >= LARGE_CASH_FEN,
+            .where(Donation.channel == "cash", Donation.amount_fen >= lowest,
                    Donation.status != "failed")):
         fund = funds.get(fund_id)
-        if fund:
-            yield Anomaly("large_cash", fund, f"donation:{d_id}", _l(
+        if fund and amount >= fund.township.large_cash_fen:
+            yield Anomaly(AnomalyKind.LARGE_CASH, fund, f"donation:{d_id}", _l(
                 "A cash donation of ¥%(amount)s in one gift (the threshold is ¥%(limit)s): "
                 "check that the cash was banked and the donor is known.",
-                amount=yuan(amount), limit=yuan(LARGE_CASH_FEN)), day,
+                amount=yuan(amount), limit=yuan(fund.township.large_cash_fen)), day,
                 _link("donations.detail", fund, donation_id=d_id))
 
 
@@ -111,7 +104,7 @@ def _payouts_without_evidence(funds, now):
             .where(Payout.status == "paid", ~has_evidence)):
         fund = funds.get(fund_id)
         if fund:
-            yield Anomaly("payout_no_evidence", fund, f"payout:{p_id}", _l(
+            yield Anomaly(AnomalyKind.PAYOUT_NO_EVIDENCE, fund, f"payout:{p_id}", _l(
                 "¥%(amount)s was paid out with no invoice, photo or document attached.",
                 amount=yuan(amount)), local_day(paid_at or now),
                 _link("payouts.detail", fund, payout_id=p_id))
@@ -126,7 +119,7 @@ def _same_person(funds, now):
                    PayoutApproval.user_id == Payout.requested_by_id)):
         fund = funds.get(fund_id)
         if fund:
-            yield Anomaly("same_person", fund, f"payout:{p_id}", _l(
+            yield Anomaly(AnomalyKind.SAME_PERSON, fund, f"payout:{p_id}", _l(
                 "The person who requested this payout of ¥%(amount)s also approved it: "
                 "a payout needs two different people.", amount=yuan(amount)),
                 local_day(at), _link("payouts.detail", fund, payout_id=p_id))
@@ -155,7 +148,7 @@ def _no_quorum(funds, now):
         n_eligible, n_voted = eligible.get(m_id, 0), voted.get(m_id, 0)
         needed = quorum_needed(n_eligible, num, den)
         if fund and (n_eligible == 0 or n_voted < needed):
-            yield Anomaly("no_quorum", fund, f"motion:{m_id}", _l(
+            yield Anomaly(AnomalyKind.NO_QUORUM, fund, f"motion:{m_id}", _l(
                 "The vote “%(title)s” closed with %(voted)d of %(eligible)d members voting; "
                 "the quorum was %(needed)d.", title=title, voted=n_voted, eligible=n_eligible,
                 needed=needed), local_day(closed_at or now),
@@ -182,7 +175,7 @@ def _stale_projects(funds, now):
         last = max(start, updated.get((p_id, fund_id)) or start)
         fund = funds.get(fund_id)
         if fund and now - last > timedelta(days=STALE_DAYS):
-            yield Anomaly("stale_project", fund, f"proposal:{p_id}", _l(
+            yield Anomaly(AnomalyKind.STALE_PROJECT, fund, f"proposal:{p_id}", _l(
                 "The project “%(title)s” is in progress and has had no progress update for "
                 "%(days)d days.", title=titles.get(p_id, ""), days=(now - last).days),
                 local_day(last + timedelta(days=STALE_DAYS)),
@@ -201,37 +194,62 @@ def _voided_receipts(funds, now):
         void = int(void or 0)
         if fund and total >= VOID_MIN_RECEIPTS and void * 100 > VOID_SHARE_PERCENT * total:
             y, m = int(y), int(m)
-            yield Anomaly("voided_receipts", fund, f"month:{y}{m:02d}", _l(
+            yield Anomaly(AnomalyKind.VOIDED_RECEIPTS, fund, f"month:{y}{m:02d}", _l(
                 "%(void)d of the %(total)d receipts issued in %(month)s were voided "
                 "(more than %(share)d%%).", void=void, total=total, month=f"{y}-{m:02d}",
                 share=VOID_SHARE_PERCENT), date(y, m, 1),
                 _link("receipts.index", fund, status="void", year=y))
 
 
+def _payment_mismatches(funds, now):
+    """An online payment whose amount was not the gift's: refused, and someone must find out
+    why and give the money back (app/payments/services.py keeps it as the event's outcome)."""
+    for event_id, fund_id, donation_id, paid, expected, gateway, at in db.session.execute(
+            select(PaymentEvent.id, PaymentEvent.fund_id, PaymentEvent.donation_id,
+                   PaymentEvent.amount_fen, Donation.amount_fen, PaymentEvent.gateway,
+                   PaymentEvent.received_at)
+            .join(Donation, (Donation.id == PaymentEvent.donation_id)
+                  & (Donation.fund_id == PaymentEvent.fund_id))
+            .where(PaymentEvent.outcome == "amount_mismatch")):
+        fund = funds.get(fund_id)
+        if fund:
+            yield Anomaly(AnomalyKind.PAYMENT_MISMATCH, fund, f"payment_event:{event_id}", _l(
+                "%(gateway)s reported ¥%(paid)s paid for a gift of ¥%(amount)s. The gift was "
+                "not confirmed: find out why and give the money back.", gateway=gateway,
+                paid=yuan(paid or 0), amount=yuan(expected)), local_day(at),
+                _link("donations.detail", fund, donation_id=donation_id))
+
+
 def _overdue(fund: Fund, d: Deadline) -> Anomaly:
     if d.kind == "annual":
         reason = _l("The annual report for %(year)d was due on %(due)s and is not published.",
-                   year=d.year, due=d.due.isoformat())
+                   year=d.year, due=show_date(d.due))
     else:
         reason = _l("A project has run for more than six months: the report for Q%(q)d %(year)d "
                    "was due on %(due)s and is not published.", q=d.quarter, year=d.year,
-                   due=d.due.isoformat())
-    return Anomaly("disclosure_overdue", fund, d.subject, reason, d.due,
+                   due=show_date(d.due))
+    return Anomaly(AnomalyKind.DISCLOSURE_OVERDUE, fund, d.subject, reason, d.due,
                    _link("disclosure.index", fund))
 
 
 # --- reviewing --------------------------------------------------------------------------
 
-def review(fund: Fund, kind: str, subject: str, note: str, user,
-           known: list[Anomaly]) -> AnomalyReview:
-    """Mark one of the anomalies found (``known``) reviewed, with what the admin found."""
+def _note(note: str | None) -> str:
     note = (note or "").strip()
     if not note:
         raise Invalid({"note": _l("Write what you found (a few words are enough).")})
     if len(note) > 1000:
         raise Invalid({"note": _l("At most 1,000 characters.")})
+    return note
+
+
+def review(fund: Fund, kind: str, subject: str, note: str, user,
+           known: list[Anomaly]) -> AnomalyReview:
+    """Mark one of the anomalies found (``known``) reviewed, with what the admin found."""
+    note = _note(note)
     if not any(a.fund.id == fund.id and a.kind == kind and a.subject == subject for a in known):
         raise Invalid({"note": _l("This anomaly is no longer listed.")})
+    lock(fund.township)  # after a bulk review of the same anomaly, see its row
     existing = db.session.scalar(select(AnomalyReview).where(
         AnomalyReview.fund_id == fund.id, AnomalyReview.kind == kind,
         AnomalyReview.subject == subject))
@@ -242,3 +260,49 @@ def review(fund: Fund, kind: str, subject: str, note: str, user,
     db.session.add(row)
     db.session.flush()
     return row
+
+
+def pick_of(anomaly: Anomaly) -> str:
+    """How a checkbox names an anomaly for review_many: "fund id:kind:subject"."""
+    return f"{anomaly.fund.id}:{anomaly.kind}:{anomaly.subject}"
+
+
+def review_many(township, picks: list[str], note: str, user) -> tuple[int, int]:
+    """Mark the chosen anomalies of this township reviewed with one note. Two admins doing
+    it at once review each anomaly once: the township's row is locked while the reviews
+    already written are read again. Returns (reviewed now, left out: reviewed meanwhile or
+    no longer listed)."""
+    note = _note(note)
+    chosen = set()
+    for pick in picks:
+        fund_id, _, rest = (pick or "").partition(":")
+        kind, _, subject = rest.partition(":")
+        if fund_id.isdigit() and kind and subject:
+            chosen.add((int(fund_id), kind, subject))
+    if not chosen:
+        raise Invalid({"picks": _l("Tick the anomalies you looked into.")})
+    funds = [f for f in township.funds if f.id in {fund_id for fund_id, _k, _s in chosen}]
+    lock(township)
+    waiting = {(a.fund.id, a.kind, a.subject) for a in detect(funds) if a.review is None}
+    now = utcnow()
+    done = sorted(chosen & waiting)
+    db.session.add_all([AnomalyReview(fund_id=fund_id, kind=kind, subject=subject, note=note,
+                                      reviewed_by_id=user.id if user else None,
+                                      reviewed_at=now) for fund_id, kind, subject in done])
+    db.session.flush()
+    return len(done), len(chosen) - len(done)
+
+
+def set_large_cash(township, amount: str) -> int:
+    """The township's threshold for a large cash gift, in yuan, within the window."""
+    low, high = LARGE_CASH_WINDOW_FEN
+    try:
+        fen = parse_amount(amount)
+    except AmountError as error:
+        raise Invalid({"large_cash": error.args[0]}) from None
+    if not low <= fen <= high:
+        raise Invalid({"large_cash": _l(
+            "Choose an amount from ¥%(low)s to ¥%(high)s.", low=yuan(low), high=yuan(high))})
+    township.large_cash_fen = fen
+    db.session.flush()
+    return fen

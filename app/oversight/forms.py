@@ -1,4 +1,5 @@
-"""The new-fund wizard, a fund's status change and an anomaly review."""
+"""The new-fund wizard, a fund's status change, anomaly reviews (one, or several with one
+note) and the township's large-cash threshold."""
 
 from flask_babel import lazy_gettext as _l
 from wtforms import (
@@ -6,23 +7,22 @@ from wtforms import (
     FieldList,
     FormField,
     HiddenField,
-    SelectChoice,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms import Form as RowForm
 from wtforms.validators import Length, Optional
 
-from app.auth.roles import FUND_ROLES
+from app.auth.roles import FUND_ROLES, Role
 from app.forms import Form
 from app.funds.models import FundKind
-from app.labels import ROLE_LABELS
 
 SEATS = 7  # rows shown for the first people; more are appointed later on the staff page
 
 # Every role a fund needs, the township appoints: the committee, treasurers, social workers.
-ROLE_CHOICES = [SelectChoice(role, ROLE_LABELS[role]) for role in FUND_ROLES]
+ROLE_CHOICES = Role.choices(FUND_ROLES)
 
 
 class SeatForm(RowForm):  # one row of the FieldList, inside the wizard's form
@@ -63,3 +63,14 @@ class ReviewForm(Form):
     kind = HiddenField()
     subject = HiddenField()
     note = TextAreaField(_l("What did you find?"), validators=[Length(max=1000)])
+
+
+class BulkReviewForm(Form):
+    # The ticked anomalies ("fund id:kind:subject", anomalies.pick_of); the service checks
+    # each against what is listed now, so no choices here.
+    picks = SelectMultipleField(_l("Anomalies"), choices=[], validate_choice=False)
+    note = TextAreaField(_l("What did you find?"), validators=[Length(max=1000)])
+
+
+class ThresholdForm(Form):
+    large_cash = StringField(_l("A cash gift is listed here from (yuan)"))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from app.auth.roles import CHAIR, FUND_ROLES
+from app.auth.roles import FUND_ROLES, Role
 from app.extensions import db
 from app.funds import services as funds
 from app.funds.models import Fund, FundKind, Township
@@ -27,7 +27,7 @@ PREFIX_RE = re.compile(r"^[A-Z0-9]{2,12}$")
 class Seat:
     login: str  # mobile number (or email)
     name: str = ""  # only for someone without an account yet
-    role: str = "member"
+    role: str = Role.MEMBER
 
 
 @dataclass
@@ -74,9 +74,9 @@ def check(data: NewFund) -> dict[str, str]:
     if data.kind not in FundKind.values():
         errors["kind"] = _l("Choose what kind of fund this is.")
     seats = [s for s in data.committee if (s.login or "").strip()]
-    if not any(s.role == CHAIR for s in seats):
+    if not any(s.role == Role.CHAIR for s in seats):
         errors["committee"] = _l("Seat at least a chair (主任) on the committee.")
-    elif sum(s.role == CHAIR for s in seats) > 1:
+    elif sum(s.role == Role.CHAIR for s in seats) > 1:
         errors["committee"] = _l("A committee has one chair.")
     elif any(s.role not in FUND_ROLES for s in seats):
         errors["committee"] = _l("Choose a role for everyone.")

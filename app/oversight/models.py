@@ -21,6 +21,17 @@ class Flow(Code):
     OUT = "out", _l("Spending")  # payouts and their reversals
 
 
+class AnomalyKind(Code):
+    LARGE_CASH = "large_cash", _l("Large cash donation")
+    PAYOUT_NO_EVIDENCE = "payout_no_evidence", _l("Payout without evidence")
+    SAME_PERSON = "same_person", _l("Requested and approved by the same person")
+    NO_QUORUM = "no_quorum", _l("Vote closed without quorum")
+    STALE_PROJECT = "stale_project", _l("Project without progress update")
+    VOIDED_RECEIPTS = "voided_receipts", _l("Many voided receipts")
+    DISCLOSURE_OVERDUE = "disclosure_overdue", _l("Disclosure overdue")
+    PAYMENT_MISMATCH = "payment_mismatch", _l("Online payment refused: amount differs")
+
+
 class LedgerMonth(FundOwned, db.Model):
     """Sums of one fund's ledger entries per period (Beijing time), flow and channel.
 
@@ -53,7 +64,7 @@ class AnomalyReview(FundOwned, db.Model):
     """A township admin looked at an anomaly and wrote down what they found."""
 
     __tablename__ = "anomaly_review"
-    __fund_args__ = (UniqueConstraint("fund_id", "kind", "subject"),)
+    __fund_args__ = (UniqueConstraint("fund_id", "kind", "subject"), AnomalyKind.check("kind"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(30))

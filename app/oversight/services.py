@@ -233,5 +233,6 @@ def monthly(now: datetime | None = None, months: int = 12) -> list[tuple[str, in
     sums = {(m, flow): int(total or 0) for m, flow, total in db.session.execute(
         select(LedgerMonth.month, LedgerMonth.flow, func.sum(LedgerMonth.amount_fen))
         .where(LedgerMonth.month.in_(keys)).group_by(LedgerMonth.month, LedgerMonth.flow))}
-    return [(f"{m // 100}-{m % 100:02d}", max(0, sums.get((m, "in"), 0)),
-             max(0, -sums.get((m, "out"), 0))) for m in keys]
+    # A month of refunds or reversals is negative: the chart draws it below zero.
+    return [(f"{m // 100}-{m % 100:02d}", sums.get((m, "in"), 0), -sums.get((m, "out"), 0))
+            for m in keys]

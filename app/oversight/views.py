@@ -10,17 +10,19 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.invitation_views import hand_over
+from app.auth.roles import Role
 from app.clock import local_today
-from app.disclosure.charts import monthly_bars
+from app.disclosure.charts import monthly_rows
 from app.extensions import db
-from app.funds.models import Fund
+from app.funds.models import LARGE_CASH_WINDOW_FEN, Fund
+from app.money import yuan
 from app.rendering import leave_for, list_filter, render, render_form
 from app.validation import REFUSED, Invalid, attach, attempt, attempt_flash, int_or_none
 from tenants import SYSTEM, using
 from tenants.access import township_access
 
 from . import anomalies, exports, lifecycle, services, summary
-from .forms import FundForm, ReviewForm, StatusForm
+from .forms import BulkReviewForm, FundForm, ReviewForm, StatusForm, ThresholdForm
 
 bp = Blueprint("oversight", __name__, url_prefix="/t/<township_slug>")
 cli = Blueprint("oversight_cli", __name__, cli_group="oversight")
@@ -34,7 +36,8 @@ def register(app) -> None:
 
 
 PLACEHOLDER_ID = 987654321
-SHOWN_ANOMALIES = 100  # per kind filter; the rest are counted
+ANOMALIES_PER_PAGE = 25  # to review, a page at a time; the reviewed: the most recent
+SHOWN_REVIEWED = 100
 
 
 @bp.route("/")
@@ -49,7 +52,7 @@ def workspace():
     page = min(view.page, pages)
     shown = chosen[(page - 1) * services.PER_PAGE: page * services.PER_PAGE]
     found = anomalies.detect(funds, {r.fund.id: r.deadlines for r in rows})
-    chart = monthly_bars(services.monthly(), title=_("Income and spending by month"),
+    chart = monthly_rows(services.monthly(), title=_("Income and spending by month"),
                          income_label=_("Income"), spending_label=_("Spending"))
     # One url_for per kind of link, not three per row: slugs and ids are URL-safe as they are.
     links = {"workspace": url_for("funds.workspace", fund_slug="SLUG"),
@@ -79,13 +82,22 @@ def anomalies_page(form=None, http_status: int = 200):
     waiting = [a for a in found if a.review is None]
     failed = getattr(form, "target", None)  # the anomaly whose review was refused
     listed = any((a.fund.id, a.kind, a.subject) == failed for a in waiting)
+    pages = max(1, -(-len(waiting) // ANOMALIES_PER_PAGE))
+    page = min(max(1, int_or_none(request.args.get("page")) or 1), pages)
+    shown = waiting[(page - 1) * ANOMALIES_PER_PAGE: page * ANOMALIES_PER_PAGE]
+    bulk = form if isinstance(form, BulkReviewForm) else BulkReviewForm(formdata=None)
+    threshold = form if isinstance(form, ThresholdForm) else ThresholdForm(
+        formdata=None, large_cash=yuan(g.township.large_cash_fen).replace(",", ""))
+    single = form if isinstance(form, ReviewForm) else None
     return render("oversight/anomalies.html", http_status=http_status, township=g.township,
-                  open=waiting[:SHOWN_ANOMALIES], open_count=len(waiting), kind=kind,
-                  kinds=anomalies.AnomalyKind,
-                  reviewed=[a for a in found if a.review is not None][:SHOWN_ANOMALIES],
-                  form=form,
-                  failed=failed, unplaced_errors=[] if listed or form is None else
-                  [*form.note.errors, *form.form_errors])
+                  open=shown, open_count=len(waiting), kind=kind, page=page, pages=pages,
+                  kinds=anomalies.AnomalyKind, pick_of=anomalies.pick_of,
+                  picked=set(bulk.picks.data or []), bulk=bulk, threshold=threshold,
+                  window=[yuan(fen) for fen in LARGE_CASH_WINDOW_FEN],
+                  reviewed=[a for a in found if a.review is not None][:SHOWN_REVIEWED],
+                  form=single,
+                  failed=failed, unplaced_errors=[] if listed or single is None else
+                  [*single.note.errors, *single.form_errors])
 
 
 @bp.route("/anomalies/review", methods=["POST"])
@@ -108,6 +120,38 @@ def review():
     return redirect(url_for("oversight.anomalies_page"))
 
 
+@bp.route("/anomalies/review-many", methods=["POST"])
+@township_access()
+def review_many():
+    """Several ticked anomalies marked reviewed with one note."""
+    form = BulkReviewForm()
+    done = attempt(form, lambda: anomalies.review_many(
+        g.township, form.picks.data or [], form.note.data or "", current_user))
+    if done is REFUSED:
+        return anomalies_page(form, http_status=422)
+    db.session.commit()
+    reviewed, left = done
+    flash(_("Marked %(n)d anomalies as reviewed, with your note.", n=reviewed), "info")
+    if left:
+        flash(_("%(n)d of those ticked were reviewed meanwhile or are no longer listed.",
+                n=left), "info")
+    return leave_for(url_for("oversight.anomalies_page"))
+
+
+@bp.route("/anomalies/threshold", methods=["POST"])
+@township_access()
+def threshold():
+    """The township's own amount from which a cash gift is an anomaly."""
+    form = ThresholdForm()
+    if attempt(form, lambda: anomalies.set_large_cash(g.township,
+                                                      form.large_cash.data or "")) is REFUSED:
+        return anomalies_page(form, http_status=422)
+    db.session.commit()
+    flash(_("A cash gift of ¥%(amount)s or more is now listed as an anomaly.",
+            amount=yuan(g.township.large_cash_fen)), "info")
+    return leave_for(url_for("oversight.anomalies_page"))
+
+
 @bp.route("/annual.xlsx")
 @township_access()
 def annual_export():
@@ -126,14 +170,14 @@ def new_fund():
     form = FundForm()
     if request.method == "GET":
         for n, seat in enumerate(form.committee):
-            seat.form.role.data = "chair" if n == 0 else "member"
+            seat.form.role.data = Role.CHAIR if n == 0 else Role.MEMBER
     else:
         data = lifecycle.NewFund(
             name=form.name.data or "", host_charity=form.host_charity.data or "",
             receipt_prefix=form.receipt_prefix.data or "", village=form.village.data or "",
             kind=form.kind.data or "village", slug=form.slug.data or "",
             committee=[lifecycle.Seat(login=s.form.login.data or "", name=s.form.name.data or "",
-                                      role=s.form.role.data or "member")
+                                      role=s.form.role.data or Role.MEMBER)
                        for s in form.committee])
         try:
             form.check()

@@ -1,7 +1,15 @@
 """The public donation form and the treasurer's refund form."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, RadioField, SelectField, StringField, TelField, TextAreaField
+from wtforms import (
+    EmailField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
@@ -30,11 +38,15 @@ class DonateForm(Form):
                            }))
     message = TextAreaField(_l("A message to the fund (optional)"),
                             validators=[Length(max=500)])
+    # Checked by the view against the gateways offered in this browser.
+    method = RadioField(_l("Pay with"), validate_choice=False)
+    point = HiddenField()  # the donation point whose poster the donor scanned
 
-    def __init__(self, designations, **kwargs):
+    def __init__(self, designations, gateways=(), **kwargs):
         super().__init__(**kwargs)
         self.designation.choices = [SelectChoice(0, _l("The fund in general"))] + [
             SelectChoice(d.id, d.name) for d in designations]
+        self.method.choices = [SelectChoice(gw.name, gw.label) for gw in gateways]
 
     @property
     def amount_text(self) -> str:

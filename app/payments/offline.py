@@ -12,6 +12,8 @@ NOT_ONLINE = _l("Money given offline is recorded by the treasurer: there is noth
 class OfflineGateway:
     name = "offline"
     online = False
+    channel = "cash"
+    label = _l("Offline")
 
     def __init__(self, config: Mapping):
         pass  # nothing to set up
@@ -20,11 +22,17 @@ class OfflineGateway:
     def configured(config: Mapping) -> bool:
         return True
 
-    def start(self, donation) -> Payment:
+    def start(self, donation, payer=None) -> Payment:
         raise GatewayError(NOT_ONLINE)
 
-    def checkout(self, payment: Payment) -> Checkout:
+    def checkout(self, payment: Payment, return_url: str = "") -> Checkout:
         raise GatewayError(NOT_ONLINE)
+
+    def query(self, donation) -> Event | None:
+        return None
+
+    def acknowledge(self):
+        return None
 
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> Event:
         raise BadWebhook("offline money sends no webhooks")

@@ -1,7 +1,7 @@
 """The rules of paying online: starting a gift, what a gateway's events do, giving money back.
 
-A gift is confirmed only by the gateway's signed event, never by the donor's browser coming
-back: a return URL proves nothing about money.
+A gift is confirmed only by the gateway's signed event or its signed answer to an order query,
+never by the donor's browser coming back: a return URL proves nothing about money.
 """
 
 import logging
@@ -13,7 +13,13 @@ from sqlalchemy import select
 from app.auth.services import normalize_email, normalize_phone
 from app.clock import local_today
 from app.donations import services as donations
-from app.donations.models import Designation, Donation, PaymentEvent
+from app.donations.models import (
+    Designation,
+    Donation,
+    DonationPoint,
+    EventOutcome,
+    PaymentEvent,
+)
 from app.donors import services as donors
 from app.donors.models import Anonymity, Donor
 from app.extensions import db
@@ -22,7 +28,7 @@ from app.money import AmountError, parse_amount
 from app.validation import Invalid
 from tenants import fund_scope, using
 
-from .gateway import FAILED, OTHER, SUCCEEDED, Event, Gateway, Payment
+from .gateway import FAILED, OTHER, SUCCEEDED, Event, Gateway, Payer, Payment
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +46,7 @@ class GiftInput:
     email: str = ""
     anonymity: str = "show"
     designation_id: int | None = None
+    point_id: int | None = None  # the donation point whose poster the donor scanned
     message: str = ""
     locale: str = "zh_Hans"
 
@@ -50,7 +57,8 @@ def open_designations() -> list[Designation]:
         select(Designation).where(Designation.active).order_by(Designation.id)))
 
 
-def start_gift(data: GiftInput, gateway: Gateway) -> tuple[Donation, Payment]:
+def start_gift(data: GiftInput, gateway: Gateway,
+               payer: Payer | None = None) -> tuple[Donation, Payment]:
     """A pending online gift and the gateway's payment for it. Every field is checked before
     anything is asked of the gateway; Invalid names each bad field."""
     errors = {}
@@ -68,11 +76,14 @@ def start_gift(data: GiftInput, gateway: Gateway) -> tuple[Donation, Payment]:
             errors["designation"] = _l("Choose one of this fund's purposes.")
     if errors:
         raise Invalid(errors)
+    if data.point_id and db.session.get(DonationPoint, data.point_id) is None:
+        data.point_id = None  # a poster of a point since closed: the gift still counts
     donation = donations.start_online(
-        amount_fen, gateway=gateway.name, donor_id=donor.id if donor else None,
-        designation_id=data.designation_id or None, message=data.message or "",
-        received_on=local_today())
-    payment = gateway.start(donation)
+        amount_fen, gateway=gateway.name, channel=gateway.channel,
+        donor_id=donor.id if donor else None, designation_id=data.designation_id or None,
+        message=data.message or "", received_on=local_today())
+    donation.point_id = data.point_id or None
+    payment = gateway.start(donation, payer or Payer())
     donation.gateway_ref = payment.ref
     db.session.flush()
     return donation, payment
@@ -125,12 +136,15 @@ def _known_donor(phone: str, email: str) -> Donor | None:
 
 
 def handle_event(gateway: Gateway, event: Event) -> str:
-    """Apply a gateway's verified event once; says what happened, for the log.
+    """Apply a gateway's verified event once; says what happened (an EventOutcome, or
+    "ignored", "not ours", "replayed").
 
-    The event names its fund; its rows are read and written in that fund's scope only. A
-    replayed event finds its PaymentEvent row and changes nothing. Invalid (for instance a
-    refund of a gift whose payment event has not arrived yet) leaves the caller to roll back
-    and the gateway to send the event again later.
+    The one booking path of every gateway, for its notifications and for its answers to an
+    order query alike. The event names its fund; its rows are read and written in that fund's
+    scope only. The gift's row is locked before the event is looked up, so a notification and
+    the donor's query of one payment, arriving together, book it once: the second finds the
+    first's event. Invalid (for instance a refund of a gift whose payment event has not
+    arrived yet) leaves the caller to roll back and the gateway to send the event again later.
     """
     if event.kind == OTHER:
         return "ignored"
@@ -139,20 +153,22 @@ def handle_event(gateway: Gateway, event: Event) -> str:
         log.warning("%s event %s names no fund of ours", gateway.name, event.id)
         return "not ours"
     with using(fund_scope(fund.id)):
+        donation = donations.by_gateway_ref(gateway.name, event.payment_ref or "")
+        if donation is not None:
+            donations.lock(donation)
         seen = db.session.scalar(select(PaymentEvent.id).where(
             PaymentEvent.gateway == gateway.name, PaymentEvent.event_id == event.id))
         if seen is not None:
             return "replayed"
-        db.session.add(PaymentEvent(gateway=gateway.name, event_id=event.id,
-                                    event_type=event.type))
-        donation = donations.by_gateway_ref(gateway.name, event.payment_ref or "")
         if donation is None:
             log.warning("%s event %s: no donation for payment %s", gateway.name, event.id,
                         event.payment_ref)
-            db.session.flush()
-            return "unknown payment"
-        donations.lock(donation)
-        outcome = _apply(event, donation, gateway.name)
+            outcome = EventOutcome.UNKNOWN_PAYMENT
+        else:
+            outcome = _apply(event, donation, gateway.name)
+        db.session.add(PaymentEvent(
+            gateway=gateway.name, event_id=event.id, event_type=event.type, outcome=outcome,
+            donation_id=donation.id if donation else None, amount_fen=event.amount_fen))
         db.session.flush()
         return outcome
 
@@ -160,23 +176,41 @@ def handle_event(gateway: Gateway, event: Event) -> str:
 def _apply(event: Event, donation: Donation, gateway_name: str) -> str:
     if event.kind == SUCCEEDED:
         if donation.status not in ("pending", "failed"):
-            return "already confirmed"
+            return EventOutcome.ALREADY_CONFIRMED
         if event.amount_fen != donation.amount_fen:
+            # Kept as the event's outcome: the township sees it among its anomalies, and the
+            # same payment reported again (a query, a replay) stays refused.
             log.error("donation %s: paid %s fen, expected %s; not confirmed", donation.id,
                       event.amount_fen, donation.amount_fen)
-            return "amount mismatch"
+            return EventOutcome.AMOUNT_MISMATCH
         donations.confirm(donation)
-        return "confirmed"
+        if event.transaction_id:
+            # Unique per fund and channel: one WeChat or Alipay trade is never two gifts.
+            donation.reference = event.transaction_id
+        return EventOutcome.CONFIRMED
     if event.kind == FAILED:
         donations.fail(donation)
-        return "failed"
-    # REFUNDED: the gateway reports everything given back so far; book only what is missing.
-    # Booked under the event: the running total, not the newest refund's id, says what is
-    # missing, and the row lock keeps two bookings apart.
-    reference = f"{gateway_name}:{event.id}"
-    booked = donations.record_refund_total(donation, event.refunded_total_fen or 0, reference)
-    return "refund booked" if booked else "refund already booked"
+        return EventOutcome.FAILED
+    if event.refund_ref:
+        # A gateway reporting each refund on its own: booked under the name refund() gave it.
+        booked = donations.record_refund(donation, event.refund_fen or 0, event.refund_ref)
+    else:
+        # REFUNDED with the total given back so far: book only what is missing, under the
+        # event; the row lock keeps two bookings apart.
+        booked = donations.record_refund_total(donation, event.refunded_total_fen or 0,
+                                               f"{gateway_name}:{event.id}")
+    return EventOutcome.REFUND_BOOKED if booked else EventOutcome.REFUND_ALREADY_BOOKED
 
+
+def check_payment(gateway: Gateway, donation: Donation) -> str:
+    """The donor came back from paying before the notification: ask the gateway about the
+    order and book its answer on the same path as a notification."""
+    if donation.status != "pending":
+        return "settled"
+    event = gateway.query(donation)
+    if event is None:
+        return "pending"
+    return handle_event(gateway, event)
 
 
 def refund(gateway: Gateway, donation: Donation, amount: str, reason: str, user):

@@ -7,7 +7,6 @@ from contextlib import contextmanager
 import stripe
 from flask_babel import lazy_gettext as _l
 
-from app.security import CSP
 from app.validation import int_or_none
 
 from .gateway import (
@@ -19,8 +18,10 @@ from .gateway import (
     Checkout,
     Event,
     GatewayError,
+    Payer,
     Payment,
     Refund,
+    csp_with,
 )
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,8 @@ LOOKUP_FAILED = _l("The card payment service did not answer.")
 class StripeGateway:
     name = "stripe"
     online = True
+    channel = "card"
+    label = _l("Bank card (Stripe)")
 
     def __init__(self, config: Mapping):
         self.secret_key = config.get("STRIPE_SECRET_KEY")
@@ -76,7 +79,7 @@ class StripeGateway:
         finally:
             http.close()
 
-    def start(self, donation) -> Payment:
+    def start(self, donation, payer: Payer | None = None) -> Payment:
         try:
             with self._client() as client:
                 intent = client.v1.payment_intents.create({
@@ -89,12 +92,12 @@ class StripeGateway:
             raise GatewayError(START_FAILED) from error
         return Payment(ref=intent.id, client_secret=intent.client_secret)
 
-    def checkout(self, payment: Payment) -> Checkout:
+    def checkout(self, payment: Payment, return_url: str = "") -> Checkout:
         return Checkout(
             "payments/pay_stripe.html",
             {"publishable_key": self.publishable_key, "client_secret": payment.client_secret,
              "js_url": JS_URL},
-            csp=_csp_with(CHECKOUT_SOURCES),
+            csp=csp_with(CHECKOUT_SOURCES),
         )
 
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> Event:
@@ -127,6 +130,12 @@ class StripeGateway:
             log.warning("Stripe did not answer for payment %s: %s", payment_ref, error)
             raise GatewayError(LOOKUP_FAILED) from error
 
+    def query(self, donation) -> Event | None:
+        return None  # Stripe's webhooks arrive while Stripe.js still holds the donor's page
+
+    def acknowledge(self):
+        return None
+
     def refund(self, donation, amount_fen: int) -> Refund:
         try:
             with self._client() as client:
@@ -149,11 +158,3 @@ def _metadata(donation) -> dict:
 
 def _fund_id(metadata: Mapping | None) -> int | None:
     return int_or_none((metadata or {}).get("fund_id"))
-
-
-def _csp_with(extra: Mapping[str, str]) -> str:
-    """The app's CSP with more sources for some directives."""
-    directives = dict(part.strip().split(" ", 1) for part in CSP.split(";"))
-    for name, sources in extra.items():
-        directives[name] = f"{directives.get(name, '')} {sources}".strip()
-    return "; ".join(f"{name} {sources}" for name, sources in directives.items())

@@ -11,10 +11,11 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from app.auth.models import Membership, User
-from app.auth.roles import CHAIR, SUPERVISOR, TREASURER
+from app.auth.roles import Role
+from app.clock import local_day
 from app.db_types import utcnow
+from app.demo import pictures
 from app.extensions import db
-from app.governance.demo import tiny_png
 from app.governance.models import Proposal
 from app.validation import Invalid
 from tenants import fund_scope, using
@@ -22,8 +23,8 @@ from tenants import fund_scope, using
 from . import files, progress, services
 
 
-def _holder(fund, role) -> User:
-    row = db.session.scalar(select(Membership).where(Membership.fund_id == fund.id,
+def _holder(fund_id, role) -> User:
+    row = db.session.scalar(select(Membership).where(Membership.fund_id == fund_id,
                                                      Membership.role == role)
                             .order_by(Membership.id))
     return row.user
@@ -42,67 +43,104 @@ def _yuan(fen: int) -> str:
     return f"{fen // 100}.{fen % 100:02d}"
 
 
+def _slip(payout, day) -> bytes:
+    return pictures.receipt_slip(payout.payee, [(payout.purpose[:14], payout.amount_fen)], day,
+                                 f"NO.{day:%Y%m%d}-{payout.id:04d}")
+
+
+def _ask(project, share, purpose, payee, at):
+    """A payout requested by the treasurer with its receipt slip; None when the project has
+    no room left for it (a small test fund)."""
+    room = services.project_money(project).room_fen
+    amount = min(room, share)
+    if amount <= 0:
+        return None
+    line = project.lines[0].id if project.lines else None
+    treasurer = _holder(project.fund_id, Role.TREASURER)
+    try:
+        payout = services.request(project, services.PayoutInput(
+            amount=_yuan(amount), payee=payee, payee_account="6222021102003456789",
+            purpose=purpose, budget_line_id=line), treasurer, now=at)
+    except Invalid:
+        return None
+    files.save(project.fund_id, _slip(payout, local_day(at)), "小票.jpg", treasurer,
+               payout_id=payout.id, kind="invoice")
+    return payout
+
+
+def _sign_and_pay(payout, at, reference):
+    fund_id = payout.fund_id
+    services.approve(payout, _holder(fund_id, Role.CHAIR), "票据齐全", now=at)
+    services.approve(payout, _holder(fund_id, Role.SUPERVISOR), "同意",
+                     now=at + timedelta(hours=3))
+    if reference:
+        at += timedelta(days=1)
+        services.mark_paid(payout, _holder(fund_id, Role.TREASURER), reference,
+                           local_day(at), now=at)
+
+
+def pay_in_full(project, village: str, at) -> None:
+    """A project under way is paid its whole budget, in two payouts with their slips, and
+    reports the work done with a photo: what every finished project of the demo went through
+    before it was completed (governance's demo calls this between 实施中 and 已完成)."""
+    day = timedelta(days=1)
+    first = project.requested_fen * 6 // 10
+    for n, (share, purpose) in enumerate([(first, "首期款"), (project.requested_fen - first,
+                                                                "尾款")]):
+        payout = _ask(project, share, f"{project.title}{purpose}", f"{village}合作商户",
+                      at + n * 5 * day)
+        if payout:
+            _sign_and_pay(payout, at + n * 5 * day + day,
+                          f"DEMO{project.fund_id:03d}{project.id:04d}{n}")
+    taken = at + 12 * day
+    progress.add_update(project, _holder(project.fund_id, Role.TREASURER), "项目已按计划完成。",
+                        100, [(pictures.photo(f"{project.title}完成", village,
+                                              local_day(taken)), "现场.jpg")], now=taken)
+
+
 def seed_fund(fund) -> None:
     now = utcnow()
     day = timedelta(days=1)
-    treasurer, chair = _holder(fund, TREASURER), _holder(fund, CHAIR)
-    supervisor = _holder(fund, SUPERVISOR)
     projects = list(db.session.scalars(select(Proposal).where(
         Proposal.status.in_(services.PAYABLE_PROJECT_STATES)).order_by(Proposal.id)))
     if not projects:
         return
     main = next((p for p in projects if p.status == "in_progress"), projects[0])
     when = now - 60 * day
+    market, ask = f"{fund.village}农贸市场", _ask
 
-    def ask(project, share, purpose, payee, at):
-        room = services.project_money(project).room_fen
-        amount = min(room, share)
-        if amount <= 0:
-            return None
-        line = project.lines[0].id if project.lines else None
-        try:
-            payout = services.request(project, services.PayoutInput(
-                amount=_yuan(amount), payee=payee, payee_account="6222021102003456789",
-                purpose=purpose, budget_line_id=line), treasurer, now=at)
-        except Invalid:
-            return None
-        files.save(fund.id, tiny_png(), "发票.png", treasurer, payout_id=payout.id, kind="invoice")
-        return payout
-
-    def sign_and_pay(payout, at, reference):
-        services.approve(payout, chair, "票据齐全", now=at)
-        services.approve(payout, supervisor, "同意", now=at + timedelta(hours=3))
-        if reference:
-            services.mark_paid(payout, treasurer, reference, (at + day).date(), now=at + day)
-
-    paid = ask(main, 1200_00, "采购敬老餐食材", f"{fund.village}农贸市场", when)
+    paid = ask(main, 12_000_00, "采购敬老餐食材", market, when)
     if paid:
-        sign_and_pay(paid, when + day, f"DEMO{fund.id:03d}0001")
+        _sign_and_pay(paid, when + day, f"DEMO{fund.id:03d}0001")
+        treasurer = _holder(fund.id, Role.TREASURER)
         progress.add_update(main, treasurer, "食材已采购，第一批敬老餐已送到 32 位老人家中。", 40,
-                            [(tiny_png(), "送餐.png")], now=when + 3 * day)
-    mistake = ask(main, 400_00, "餐盒（重复录入）", f"{fund.village}日杂店", when + 5 * day)
+                            [(pictures.photo("第一批敬老餐送到老人家中", fund.village,
+                                             local_day(when + 3 * day)), "送餐.jpg")],
+                            now=when + 3 * day)
+    mistake = ask(main, 4_000_00, "餐盒（重复录入）", f"{fund.village}日杂店", when + 5 * day)
     if mistake:
-        sign_and_pay(mistake, when + 6 * day, f"DEMO{fund.id:03d}0002")
-        services.reverse(mistake, treasurer, "与第一笔重复付款，银行已退回", now=when + 9 * day)
-    refused = ask(main, 200_00, "慰问品", "某商店", now - 20 * day)
+        _sign_and_pay(mistake, when + 6 * day, f"DEMO{fund.id:03d}0002")
+        services.reverse(mistake, _holder(fund.id, Role.TREASURER), "与第一笔重复付款，银行已退回",
+                         now=when + 9 * day)
+    refused = ask(main, 2_000_00, "慰问品", "某商店", now - 20 * day)
     if refused:
-        services.reject(refused, chair, "报价偏高，请再询价", now=now - 19 * day)
-    gone = ask(main, 100_00, "打印宣传单", "图文店", now - 15 * day)
+        services.reject(refused, _holder(fund.id, Role.CHAIR), "报价偏高，请再询价",
+                        now=now - 19 * day)
+    gone = ask(main, 1_000_00, "打印宣传单", "图文店", now - 15 * day)
     if gone:
-        services.withdraw(gone, treasurer)
-    ready = ask(main, 600_00, "第二批食材", f"{fund.village}农贸市场", now - 6 * day)
+        services.withdraw(gone, _holder(fund.id, Role.TREASURER))
+    ready = ask(main, 6_000_00, "第二批食材", market, now - 6 * day)
     if ready:
-        services.approve(ready, chair, now=now - 5 * day)
-        services.approve(ready, supervisor, now=now - 4 * day)
-    half = ask(main, 300_00, "送餐保温箱", "五金店", now - 2 * day)
+        _sign_and_pay(ready, now - 5 * day, None)
+    half = ask(main, 3_000_00, "送餐保温箱", "五金店", now - 2 * day)
     if half:
-        services.approve(half, chair, now=now - day)
-    ask(main, 150_00, "志愿者午餐", "村食堂", now - timedelta(hours=3))
+        services.approve(half, _holder(fund.id, Role.CHAIR), now=now - day)
+    ask(main, 1_500_00, "志愿者午餐", "村食堂", now - timedelta(hours=3))
     small = next((p for p in projects if p.status == "final"), None)
     if small is not None:
         wish = ask(small, small.requested_fen, "购买书包 12 个", "镇文具店", now - 8 * day)
         if wish:
-            sign_and_pay(wish, now - 7 * day, f"DEMO{fund.id:03d}0003")
+            _sign_and_pay(wish, now - 7 * day, f"DEMO{fund.id:03d}0003")
     db.session.flush()
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.audit import audited
+from app.auth.roles import FUND_ROLES, Role
 from app.codes import Code
 from app.db_types import UTCDateTime, utcnow
 from app.extensions import db
@@ -44,7 +45,7 @@ class EvidenceKind(Code):
     PHOTO = "photo", _l("Photo")
     DOCUMENT = "document", _l("Document")
 
-DEFAULT_APPROVERS = "chair,supervisor"
+DEFAULT_APPROVERS = ",".join((Role.CHAIR, Role.SUPERVISOR))
 
 
 @audited
@@ -123,6 +124,7 @@ class PayoutApproval(FundOwned, db.Model):
     __fund_args__ = (
         UniqueConstraint("fund_id", "payout_id", "user_id"),
         Decision.check("decision"),
+        Role.check("role", FUND_ROLES),
         same_fund_fk("payout_id", "payout"),
     )
 

@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
+from app.auth.roles import Role
 from app.clock import local_today
 from app.extensions import db
 from app.governance.models import Proposal
@@ -179,7 +180,7 @@ def _rules_page(form=None, http_status: int = 200):
     rules = services.rules_of(g.fund.id)
     if form is None:
         form = RulesForm(formdata=None, roles=list(rules.roles), needed=rules.approvals_needed)
-    form.roles.choices = [SelectChoice(r, r) for r in services.APPROVER_CHOICES]
+    form.roles.choices = Role.choices(services.APPROVER_CHOICES)
     return render("payouts/rules.html", http_status=http_status, form=form, rules=rules)
 
 

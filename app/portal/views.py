@@ -30,6 +30,7 @@ from app.auth.services import mask_contact, normalize_email, normalize_phone
 from app.extensions import db, limiter
 from app.governance.labels import gov_label
 from app.mail import send_later
+from app.payments.browsers import in_wechat
 from app.rendering import render
 from app.urls import external_url
 from app.validation import REFUSED, attempt
@@ -183,7 +184,8 @@ def receipts():
         return away
     return render("portal/receipts.html", identity=identity, mask=mask_contact(identity.value),
                   funds=services.receipts_of(identity), gov_label=gov_label,
-                  form=ConfirmForm(formdata=None))
+                  form=ConfirmForm(formdata=None),
+                  in_wechat=in_wechat(request.headers.get("User-Agent", "")))
 
 
 @bp.route("/receipts/<int:receipt_id>/pdf")
@@ -198,6 +200,24 @@ def pdf(receipt_id: int):
     number, data, sha256 = found
     return send_file(io.BytesIO(data), mimetype="application/pdf", as_attachment=True,
                      download_name=f"{number}.pdf", etag=sha256)
+
+
+@bp.route("/receipts/<int:receipt_id>/png")
+@open_access(PUBLIC)
+@limiter.limit("20 per minute")
+def image(receipt_id: int):
+    """The stored PDF as a picture, for WeChat's browser (app/pdf_image.py)."""
+    from app.pdf_image import png
+
+    identity, away = _identity_or_sign_in()
+    if away:
+        return away
+    found = services.receipt_pdf(identity, receipt_id)
+    if found is None:
+        abort(404)
+    number, data, sha256 = found
+    return send_file(io.BytesIO(png(data)), mimetype="image/png",
+                     download_name=f"{number}.png", etag=sha256)
 
 
 @bp.route("/out", methods=["POST"])

@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from app.forms import Form, IdSelectField, IntegerField
@@ -35,6 +35,10 @@ class SettingsForm(Form):
     thanks = StringField(_l("Thank-you line"), validators=[Length(max=200)],
                          description=_l("Empty: the standard thank-you line."))
     seal = FileField(_l("Seal image (PNG, at most 1 MB)"))
+    checker_id = IdSelectField(_l("Checked by (复核人)"), choices=[],
+                               description=_l("Empty: the chair."))
+    separate_signers = BooleanField(_l("The issuer (开票人) and the checker (复核人) are two "
+                                       "people"))
 
 
 class AnnualForm(Form):

@@ -67,6 +67,10 @@ class ReceiptSettings(FundOwned, db.Model):
     auto_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     thanks: Mapped[str] = mapped_column(String(200), default="")  # the fund's own thank-you line
     seal_png: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # 复核人: who checks the receipts the fund issues (None: the chair, see receipts.signers).
+    checker_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # The fund's rule that 开票人 and 复核人 are two people, as on 公益事业捐赠统一票据.
+    separate_signers: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class ReceiptCounter(FundOwned, db.Model):
@@ -121,6 +125,12 @@ class Receipt(FundOwned, db.Model):
     channel: Mapped[str] = mapped_column(String(20), default="")
     purpose: Mapped[str] = mapped_column(String(200), default="")
     handler: Mapped[str] = mapped_column(String(100), default="")
+    issuer: Mapped[str] = mapped_column(String(100), default="")  # 开票人
+    checker: Mapped[str] = mapped_column(String(100), default="")  # 复核人
+    # A gift in kind: what, how much, and how its value (amount_fen) was set.
+    item_description: Mapped[str] = mapped_column(String(200), default="")
+    item_quantity: Mapped[str] = mapped_column(String(50), default="")
+    valuation_basis: Mapped[str] = mapped_column(String(200), default="")
     locale: Mapped[str] = mapped_column(String(10), default="zh")
     issued_on: Mapped[date] = mapped_column(Date)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -2,7 +2,7 @@
 
 import base64
 import io
-from functools import cache
+from functools import cache, lru_cache
 
 import cn2an
 import segno
@@ -27,16 +27,29 @@ def qr_data_uri(url: str) -> str:
     return segno.make(url, error="m", mask=2).png_data_uri(scale=6, border=0)
 
 
+# An annual receipt's page holds this many gifts with the header, the facts, the total and the
+# seal; a longer list continues on pages that repeat the header and the number.
+GIFTS_PER_PAGE = 20
+
+
 def receipt_html(receipt, fund, *, code: str, items=None, seal: bytes | None = None,
                  thanks: str = "", replaces=None) -> str:
     url = external_url("receipts.verify", token=receipt.token)
+    items = items or []
+    pages = [items[i:i + GIFTS_PER_PAGE] for i in range(0, len(items), GIFTS_PER_PAGE)]
     with force_locale(receipt.locale):
         return render_template(
             "receipts/pdf/receipt.html", receipt=receipt, fund=fund, code=code, items=items,
+            pages=pages or [[]], per_page=GIFTS_PER_PAGE,
             words=amount_in_words(receipt.amount_fen), verify_url=url, qr=qr_data_uri(url),
-            seal=seal and "data:image/png;base64," + base64.b64encode(seal).decode(),
-            fund_thanks=thanks, replaces=replaces,
+            seal=seal and _seal_uri(seal), fund_thanks=thanks, replaces=replaces,
         )
+
+
+@lru_cache(maxsize=16)
+def _seal_uri(seal: bytes) -> str:
+    """The seal as a data: URI; kept, since the same few seals go on every receipt."""
+    return "data:image/png;base64," + base64.b64encode(seal).decode()
 
 
 def receipt_document(receipt, fund, **kw):
@@ -48,16 +61,19 @@ def receipt_pdf(receipt, fund, **kw) -> bytes:
 
 
 @cache
-def _stamp() -> bytes:
-    return pdf.document(render_template("receipts/pdf/void_stamp.html"), STYLESHEET).write_pdf()
+def _stamp(portrait: bool) -> bytes:
+    """作废 across a receipt's page: A5 landscape, or A4 portrait (an annual receipt's)."""
+    return pdf.document(render_template("receipts/pdf/void_stamp.html", portrait=portrait),
+                        STYLESHEET).write_pdf()
 
 
 def stamp_void(original: bytes) -> bytes:
     """The original pages with 作废 printed across them; the original file stays as it was."""
-    stamp = PdfReader(io.BytesIO(_stamp())).pages[0]
+    stamps = {portrait: PdfReader(io.BytesIO(_stamp(portrait))).pages[0]
+              for portrait in (False, True)}
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(original)))
     for page in writer.pages:
-        page.merge_page(stamp)
+        page.merge_page(stamps[page.mediabox.height > page.mediabox.width])
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()

@@ -196,7 +196,8 @@ def issue_annual(donor, year: int, *, user: User | None = None, replaces: Receip
     issued_on = local_today(now)
     sequence, number = take_number(fund, issued_on.year)
     receipt = Receipt(
-        fund_id=fund.id, kind="annual", issuer=issuer, checker=checker, year=issued_on.year, sequence=sequence, number=number,
+        fund_id=fund.id, kind="annual", issuer=issuer, checker=checker, year=issued_on.year,
+        sequence=sequence, number=number,
         token=secrets.token_urlsafe(18), donor_id=donor.id, name=donor.name,
         amount_fen=sum(g.net_fen for g in gifts), received_on=gifts[-1].received_on,
         period_start=gifts[0].received_on, period_end=gifts[-1].received_on,

@@ -14,6 +14,7 @@ from app.clock import local_today
 from app.donations.models import Batch, Donation
 from app.extensions import db, limiter
 from app.funds.models import Fund
+from app.i18n import show_date
 from app.privacy import mask_name
 from app.rendering import list_filter, render, render_form
 from app.validation import REFUSED, attempt, attempt_flash, int_or_none
@@ -258,7 +259,7 @@ def print_run():
     form = PrintForm()
     batches = db.session.scalars(select(Batch).order_by(Batch.id.desc()).limit(200)).all()
     form.batch_id.choices = [SelectChoice("", _("— a date range instead —"))] + [
-        SelectChoice(str(b.id), f"#{b.id} {b.title} · {b.received_on.isoformat()}")
+        SelectChoice(str(b.id), f"#{b.id} {b.title} · {show_date(b.received_on)}")
         for b in batches]
     if form.is_submitted():
         job = attempt(form, lambda: jobs.start("print_run", services.check_print_run(

@@ -28,6 +28,7 @@ from app.money import yuan
 from app.oversight.services import deadlines_of
 from app.payouts.services import waiting_for_signature
 from app.receipts.services import waiting_for_receipt
+from app.wishes.models import Wish, WishStatus
 from tenants.context import current_scope, member_scope, using
 
 BATCH_OPEN_FOR = timedelta(days=1)  # a collection is counted and closed the same day
@@ -48,6 +49,7 @@ class Waiting(Code):
     BATCH = "batch", _l("Batch open for more than a day")
     RECEIPT = "receipt", _l("Gifts waiting for a receipt")
     REPORT = "report", _l("Disclosure report due")
+    WISH = "wish", _l("Wishes waiting for screening")
     INVITATION = "invitation", _l("Invitations not yet used")
 
 
@@ -93,8 +95,9 @@ def _in_funds(user, held, within, now: datetime) -> list[Item]:
     roles = _roles_by_fund(held, within)
     if not roles:
         return []
-    funds = {f.id: f for f in db.session.scalars(select(Fund).where(Fund.id.in_(roles)))
-             if f.is_active}
+    # get(): the page's own fund is already in the session (the access check loaded it).
+    fetched = (db.session.get(Fund, fund_id) for fund_id in roles)
+    funds = {fund.id: fund for fund in fetched if fund.is_active}
     roles = {fund_id: held for fund_id, held in roles.items() if fund_id in funds}
     if not roles:
         return []
@@ -106,7 +109,8 @@ def _in_funds(user, held, within, now: datetime) -> list[Item]:
     with nullcontext() if covered else using(member_scope(roles)):
         items = [*_ballots(user.id, roles, funds, now), *_payouts(user.id, roles, funds),
                  *_objections(roles, funds), *_batches(roles, funds, now),
-                 *_receipts(roles, funds, now), *_reports(roles, funds, now)]
+                 *_receipts(roles, funds, now), *_reports(roles, funds, now),
+                 *_wishes(user.id, roles, funds)]
     return items
 
 
@@ -225,6 +229,24 @@ def _reports(roles, funds, now: datetime) -> list[Item]:
                  due=d.due, overdue=d.overdue)
             for fund_id, found in deadlines.items() for d in found
             if d.due <= today + REPORT_AHEAD]
+
+
+def _wishes(user_id: int, roles, funds) -> list[Item]:
+    """Wishes collected and not yet screened, for a second person: never the one who
+    collected them (wishes.services refuses that), one item per fund."""
+    screening = _where(roles, "wish.screen")
+    if not screening:
+        return []
+    rows = db.session.execute(
+        select(Wish.fund_id, func.count(), func.min(Wish.id))
+        .where(Wish.fund_id.in_(screening), Wish.status == WishStatus.PENDING,
+               or_(Wish.collected_by_id.is_(None), Wish.collected_by_id != user_id))
+        .group_by(Wish.fund_id)).all()
+    return [Item(Waiting.WISH, funds[fund_id],
+                 *(("wishes.detail", {"wish_id": first}) if count == 1
+                   else ("wishes.manage", {"status": WishStatus.PENDING.value})),
+                 count=count)
+            for fund_id, count, first in rows]
 
 
 def _report(deadline) -> str:

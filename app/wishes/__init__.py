@@ -1,0 +1,1 @@
+"""微心愿 (small wishes): collected, screened, claimed on the public wall, fulfilled."""

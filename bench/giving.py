@@ -1,0 +1,151 @@
+"""Issue 18's figures: a donor's order (the donate form's POST: a pending gift, and for WeChat
+Pay the SDK's signed call to the gateway and its signed answer) and the gateway's payment
+notification (verified, decrypted, booked), for WeChat Pay and Alipay against the local fakes
+(tests/fake_wechatpay.py, tests/fake_alipay.py) as processes of their own; each beside a
+plain page render and the donate page in the same run. Goal: each within 2×.
+
+A WeChat order's figure includes the round trip to the fake on loopback (its signature check
+and its signing of the answer): a real gateway adds its network time on top, which is the
+donor's wait, not the server's work."""
+
+import json
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlencode
+
+from sqlalchemy import select
+
+from app.donations.models import Donation
+from app.extensions import db
+from tenants import SYSTEM, using
+from tests import fake_process
+
+from .common import (
+    N,
+    add_plain_page,
+    bench_app,
+    demo_and_new_fund,
+    loading,
+    print_header,
+    print_row,
+    time_requests,
+)
+
+DESKTOP = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36"
+PHONE = "Mozilla/5.0 (Linux; Android 13) AppleWebKit/537.36 Chrome/120.0 Mobile Safari/537.36"
+FORM = {"amount": "100", "name": "周慧敏", "phone": "13812340001", "anonymity": "show",
+        "designation": "0"}
+
+
+def _call(base: str, path: str, data=None):
+    body = None if data is None else json.dumps(data).encode()
+    request = urllib.request.Request(f"{base}{path}", data=body,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read() or b"null")
+
+
+def _fakes(folder: Path):
+    """Both fakes running, and the settings that point the app at them."""
+    wx_private, wx_public = fake_process.key_pair()
+    ali_private, ali_public = fake_process.key_pair()
+    (folder / "wx").mkdir()
+    (folder / "ali").mkdir()
+    wx = fake_process.start("fake_wechatpay.py", {
+        "mchid": "1900000109", "appid": "wx8888888888888888",
+        "apiv3_key": "shanlin-bench-apiv3-key-32bytes!", "merchant_public_key": wx_public,
+        "merchant_serial_no": "BENCH", "app_secret": "bench"}, folder / "wx")
+    ali = fake_process.start("fake_alipay.py", {"appid": "2021000000000009",
+                                                "app_public_key": ali_public}, folder / "ali")
+    wx_keys, ali_keys = _call(wx[1], "/_fake/keys"), _call(ali[1], "/_fake/keys")
+    settings = {
+        "WECHATPAY_MCHID": "1900000109", "WECHATPAY_APPID": "wx8888888888888888",
+        "WECHATPAY_APIV3_KEY": "shanlin-bench-apiv3-key-32bytes!",
+        "WECHATPAY_PRIVATE_KEY": wx_private, "WECHATPAY_CERT_SERIAL_NO": "BENCH",
+        "WECHATPAY_PUBLIC_KEY": wx_keys["public_key"],
+        "WECHATPAY_PUBLIC_KEY_ID": wx_keys["public_key_id"], "WECHATPAY_API_BASE": wx[1],
+        "ALIPAY_APPID": "2021000000000009", "ALIPAY_PRIVATE_KEY": ali_private,
+        "ALIPAY_PUBLIC_KEY": ali_keys["public_key"], "ALIPAY_GATEWAY": f"{ali[1]}/gateway.do"}
+    return wx, ali, settings
+
+
+def _timed(n: int, prepare, act) -> list[float]:
+    """n timings of act(prepare()), prepare untimed; after a warm-up of five."""
+    spent = []
+    for i in range(n + 5):
+        ready = prepare()
+        start = time.perf_counter()
+        act(ready)
+        if i >= 5:
+            spent.append((time.perf_counter() - start) * 1000)
+    return spent
+
+
+def run(kind: str) -> None:
+    with tempfile.TemporaryDirectory(prefix="shanlin-bench-fakes-") as folder:
+        wx, ali, settings = _fakes(Path(folder))
+        try:
+            _run(kind, settings, wx[1], ali[1])
+        finally:
+            fake_process.stop(wx[0], wx[2])
+            fake_process.stop(ali[0], ali[2])
+
+
+def _newest_order(app) -> str:
+    with app.app_context(), using(SYSTEM):
+        ref = db.session.scalar(select(Donation.gateway_ref).order_by(Donation.id.desc()))
+        db.session.remove()
+        return ref
+
+
+def _run(kind: str, settings: dict, wx_base: str, ali_base: str) -> None:
+    with bench_app(kind, {**settings, "PUBLIC_URL": "http://127.0.0.1:9"}) as app:
+        with loading(app):
+            demo_and_new_fund(app.config["DEMO_PASSWORD"])
+        plain = add_plain_page(app)
+        client = app.test_client()
+        print_header(f"Giving by WeChat Pay and Alipay through their SDKs and local fakes, {kind}")
+        base = print_row("plain page, 50 rows (baseline)", time_requests(client, plain))
+        print_row("the donate page (GET)", time_requests(client, "/f/donggangcun/donate"), base)
+
+        def order(method, agent):
+            def act(_=None):
+                response = client.post("/f/donggangcun/donate", headers={"User-Agent": agent},
+                                       data={**FORM, "method": method})
+                assert response.status_code in (200, 302), response.get_data(as_text=True)
+                return response
+            return act
+
+        print_row("WeChat Pay order, Native (goal ≤ 2×)",
+                  _timed(N, lambda: None, order("wechatpay", DESKTOP)), base)
+        print_row("Alipay order, wap (goal ≤ 2×)",
+                  _timed(N, lambda: None, order("alipay", PHONE)), base)
+
+        def wechat_notification():
+            order("wechatpay", DESKTOP)()
+            _call(wx_base, "/_fake/pay", {"out_trade_no": _newest_order(app), "notify": False})
+            return _call(wx_base, "/_fake/held")[-1]
+
+        def alipay_notification():
+            cashier = order("alipay", PHONE)().location
+            urllib.request.urlopen(cashier, timeout=30).close()  # the fake opens the trade
+            _call(ali_base, "/_fake/pay", {"out_trade_no": _newest_order(app), "notify": False})
+            return _call(ali_base, "/_fake/held")[-1]
+
+        def post_wechat(held):
+            response = client.post("/payments/wechatpay/webhook", data=held["body"].encode(),
+                                   headers=held["headers"], content_type="application/json")
+            assert response.get_json()["outcome"] == "confirmed", response.get_json()
+
+        def post_alipay(held):
+            response = client.post("/payments/alipay/webhook", data=urlencode(held["params"]),
+                                   content_type="application/x-www-form-urlencoded")
+            assert response.get_data() == b"success", response.get_data()
+
+        n = max(N // 2, 20)  # each needs an order and a payment first
+        print_row("WeChat Pay payment notification (goal ≤ 2×)",
+                  _timed(n, wechat_notification, post_wechat), base)
+        print_row("Alipay payment notification (goal ≤ 2×)",
+                  _timed(n, alipay_notification, post_alipay), base)
