@@ -14,7 +14,7 @@ TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 RUN_APT_PACKAGES := fonts-noto-cjk fonts-wqy-microhei libharfbuzz-subset0
 APT_PACKAGES := $(RUN_APT_PACKAGES) chromium poppler-utils zbar-tools postgresql-client openjdk-17-jre-headless wrk
 
-.PHONY: messages run test test-sqlite test-postgres bench load lint system-deps run-deps apt-packages translations db clean
+.PHONY: messages run test test-sqlite test-postgres bench load load-surge lint system-deps run-deps apt-packages translations db clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -67,7 +67,12 @@ run: db
 	trap 'kill -INT $$worker 2>/dev/null; wait $$worker' EXIT; \
 	SESSION_COOKIE_SECURE=0 $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
-test: $(BIN)/.installed system-deps $(VNU) translations lint test-sqlite test-postgres
+# The SQLite and the PostgreSQL runs side by side: each leaves a core idle at times (building
+# its template database on a fresh clone, a browser or a worker process it waits for, the last
+# long test of its run), which the other fills. Each run's output is printed whole when it ends
+# (--output-sync), so the two never interleave; make fails if either fails.
+test: $(BIN)/.installed system-deps $(VNU) translations lint
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 # Spread over every core (pytest-xdist), test by test: a worker that runs out takes half of
 # another's remaining tests (worksteal), so no long file (the journey in the browser) holds
@@ -91,9 +96,16 @@ bench: $(BIN)/.installed system-deps translations
 	$(BIN)/python -m bench
 
 # Members voting and treasurers recording at once on gunicorn + PostgreSQL, then the integrity
-# checks (see bench/load.py). LOAD_SECONDS=60 by default.
+# checks (see bench/load.py). LOAD_SECONDS=60 by default. Then the giving surge (bench/surge.py):
+# SURGE_DONORS=500 donors over SURGE_SECONDS=60 s paying through the payment fakes to one
+# campaign while SURGE_READERS=200 read its page; `make load-surge` runs the surge alone
+# (quick: SURGE_DONORS=40 SURGE_SECONDS=15 SURGE_READERS=20).
 load: $(BIN)/.installed system-deps translations
 	$(BIN)/python -m bench.load
+	$(BIN)/python -m bench.surge
+
+load-surge: $(BIN)/.installed system-deps translations
+	$(BIN)/python -m bench.surge
 
 clean:
 	rm -rf $(VENV) var test-artifacts

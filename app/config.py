@@ -153,6 +153,11 @@ class Config:
         for name in ("WECHATPAY_PRIVATE_KEY", "WECHATPAY_PUBLIC_KEY", "ALIPAY_PRIVATE_KEY",
                      "ALIPAY_PUBLIC_KEY"):
             setattr(self, name, _text_or_file(name))
+        # A township's host charity's own merchant accounts, WECHATPAY_<TOWNSHIP>_MCHID… and
+        # ALIPAY_<TOWNSHIP>_APPID… (app/payments/credentials.py); others use the above.
+        from app.payments.credentials import from_environment
+
+        self.PAYMENT_TOWNSHIPS = from_environment()
         # Order numbers start with it (letters): deployments sharing a merchant never clash.
         self.PAYMENT_ORDER_PREFIX = os.environ.get("PAYMENT_ORDER_PREFIX", "SL")
 

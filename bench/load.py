@@ -240,7 +240,8 @@ def main(seconds: int = SECONDS, voters: int = VOTERS, treasurers: int = TREASUR
 
 
 def report(rows: list[dict], failures: dict, results: list, seconds: int) -> int:
-    print(f"\n  {'request kind':<22}{'requests':>9}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}"
+    width = max([22, *(len(row["Name"]) + 2 for row in rows)])
+    print(f"\n  {'request kind':<{width}}{'requests':>9}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}"
           f"{'5xx':>6}{'other failures':>16}")
     fivexx_total = other_total = 0
     for row in rows:
@@ -253,7 +254,7 @@ def report(rows: list[dict], failures: dict, results: list, seconds: int) -> int
             other_total += other
         else:
             fivexx, other = fivexx_total, other_total
-        print(f"  {name:<22}{row['Request Count']:>9}{float(row['Requests/s']):>8.1f}"
+        print(f"  {name:<{width}}{row['Request Count']:>9}{float(row['Requests/s']):>8.1f}"
               f"{row['50%']:>8}{row['95%']:>8}{fivexx:>6}{other:>16}")
     for name, errors in failures.items():
         for error, n in errors.items():

@@ -52,9 +52,10 @@ def stop(process: subprocess.Popen) -> None:
 
 @contextmanager
 def gunicorn(env: dict, *, workers: int = 2, worker_class: str = "sync", threads: int = 1,
-             app: str = "bench.wsgi:app"):
-    """Serve ``app`` with these settings; yields the base URL once /healthz answers."""
-    port = free_port()
+             app: str = "bench.wsgi:app", port: int | None = None):
+    """Serve ``app`` with these settings (on ``port``, else a free one: known beforehand when
+    the app must name its own address); yields the base URL once /healthz answers."""
+    port = port or free_port()
     command = [str(BIN / "gunicorn"), app, "--bind", f"127.0.0.1:{port}",
                "--workers", str(workers), "--worker-class", worker_class,
                "--threads", str(threads), "--timeout", "60", "--chdir", str(ROOT)]

@@ -4,9 +4,11 @@ paying inside WeChat needs), run as a process of its own:
     python tests/fake_wechatpay.py --port 8124 --config wechatpay.json
 
 The config names the merchant (mchid, appid, APIv3 key, the merchant's public key and its
-serial number) and the official account's secret. The fake holds its own platform RSA key
-pair, made at start, in public-key mode: GET /_fake/keys gives its public key and id, as the
-merchant platform shows them.
+serial number) and the official account's secret; "merchants" may list more merchants (the
+same five keys: host charities of other townships), each checked with its own key, paid only
+its own orders, its notifications encrypted with its own APIv3 key. The fake holds its own
+platform RSA key pair, made at start, in public-key mode: GET /_fake/keys gives its public
+key and id, as the merchant platform shows them.
 
 It checks every API request as WeChat Pay does: the Authorization header (WECHATPAY2-SHA256-
 RSA2048 with mchid, serial_no, nonce_str, timestamp, signature) recomputed over method, path
@@ -85,8 +87,11 @@ class Service:
     def __init__(self, config: dict, base: str):
         self.config = config
         self.base = base
-        self.merchant_key = serialization.load_pem_public_key(
-            config["merchant_public_key"].encode())
+        main = {k: config[k] for k in ("mchid", "appid", "apiv3_key", "merchant_public_key",
+                                        "merchant_serial_no")}
+        self.merchants = {m["mchid"]: {**m, "key": serialization.load_pem_public_key(
+            m["merchant_public_key"].encode())} for m in [main, *config.get("merchants", [])]}
+        self.merchant_key = self.merchants[config["mchid"]]["key"]
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.key_id = "PUB_KEY_ID_" + secrets.token_hex(12).upper()
         self.lock = threading.RLock()
@@ -120,23 +125,25 @@ class Service:
                 "Wechatpay-Signature-Type": "WECHATPAY2-SHA256-RSA2048",
                 "Wechatpay-Signature": self.sign(f"{timestamp}\n{nonce}\n{body}\n")}
 
-    def merchant_signed(self, message: str, signature: str) -> bool:
+    def merchant_signed(self, message: str, signature: str, key=None) -> bool:
         try:
-            self.merchant_key.verify(base64.b64decode(signature), message.encode(),
+            (key or self.merchant_key).verify(base64.b64decode(signature), message.encode(),
                                      padding.PKCS1v15(), hashes.SHA256())
         except (InvalidSignature, ValueError):
             return False
         return True
 
-    def check(self, method: str, target: str, headers, body: str) -> None:
-        """Refused unless the merchant signed this very request, recently, once."""
+    def check(self, method: str, target: str, headers, body: str) -> dict:
+        """Refused unless the merchant signed this very request, recently, once; the
+        merchant."""
         match = AUTH.fullmatch(headers.get("Authorization", ""))
         if match is None:
             raise Refused(401, "SIGN_ERROR", "Authorization不合法")
         params = dict(PARAM.findall(match["params"]))
-        if params.get("mchid") != self.config["mchid"]:
+        merchant = self.merchants.get(params.get("mchid"))
+        if merchant is None:
             raise Refused(401, "SIGN_ERROR", "商户号不存在或Authorization中的mchid不合法")
-        if params.get("serial_no") != self.config["merchant_serial_no"]:
+        if params.get("serial_no") != merchant["merchant_serial_no"]:
             raise Refused(401, "SIGN_ERROR", "商户证书序列号有误")
         try:
             timestamp = int(params.get("timestamp", ""))
@@ -146,7 +153,8 @@ class Service:
             raise Refused(401, "SIGN_ERROR", "请求已过期")
         nonce = params.get("nonce_str", "")
         message = f"{method}\n{target}\n{timestamp}\n{nonce}\n{body}\n"
-        if not nonce or not self.merchant_signed(message, params.get("signature", "")):
+        if not nonce or not self.merchant_signed(message, params.get("signature", ""),
+                                                 merchant["key"]):
             raise Refused(401, "SIGN_ERROR", "签名错误")
         with self.lock:
             if nonce in self.nonces:
@@ -157,11 +165,12 @@ class Service:
             raise Refused(400, "PARAM_ERROR", "Wechatpay-Serial不是有效的微信支付公钥ID")
         if not headers.get("User-Agent"):
             raise Refused(400, "PARAM_ERROR", "缺少User-Agent")
+        return merchant
 
     # ---- orders -----------------------------------------------------------------------------
 
-    def create_order(self, mode: str, data: dict) -> dict:
-        if data.get("appid") != self.config["appid"] or data.get("mchid") != self.config["mchid"]:
+    def create_order(self, mode: str, data: dict, merchant: dict) -> dict:
+        if data.get("appid") != merchant["appid"] or data.get("mchid") != merchant["mchid"]:
             raise Refused(400, "PARAM_ERROR", "appid和mch_id不匹配")
         out_trade_no = data.get("out_trade_no") or ""
         if not OUT_TRADE_NO.fullmatch(out_trade_no):
@@ -187,6 +196,8 @@ class Service:
         expire = data.get("time_expire")
         with self.lock:
             order = self.orders.get(out_trade_no)
+            if order is not None and order["mchid"] != merchant["mchid"]:
+                raise Refused(400, "INVALID_REQUEST", "201 商户订单号重复")
             if order is not None:
                 if order["state"] == "SUCCESS":
                     raise Refused(400, "ORDERPAID", "该订单已支付")
@@ -197,7 +208,8 @@ class Service:
                     raise Refused(400, "INVALID_REQUEST", "201 商户订单号重复")
             else:
                 order = self.orders[out_trade_no] = {
-                    "out_trade_no": out_trade_no, "mode": mode, "description": description,
+                    "out_trade_no": out_trade_no, "mchid": merchant["mchid"], "mode": mode,
+                    "description": description,
                     "total": total, "attach": data.get("attach") or "", "openid": openid,
                     "notify_url": data["notify_url"], "state": "NOTPAY", "prepay_id":
                     "wx" + secrets.token_hex(14), "transaction_id": None, "success_time": None,
@@ -221,7 +233,8 @@ class Service:
     def transaction(self, order: dict) -> dict:
         states = {"NOTPAY": "订单未支付", "SUCCESS": "支付成功", "CLOSED": "订单已关闭",
                   "REFUND": "转入退款"}
-        data = {"appid": self.config["appid"], "mchid": self.config["mchid"],
+        merchant = self.merchants[order["mchid"]]
+        data = {"appid": merchant["appid"], "mchid": merchant["mchid"],
                 "out_trade_no": order["out_trade_no"],
                 "trade_type": TRADE_TYPES[order["mode"]], "trade_state": order["state"],
                 "trade_state_desc": states[order["state"]], "attach": order["attach"],
@@ -247,7 +260,7 @@ class Service:
                 order["openid"] = openid
             resource = self.transaction(order)
         self.notify(order["notify_url"], "TRANSACTION.SUCCESS", "transaction", resource,
-                    "支付成功", hold=not notify)
+                    "支付成功", hold=not notify, mchid=order["mchid"])
         return resource
 
     def close(self, out_trade_no: str) -> None:
@@ -259,7 +272,7 @@ class Service:
 
     # ---- refunds ----------------------------------------------------------------------------
 
-    def refund(self, data: dict) -> dict:
+    def refund(self, data: dict, merchant: dict) -> dict:
         out_refund_no = data.get("out_refund_no") or ""
         amount = data.get("amount") or {}
         with self.lock:
@@ -269,7 +282,7 @@ class Service:
                 order = found[0] if found else None
             else:
                 order = self.orders.get(data.get("out_trade_no") or "")
-            if order is None:
+            if order is None or order["mchid"] != merchant["mchid"]:
                 raise Refused(404, "RESOURCE_NOT_EXISTS", "订单不存在")
             if order["state"] not in ("SUCCESS", "REFUND"):
                 raise Refused(400, "INVALID_REQUEST", "订单未支付，不能退款")
@@ -308,21 +321,23 @@ class Service:
             refund = self.refunds[out_refund_no]
             refund.update(status="SUCCESS", success_time=now_text())
             amount = refund["amount"]
-            resource = {"mchid": self.config["mchid"], "out_trade_no": refund["out_trade_no"],
+            mchid = self.orders[refund["out_trade_no"]]["mchid"]
+            resource = {"mchid": mchid, "out_trade_no": refund["out_trade_no"],
                         "transaction_id": refund["transaction_id"],
                         "out_refund_no": out_refund_no, "refund_id": refund["refund_id"],
                         "refund_status": "SUCCESS", "success_time": refund["success_time"],
                         "user_received_account": refund["user_received_account"],
                         "amount": {k: amount[k] for k in ("total", "refund", "payer_total",
                                                           "payer_refund")}}
-        self.notify(notify_url, "REFUND.SUCCESS", "refund", resource, "退款成功")
+        self.notify(notify_url, "REFUND.SUCCESS", "refund", resource, "退款成功", mchid=mchid)
 
     # ---- notifications ------------------------------------------------------------------
 
     def notification(self, event_type: str, original_type: str, resource: dict,
-                     summary: str) -> tuple[bytes, dict]:
+                     summary: str, mchid: str | None = None) -> tuple[bytes, dict]:
         nonce = secrets.token_urlsafe(9)[:12]
-        sealed = AESGCM(self.config["apiv3_key"].encode()).encrypt(
+        apiv3_key = self.merchants[mchid or self.config["mchid"]]["apiv3_key"]
+        sealed = AESGCM(apiv3_key.encode()).encrypt(
             nonce.encode(), json.dumps(resource, ensure_ascii=False).encode(),
             original_type.encode())
         body = json.dumps({
@@ -336,8 +351,8 @@ class Service:
         return body.encode(), headers
 
     def notify(self, url: str, event_type: str, original_type: str, resource: dict,
-               summary: str, hold: bool = False) -> None:
-        body, headers = self.notification(event_type, original_type, resource, summary)
+               summary: str, hold: bool = False, mchid: str | None = None) -> None:
+        body, headers = self.notification(event_type, original_type, resource, summary, mchid)
         if hold:
             with self.lock:
                 self.held.append((url, body, headers))
@@ -367,20 +382,20 @@ class Service:
 
     # ---- the trade bill -----------------------------------------------------------------
 
-    def trade_bill(self, bill_date: str) -> dict:
+    def trade_bill(self, bill_date: str, merchant: dict) -> dict:
         rows = [BILL_COLUMNS]
         count = total = 0
         with self.lock:
             for order in self.orders.values():
-                if not order["success_time"]:
+                if not order["success_time"] or order["mchid"] != merchant["mchid"]:
                     continue
                 day = datetime.fromtimestamp(order["success_time"], BEIJING)
                 if day.strftime("%Y-%m-%d") != bill_date:
                     continue
                 count += 1
                 total += order["paid_fen"]
-                values = [day.strftime("%Y-%m-%d %H:%M:%S"), self.config["appid"],
-                          self.config["mchid"], "0", "", order["transaction_id"],
+                values = [day.strftime("%Y-%m-%d %H:%M:%S"), merchant["appid"],
+                          merchant["mchid"], "0", "", order["transaction_id"],
                           order["out_trade_no"], order["openid"] or "oFakePayer",
                           TRADE_TYPES[order["mode"]], "SUCCESS", "OTHERS", "CNY",
                           _yuan(order["paid_fen"]), "0.00", "0", "0", "0.00", "0.00", "", "",
@@ -425,8 +440,10 @@ class Service:
         """What WeChat's client does with getBrandWCPayRequest: check paySign, then pay."""
         message = "\n".join([params.get("appId", ""), params.get("timeStamp", ""),
                              params.get("nonceStr", ""), params.get("package", "")]) + "\n"
-        if params.get("appId") != self.config["appid"] or not self.merchant_signed(
-                message, params.get("paySign", "")):
+        merchant = next((m for m in self.merchants.values()
+                         if m["appid"] == params.get("appId")), None)
+        if merchant is None or not self.merchant_signed(message, params.get("paySign", ""),
+                                                        merchant["key"]):
             raise Refused(400, "SIGN_ERROR", "支付验证签名失败")
         prepay_id = params.get("package", "").removeprefix("prepay_id=")
         with self.lock:
@@ -469,21 +486,21 @@ def handler(service: Service):
                                                                   "/cgi-bin/")):
                     return self._outside(method, path, query, raw)
                 body = raw.decode()
-                service.check(method, self.path, self.headers, body)
+                merchant = service.check(method, self.path, self.headers, body)
                 data = json.loads(body) if body else {}
-                return self._api(method, path, query, data)
+                return self._api(method, path, query, data, merchant)
             except Refused as refused:
                 self._json(refused.status, {"code": refused.code, "message": refused.message})
             except (ValueError, KeyError) as error:
                 self._json(400, {"code": "PARAM_ERROR", "message": f"请求不合法: {error}"})
 
-        def _api(self, method, path, query, data):
+        def _api(self, method, path, query, data, merchant):
             parts = path.strip("/").split("/")
             if method == "POST" and path.startswith("/v3/pay/transactions/") and \
                     parts[-1] in TRADE_TYPES:
-                return self._signed(200, service.create_order(parts[-1], data))
+                return self._signed(200, service.create_order(parts[-1], data, merchant))
             if method == "GET" and path.startswith("/v3/pay/transactions/"):
-                if query.get("mchid") != service.config["mchid"]:
+                if query.get("mchid") != merchant["mchid"]:
                     raise Refused(400, "PARAM_ERROR", "mchid不合法")
                 with service.lock:
                     if parts[3] == "out-trade-no":
@@ -494,22 +511,25 @@ def handler(service: Service):
                         if not found:
                             raise Refused(404, "ORDER_NOT_EXIST", "订单不存在")
                         order = found[0]
+                    if order["mchid"] != merchant["mchid"]:  # another merchant's order
+                        raise Refused(404, "ORDER_NOT_EXIST", "订单不存在")
                     answer = service.transaction(order)
                 return self._signed(200, answer)
             if method == "POST" and path.endswith("/close"):
-                if data.get("mchid") != service.config["mchid"]:
+                if data.get("mchid") != merchant["mchid"]:
                     raise Refused(400, "PARAM_ERROR", "mchid不合法")
                 service.close(parts[4])
                 return self._signed(204, None)
             if method == "POST" and path == "/v3/refund/domestic/refunds":
-                return self._signed(200, service.refund(data))
+                return self._signed(200, service.refund(data, merchant))
             if method == "GET" and path.startswith("/v3/refund/domestic/refunds/"):
                 refund = service.refunds.get(parts[-1])
                 if refund is None:
                     raise Refused(404, "RESOURCE_NOT_EXISTS", "退款单不存在")
                 return self._signed(200, refund)
             if method == "GET" and path == "/v3/bill/tradebill":
-                return self._signed(200, service.trade_bill(query.get("bill_date", "")))
+                return self._signed(200, service.trade_bill(query.get("bill_date", ""),
+                                                            merchant))
             if method == "GET" and path == "/v3/billdownload/file":
                 data = service.bills.get(query.get("token", ""))
                 if data is None:

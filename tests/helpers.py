@@ -258,6 +258,8 @@ NOT_PAGES = {
     "payments.wechat_return": "a redirect back to the donate page",
     "campaigns.township_pdf": "PDF", "campaigns.township_xlsx": "Excel",
     "campaigns.fund_pdf": "PDF", "campaigns.fund_xlsx": "Excel",
+    "campaigns.township_poster": "PDF (a QR poster)",
+    "aid.roster_pdf": "PDF (a hand-out roster to print)", "aid.export": "Excel",
 }
 
 ROLE_ORDER = ("treasurer", "chair", "member", "supervisor", "secretary", "social_worker")
@@ -485,6 +487,10 @@ def fetch(app, pages: list[Page]) -> list[tuple[Page, str]]:
             wrong.append(f"{page.name} {page.method} {page.path} as {page.who}: "
                          f"{response.status_code} (expected {page.status}) "
                          f"{response.location or ''}")
+            continue
+        if response.mimetype != "text/html":
+            wrong.append(f"{page.name} {page.path}: {response.mimetype}, not a page: "
+                         "name it in NOT_PAGES with what it answers")
             continue
         answers.append((page, response.get_data(as_text=True)))
     assert not wrong, "\n".join(wrong)

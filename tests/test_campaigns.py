@@ -147,6 +147,40 @@ def test_reports_per_fund_and_for_the_township(app, client, auth, tmp_path):
     assert "东港村社区慈善基金" in names and "南塘村社区慈善基金" not in names
 
 
+def test_the_township_prints_a_qr_poster_of_the_campaign(app, client, auth, tmp_path):
+    """One A4 page from the giving posters' code: the title, the township and its host
+    charity, a QR code of the public campaign page, the villages taking part."""
+    campaign = demo_campaign(app)
+    auth.login(LOGINS["this_township_admin"])
+    detail = client.get(f"/t/{TOWNSHIP}/campaigns/{campaign.id}").get_data(as_text=True)
+    poster_url = f"/t/{TOWNSHIP}/campaigns/{campaign.id}/poster.pdf"
+    assert f'href="{poster_url}"' in detail
+    pdf = client.get(poster_url)
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    (tmp_path / "p.pdf").write_bytes(pdf.data)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "campaign-poster.pdf").write_bytes(pdf.data)  # to look at
+    info = subprocess.run(["pdfinfo", str(tmp_path / "p.pdf")], capture_output=True, text=True,
+                          check=True).stdout
+    assert re.search(r"Pages:\s+1\n", info) and "(A4)" in info  # one A4 page
+    text = subprocess.run(["pdftotext", str(tmp_path / "p.pdf"), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    with app.app_context(), using(SYSTEM):
+        names = [f.fund.name for f in db.session.scalars(
+            select(CampaignFund).where(CampaignFund.campaign_id == campaign.id))]
+    assert campaign.title in text and campaign.host_charity in text and "芦湾镇" in text
+    assert names and all(name in text.replace("\n", "") for name in names)
+    assert f"/campaigns/{campaign.id}" in text  # the QR code's address, printed under it
+    assert app.test_client().get(poster_url).status_code in (302, 401, 403)  # not signed in
+
+
+def test_the_campaign_page_has_a_share_card(app, client):
+    campaign = demo_campaign(app)
+    page = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert f'<meta property="og:title" content="{campaign.title}">' in page
+    assert 'property="og:image"' in page and f'/campaigns/{campaign.id}"' in page
+
+
 def test_closing_thanks_each_donor_with_a_contact_once(app, client, auth):
     campaign = demo_campaign(app)
     auth.login(LOGINS["this_township_admin"])

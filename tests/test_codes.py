@@ -110,7 +110,9 @@ def _notes_now(app) -> dict[int, str]:
 def test_history_notes_read_as_before_and_survive_the_migration_both_ways(app):
     url = app.config.get("MIGRATION_DATABASE_URL") or app.config["SQLALCHEMY_DATABASE_URI"]
     now = _notes_now(app)
-    assert {"第 1 号表决", "第 8 号拨付", "第 1 号年度项目征集", "公示期已满"} <= set(now.values())
+    # The demo's history has a note of each kind (which payout it names follows the demo).
+    shapes = {re.sub(r"\d+", "N", note) for note in now.values()}
+    assert {"第 N 号表决", "第 N 号拨付", "第 N 号年度项目征集", "公示期已满"} <= shapes
     with app.app_context():
         downgrade(revision="b5_job_heartbeat")
     engine = create_engine(url)
@@ -119,7 +121,8 @@ def test_history_notes_read_as_before_and_survive_the_migration_both_ways(app):
             connection.execute(text("SELECT set_config('shanlin.all', 'on', true)"))
         old = dict(connection.execute(text("SELECT id, note FROM proposal_event")).all())
     engine.dispose()
-    assert {"motion #1", "payout #8", "round #1", "notice period over"} <= set(old.values())
+    assert {"motion #N", "payout #N", "round #N", "notice period over"} <= {
+        re.sub(r"\d+", "N", note) for note in old.values()}
     with app.test_request_context(), force_locale("zh_Hans"):
         assert {i: _old_words(n) for i, n in old.items()} == now
     with app.app_context():

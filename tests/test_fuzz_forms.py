@@ -29,6 +29,13 @@ from .helpers import FUND, app_rules, login_for, route_url, signed_in
 # the names after "files:" are file inputs.
 UNSHOWN: dict[str, set[str]] = {
     "payments.webhook": set(),
+    # 关爱发放: a change waiting for its vote, a yearly review due (one form per person, its
+    # fields prefixed with the enrolment's id), people proposed and not yet put to the vote,
+    # the demo's sample hand-out (signed already): the demo shows none of these forms.
+    "aid.change_vote": set(),
+    "aid.review": {"enrolment"},
+    "aid.vote": set(),
+    "aid.handout": {"collector", "signature"},
     "payments.check": set(),  # on the thank-you page of a pending WeChat Pay or Alipay gift
     "portal.code": {"phone", "code"},
     "portal.enter": set(),
@@ -136,7 +143,8 @@ class FormFinder(HTMLParser):
             self._select = None
 
 
-PERSONAS = ["chair", "treasurer", "secretary", "member", "this_township_admin"]
+PERSONAS = ["chair", "treasurer", "secretary", "member", "social_worker", "supervisor",
+            "this_township_admin"]
 _FOUND: dict[str, tuple[str, dict[str, str], set[str]]] = {}
 
 

@@ -70,3 +70,43 @@ def test_no_public_page_or_export_shows_a_sealed_value(app):
         leaks += [f"{path}: {column} {value!r}" for column, held in values.items()
                   for value in held if value in text]
     assert not leaks, "\n".join(leaks)
+
+
+def test_the_annual_report_with_its_aid_section_shows_no_sealed_value(app):
+    """The fund's annual report of this year, published after the demo's aid programmes ran:
+    its 关爱发放 section (programme, people counted, amount, spent) in the PDF, the XLSX and
+    the CSV names no one helped (the sealed values of every table are looked for)."""
+    from app.auth.models import User
+    from app.clock import local_today
+    from app.disclosure import services as disclosure
+    from app.disclosure.reports import period
+    from app.funds.models import Fund
+    from tenants import fund_scope
+
+    from .conftest import LOGINS
+    from .helpers import FUND
+
+    values = sealed_values(app)
+    assert values["Beneficiary.name"] and values["Beneficiary.id_number"]
+    with app.app_context():
+        fund = db.session.scalar(select(Fund).where(Fund.slug == FUND))
+        with using(fund_scope(fund.id)):
+            chair = db.session.scalar(select(User).where(User.phone == LOGINS["chair"]))
+            report = disclosure.publish(fund, period("annual", local_today().year), chair,
+                                        threshold_fen=100000)
+            assert report.data and '"aid"' in report.data
+            db.session.commit()
+            report_id, titles = report.id, [a["title"] for a in
+                                            disclosure.ReportData.from_json(report.data).aid]
+        db.session.remove()
+    assert titles, "the demo's programmes are in the report"
+    client = app.test_client()
+    leaks = []
+    for fmt in ("pdf", "xlsx", "csv"):
+        response = client.get(f"/f/{FUND}/public/reports/{report_id}.{fmt}")
+        assert response.status_code == 200, fmt
+        text = text_of(response)
+        assert all(title in text for title in titles), fmt
+        leaks += [f"{fmt}: {column} {value!r}" for column, held in values.items()
+                  for value in held if value in text]
+    assert not leaks, "\n".join(leaks)

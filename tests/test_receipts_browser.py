@@ -59,6 +59,7 @@ def test_treasurer_issues_a_receipt_on_a_phone_and_the_donor_checks_it(app, live
                     str(SHOTS / "32-receipt")], check=True)
 
     page.get_by_role("link", name="公开查验页").click()
+    page.wait_for_url(f"{live_server}/r/*")  # is_visible() does not wait for the new page
     assert page.get_by_text("有效").first.is_visible()
     assert page.get_by_text("芦******司").is_visible()
     assert no_sideways_scroll(page)
@@ -67,6 +68,7 @@ def test_treasurer_issues_a_receipt_on_a_phone_and_the_donor_checks_it(app, live
     page.go_back()
     page.get_by_label("作废原因").fill("抬头应为个人姓名")
     page.get_by_role("button", name="作废").click()
+    page.get_by_text("已作废").first.wait_for()
     assert page.get_by_text("已作废").first.is_visible()
     shot(page, "34-receipt-voided-phone")
     page.close()

@@ -295,6 +295,11 @@ UPLOAD_FORMS = {
     "imports.upload": ("treasurer", "file", {"channel": "cash"}),
     "giving.codes": ("treasurer", "image", {"kind": "wechat", "payee": "东港村村民委员会"}),
     "giving.bills_page": ("treasurer", "file", {"kind": "wechat"}),
+    "wishes.new": ("social_worker", "photo", {
+        "title": "一个书包", "value": "80", "fulfil_by": "goods", "village_group": "七组",
+        "recipient_name": "王小明", "recipient_age": "8"}),
+    "wishes.handover": ("social_worker", "photo", {"confirmed_by": "recipient", "value": "80"}),
+    "aid.paper": ("social_worker", "photo", {}),
 }
 
 

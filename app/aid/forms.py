@@ -16,7 +16,7 @@ from wtforms.validators import Length, Optional
 
 from app.forms import Form, IdSelectField
 
-from .models import AidKind, Collector, Frequency
+from .models import AidKind, Collector, Frequency, ReviewDecision
 from .services import CATEGORIES
 
 
@@ -89,3 +89,24 @@ class RedeemForm(Form):
 
 class SettleForm(Form):
     shop_id = IdSelectField(_l("Shop"))
+
+
+class ChangeForm(Form):
+    """New terms of a running programme, for the committee's vote."""
+
+    value = StringField(_l("Amount or value per person per period (yuan)"),
+                        validators=[Length(max=30)])
+    frequency = SelectField(_l("How often"), choices=Frequency.choices(), validate_choice=False)
+    ends_on = DateField(_l("Last day (empty: until the committee ends it)"),
+                        validators=[Optional()])
+    rule = TextAreaField(_l("Who is eligible (the rule in words)"),
+                         validators=[Length(max=2000)])
+    budget = StringField(_l("Budget (yuan)"), validators=[Length(max=30)])
+    reason = TextAreaField(_l("Why it should change"), validators=[Length(max=2000)])
+
+
+class ReviewForm(Form):
+    decision = RadioField(_l("Decision"), choices=ReviewDecision.choices(),
+                          validate_choice=False)
+    reason = TextAreaField(_l("What the review found (the reason)"),
+                           validators=[Length(max=2000)])

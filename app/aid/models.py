@@ -126,6 +126,10 @@ class Enrolment(FundOwned, db.Model):
     ends_on: Mapped[date] = mapped_column(Date)  # reviewed each year: at most a year
     proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     proposed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The yearly review (EnrolmentReview): the day of the last one, and the day a review
+    # ended the person's aid (None while it goes on).
+    reviewed_on: Mapped[date | None] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)
 
     beneficiary: Mapped[Beneficiary] = relationship(
         primaryjoin="Enrolment.beneficiary_id == Beneficiary.id",
@@ -243,3 +247,78 @@ class Voucher(FundOwned, db.Model):
     entitlement: Mapped[Entitlement] = relationship(
         primaryjoin="Voucher.entitlement_id == Entitlement.id",
         foreign_keys="[Voucher.entitlement_id]", viewonly=True)
+
+
+class ChangeField(Code):
+    """What a change of a programme may change (the committee votes on it)."""
+
+    VALUE = "value_fen", _l("Amount per person per period")
+    FREQUENCY = "frequency", _l("How often")
+    ENDS_ON = "ends_on", _l("Last day")
+    RULE = "rule", _l("Who is eligible")
+    BUDGET = "budget_fen", _l("Budget")
+
+
+@audited
+class ProgrammeChange(FundOwned, db.Model):
+    """A change of a programme's terms, put to the committee as a motion on the programme's
+    proposal (MotionKind.PROGRAMME_CHANGE). The values before and after are both kept: the
+    programme page shows its versions from them. Applied when the vote carries, from
+    effective_from on (the next period); entitlements made before keep their amounts."""
+
+    __tablename__ = "aid_programme_change"
+    __fund_args__ = (
+        Frequency.check("frequency"),
+        Frequency.check("old_frequency"),
+        CheckConstraint("value_fen > 0", name="value_positive"),
+        CheckConstraint("budget_fen > 0", name="budget_positive"),
+        same_fund_fk("programme_id", "aid_programme"),
+        same_fund_fk("motion_id", "motion"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int] = mapped_column(index=True)
+    motion_id: Mapped[int | None] = mapped_column(index=True)  # None: proposed, not yet voted
+    value_fen: Mapped[int]
+    frequency: Mapped[str] = mapped_column(String(10))
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    rule: Mapped[str] = mapped_column(Text)
+    budget_fen: Mapped[int]
+    old_value_fen: Mapped[int]
+    old_frequency: Mapped[str] = mapped_column(String(10))
+    old_ends_on: Mapped[date | None] = mapped_column(Date)
+    old_rule: Mapped[str] = mapped_column(Text)
+    old_budget_fen: Mapped[int]
+    reason: Mapped[str] = mapped_column(Text)
+    effective_from: Mapped[date | None] = mapped_column(Date)  # set when the vote carries
+    proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    proposed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    motion = relationship("Motion", primaryjoin="ProgrammeChange.motion_id == Motion.id",
+                          foreign_keys="[ProgrammeChange.motion_id]", viewonly=True)
+
+
+class ReviewDecision(Code):
+    CONTINUE = "continue", _l("Continue")
+    END = "end", _l("End the aid")
+
+
+@audited
+class EnrolmentReview(FundOwned, db.Model):
+    """The 社工's yearly review of an enrolment: the aid goes on (for another year at most,
+    within the programme) or ends, with the reason."""
+
+    __tablename__ = "aid_enrolment_review"
+    __fund_args__ = (
+        ReviewDecision.check("decision"),
+        same_fund_fk("enrolment_id", "aid_enrolment"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(index=True)
+    decision: Mapped[str] = mapped_column(String(10))
+    reason: Mapped[str] = mapped_column(Text)
+    old_ends_on: Mapped[date] = mapped_column(Date)
+    new_ends_on: Mapped[date] = mapped_column(Date)
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -27,6 +27,7 @@ from app.uploads import check as check_upload
 from app.validation import Invalid
 
 from . import periods
+from .changes import terms_on
 from .models import (
     AidKind,
     Beneficiary,
@@ -273,7 +274,9 @@ def put_to_vote(programme: Programme, user, now: datetime | None = None) -> Moti
 # --- entitlements ----------------------------------------------------------------------------
 
 def period_bounds(programme: Programme, period: str) -> tuple[date, date]:
-    found = periods.bounds(period, programme.frequency, programme.starts_on, programme.ends_on)
+    from .changes import period_bounds as bounds_of  # a frequency changed by a vote
+
+    found = bounds_of(programme, period)
     if found is None or not periods.overlaps(*found, programme.starts_on, programme.ends_on):
         raise Invalid({"period": _l("This is not a period of this programme.")})
     return found
@@ -294,7 +297,7 @@ def entitle(enrolment: Enrolment, programme: Programme, period: str) -> Entitlem
         return None
     entitlement = Entitlement(fund_id=programme.fund_id, programme_id=programme.id,
                               enrolment_id=enrolment.id, period=period,
-                              amount_fen=programme.value_fen)
+                              amount_fen=terms_on(programme, first).value_fen)
     db.session.add(entitlement)
     db.session.flush()
     if programme.kind == AidKind.VOUCHER:
@@ -623,8 +626,9 @@ def summary(programme: Programme, today: date | None = None, *, masked_names: bo
     names = []
     if masked_names and programme.public_names:
         names = [mask_name(e.beneficiary.name) for e in current if e.beneficiary.name_consent]
-    return Summary(programme, state_of(programme), len(current),
-                   programme.value_fen * len(current), int(spent or 0), names)
+    value = terms_on(programme, today).value_fen  # a carried change may start next period
+    return Summary(programme, state_of(programme), len(current), value * len(current),
+                   int(spent or 0), names)
 
 
 def programmes() -> list[Programme]:

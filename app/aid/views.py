@@ -26,25 +26,37 @@ from app.auth.policy import may
 from app.clock import local_today
 from app.donations.models import Designation
 from app.extensions import db, limiter
-from app.money import yuan
+from app.money import fen_to_input, yuan
 from app.rendering import leave_for, render, render_form
 from app.uploads import read as read_upload
 from app.urls import external_url
 from app.validation import REFUSED, attempt, attempt_flash, int_or_none
 from tenants.access import fund_access
 
-from . import periods, roster, services
+from . import changes, exports, reviews, roster, services
 from .forms import (
+    ChangeForm,
     PaperForm,
     PeriodForm,
     PersonForm,
     ProgrammeForm,
     RedeemForm,
+    ReviewForm,
     SettleForm,
     ShopForm,
     SignatureForm,
 )
-from .models import AidKind, Collector, Entitlement, Frequency, HandoutMethod, Programme, Shop
+from .models import (
+    AidKind,
+    Collector,
+    Enrolment,
+    Entitlement,
+    Frequency,
+    HandoutMethod,
+    Programme,
+    ReviewDecision,
+    Shop,
+)
 
 bp = Blueprint("aid", __name__, url_prefix="/f/<fund_slug>/aid")
 
@@ -99,7 +111,7 @@ def programme(programme_id: int):
 
 def _programme_page(item: Programme, http_status: int = 200, period_form=None):
     today = local_today()
-    found = periods.periods_until(item.frequency, item.starts_on, item.ends_on, today)
+    found = changes.periods_of(item, today)
     current = found[0] if found else None
     enrolled = services.enrolments(item)
     states = {e.id: services.enrolment_state(e) for e in enrolled}
@@ -119,7 +131,84 @@ def _programme_page(item: Programme, http_status: int = 200, period_form=None):
         periods=found, current=current,
         rows=services.sheet(item, current) if current else [],
         period_form=period_form or PeriodForm(formdata=None, period=current),
-        settle_form=settle_form, reconciliation=services.reconcile(item))
+        settle_form=settle_form, reconciliation=services.reconcile(item),
+        versions=changes.history(item), change_state=changes.change_state,
+        pending_change=changes.pending(item), terms_today=changes.terms_on(item, today),
+        reviews_due=len(reviews.due(item, today)) if may("aid.see_names") else 0)
+
+
+@bp.route("/<int:programme_id>/change", methods=["GET", "POST"])
+@fund_access("aid.create")
+def change(programme_id: int):
+    """Propose new terms; the programme changes only when the committee's vote carries."""
+    item = _programme(programme_id)
+    if request.method == "POST":
+        form = ChangeForm()
+    else:  # today's terms to start from (a POST never falls back on them)
+        form = ChangeForm(value=fen_to_input(item.value_fen), frequency=item.frequency,
+                          ends_on=item.ends_on, rule=item.rule,
+                          budget=fen_to_input(item.proposal.requested_fen))
+    if form.is_submitted():
+        done = attempt(form, lambda: changes.propose_change(item, changes.ChangeInput(
+            value=form.value.data or "", frequency=form.frequency.data or "",
+            ends_on=form.ends_on.data, rule=form.rule.data or "", budget=form.budget.data or "",
+            reason=form.reason.data or ""), current_user))
+        if done is not REFUSED:
+            db.session.commit()
+            flash(_("Change proposed. The chair puts it to the committee's vote; until it "
+                    "carries, the programme stays as it is."), "info")
+            return leave_for(url_for("aid.programme", programme_id=item.id) + "#versions")
+    return render_form("aid/change.html", form, block="form", item=item,
+                       pending_change=changes.pending(item))
+
+
+@bp.route("/<int:programme_id>/change/vote", methods=["POST"])
+@fund_access("motion.open")
+def change_vote(programme_id: int):
+    item = _programme(programme_id)
+    waiting = changes.pending(item)
+    if waiting is None or waiting.motion_id is not None:
+        flash(_("No change of this programme is waiting for a vote."), "error")
+        return redirect(url_for("aid.programme", programme_id=item.id))
+    motion = attempt_flash(lambda: changes.put_to_vote(waiting, current_user))
+    if motion is REFUSED:
+        return redirect(url_for("aid.programme", programme_id=item.id))
+    db.session.commit()
+    return redirect(url_for("governance.motion", motion_id=motion.id))
+
+
+@bp.route("/<int:programme_id>/reviews", methods=["GET", "POST"])
+@fund_access("aid.review")
+def review(programme_id: int):
+    """The yearly reviews due: the 社工 records, for each person, go on or end, and why."""
+    item = _programme(programme_id)
+    failed, form = None, None
+    if request.method == "POST":
+        # One form per person on the page, each with its own prefix (unique ids).
+        enrolment = db.session.get(Enrolment, int_or_none(request.form.get("enrolment")) or 0)
+        if enrolment is None or enrolment.programme_id != item.id:
+            abort(404)
+        form = ReviewForm(prefix=f"e{enrolment.id}")
+        done = attempt(form, lambda: reviews.review(enrolment, reviews.ReviewInput(
+            decision=form.decision.data or "", reason=form.reason.data or ""), current_user))
+        if done is not REFUSED:
+            db.session.commit()
+            flash(_("Review recorded."), "info")
+            return redirect(url_for("aid.review", programme_id=item.id))
+        failed = enrolment.id
+    due = reviews.due(item)
+    forms = {e.id: form if e.id == failed else ReviewForm(formdata=None, prefix=f"e{e.id}")
+             for e in due}
+    if failed and failed not in forms:  # no longer due: say why beside nothing
+        flash(" ".join(str(m) for ms in form.errors.values() for m in ms), "error")
+    return render("aid/reviews.html", http_status=422 if failed else 200, item=item, due=due,
+                  forms=forms, due_on=reviews.due_on, last_reviewed=reviews.last_reviewed)
+
+
+@bp.route("/<int:programme_id>/handouts.xlsx")
+@fund_access("aid.export")
+def export(programme_id: int):
+    return exports.respond(_programme(programme_id), g.fund)
 
 
 @bp.route("/<int:programme_id>/enrol", methods=["GET", "POST"])
@@ -166,7 +255,7 @@ def entitlements(programme_id: int):
 
 
 def _period(item: Programme, period: str) -> str:
-    if periods.bounds(period, item.frequency, item.starts_on, item.ends_on) is None:
+    if changes.period_bounds(item, period) is None:
         abort(404)
     return period
 
@@ -314,6 +403,7 @@ STATE_WORDS = {
     "approved": _l("Approved"), "refused": _l("Not approved"),
     "running": _l("Running"), "ended": _l("Ended"), "stopped": _l("Stopped"),
     "handed": _l("Handed out"), "redeemed": _l("Voucher used"), "missed": _l("Not collected"),
+    "carried": _l("Carried"), "lost": _l("Not carried"),
 }
 
 
@@ -322,7 +412,7 @@ def aid_label(code: str) -> str:
     """The words of an aid state, kind or frequency, in the reader's language."""
     if code in STATE_WORDS:
         return str(STATE_WORDS[code])
-    for codes in (AidKind, Frequency, Collector, HandoutMethod):
+    for codes in (AidKind, Frequency, Collector, HandoutMethod, ReviewDecision):
         if code in codes.values():
             return codes.label_of(code)
     return code

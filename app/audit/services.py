@@ -34,7 +34,8 @@ SUBJECT_LABELS = {
     "aid_programme": _l("Aid programme"), "aid_beneficiary": _l("Person helped"),
     "aid_enrolment": _l("Aid enrolment"), "aid_entitlement": _l("Aid entitlement"),
     "aid_handout": _l("Aid hand-out"), "aid_shop": _l("Partner shop"),
-    "aid_voucher": _l("Aid voucher"),
+    "aid_voucher": _l("Aid voucher"), "aid_programme_change": _l("Change of an aid programme"),
+    "aid_enrolment_review": _l("Yearly review of an aid enrolment"),
     "wish": _l("Small wish"), "wish_claim": _l("Claim of a small wish"),
     "wish_settings": _l("Small wish settings"),
     "volunteer": _l("Volunteer"), "activity": _l("Volunteer activity"),
@@ -70,6 +71,8 @@ VERB_LABELS = {
     "fulfilled": _l("fulfilled"), "cancelled": _l("cancelled"), "expired": _l("expired"),
     # a volunteer activity's list marked by its leader (then "confirmed" by a second person)
     "marked": _l("list confirmed by the leader"),
+    # a file of personal data downloaded (how many rows it held is in the entry)
+    "exported": _l("exported"),
 }
 
 

@@ -79,6 +79,9 @@ POLICY: dict[str, tuple[str, ...]] = {
     "volunteer.read": (Role.SECRETARY, Role.SOCIAL_WORKER, Role.CHAIR, Role.SUPERVISOR,
                        Role.TOWNSHIP_ADMIN),
     "volunteer.manage": (Role.SECRETARY, Role.SOCIAL_WORKER, Role.CHAIR),
+    # The district's XLSX holds whole ID numbers (its system imports by real name): only the
+    # record keepers download it, and each download is on the audit trail.
+    "volunteer.export": (Role.SECRETARY, Role.SOCIAL_WORKER),
     # An activity's page, and what its leader does there (the service checks who leads it).
     "activity.lead": (Role.SECRETARY, Role.SOCIAL_WORKER, Role.CHAIR, Role.MEMBER,
                       Role.TREASURER, Role.SUPERVISOR, Role.TOWNSHIP_ADMIN),
@@ -93,6 +96,8 @@ POLICY: dict[str, tuple[str, ...]] = {
     "aid.hand_out": (Role.SOCIAL_WORKER,),  # entitlements, sheets, rosters, signatures
     "aid.shops": (Role.SOCIAL_WORKER, Role.TREASURER),  # partner shops and their links
     "aid.settle": _RECORD_MONEY,  # a payout for what was given (two keys, like any payout)
+    "aid.review": (Role.SOCIAL_WORKER,),  # the yearly review of each enrolment
+    "aid.export": (Role.SOCIAL_WORKER, Role.CHAIR, Role.SUPERVISOR),  # hand-outs, IDs masked
     # 微心愿. Who a wish is for (name, situation) is seen only by the 社工, chair and
     # supervisor; the treasurer sees the wish to record the donor's money.
     "wish.read": (Role.SOCIAL_WORKER, Role.CHAIR, Role.SUPERVISOR, Role.TREASURER,

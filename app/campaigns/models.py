@@ -90,10 +90,13 @@ class CampaignFund(FundOwned, db.Model):
 @audited
 class MatchPledge(FundOwned, db.Model):
     """A sponsor's promise to match the campaign's gifts, from the sponsor's fund (the
-    township's own fund, or the fund a firm gave its matching money to). One per campaign."""
+    township's own fund, or the fund a firm gave its matching money to). One per campaign:
+    allocate() reads the campaign's pledge, so a second would be a second, unseen cap."""
 
     __fund_args__ = (
-        UniqueConstraint("fund_id", "campaign_id"),  # services.create() makes one per campaign
+        UniqueConstraint("fund_id", "campaign_id"),
+        # Across sponsor funds too, in the database: two clicks at once cannot make two.
+        Index("uq_match_pledge_campaign_id", "campaign_id", unique=True),
         CheckConstraint("ratio_num > 0 AND ratio_den > 0", name="ratio_positive"),
         CheckConstraint("cap_fen > 0", name="cap_positive"),
         CheckConstraint("per_gift_fen IS NULL OR per_gift_fen > 0", name="per_gift_positive"),

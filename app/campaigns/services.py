@@ -109,15 +109,23 @@ def create(township: Township, data: CampaignInput, user) -> Campaign:
         db.session.add(CampaignFund(fund_id=fund_id, campaign_id=campaign.id,
                                     designation_id=designation.id, goal_fen=goal_fen))
     if pledge is not None:
-        db.session.add(MatchPledge(
-            fund_id=pledge.sponsor_fund_id, campaign_id=campaign.id,
-            sponsor_name=pledge.sponsor_name or funds[pledge.sponsor_fund_id].name,
-            ratio_num=pledge.ratio_num, ratio_den=pledge.ratio_den, cap_fen=pledge.cap_fen,
-            per_gift_fen=pledge.per_gift_fen, per_donor_day_fen=pledge.per_donor_day_fen,
-            starts_at=pledge.starts_at, ends_at=pledge.ends_at,
-            offline_counts=pledge.offline_counts))
+        add_pledge(campaign, pledge, funds[pledge.sponsor_fund_id])
     db.session.flush()
     return campaign
+
+
+def add_pledge(campaign: Campaign, pledge: PledgeInput, sponsor: Fund) -> MatchPledge:
+    """The sponsor's pledge, checked by the caller. A campaign has one (a unique index on
+    match_pledge.campaign_id): a second, even from another sponsor at the same moment, fails
+    with IntegrityError when its transaction writes."""
+    row = MatchPledge(
+        fund_id=sponsor.id, campaign_id=campaign.id,
+        sponsor_name=pledge.sponsor_name or sponsor.name,
+        ratio_num=pledge.ratio_num, ratio_den=pledge.ratio_den, cap_fen=pledge.cap_fen,
+        per_gift_fen=pledge.per_gift_fen, per_donor_day_fen=pledge.per_donor_day_fen,
+        starts_at=pledge.starts_at, ends_at=pledge.ends_at, offline_counts=pledge.offline_counts)
+    db.session.add(row)
+    return row
 
 
 def _free_money(fund_id: int) -> int:

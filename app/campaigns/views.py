@@ -18,7 +18,7 @@ from app.rendering import leave_for, render, render_form, wants_partial
 from app.validation import REFUSED, attempt, attempt_flash
 from tenants.access import fund_access, open_access, township_access
 
-from . import bp, closing, services
+from . import bp, closing, poster, services
 from .forms import CampaignForm
 from .models import Campaign, CampaignFund, Limit
 
@@ -103,6 +103,13 @@ def township_xlsx(campaign_id: int):
     return send_file(io.BytesIO(closing.report_xlsx(campaign)), mimetype=XLSX,
                      as_attachment=True,
                      download_name=f"{campaign.title}-{_('Campaign report')}.xlsx")
+
+
+@bp.route("/t/<township_slug>/campaigns/<int:campaign_id>/poster.pdf")
+@township_access()
+def township_poster(campaign_id: int):
+    """One A4 QR poster of the campaign, to print: the QR code leads to its public page."""
+    return poster.response(_township_campaign(campaign_id))
 
 
 # --- the public campaign page -----------------------------------------------------------------

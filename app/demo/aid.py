@@ -1,6 +1,8 @@
 """Demo 关爱发放: each village fund runs two programmes (a monthly ¥80 voucher for old people
 living alone, rice and oil at Spring Festival), decided by votes, with this month's hand-outs
-part signed, one voucher redeemed at a partner shop and one missed (未领取).
+part signed, one voucher redeemed at a partner shop and one missed (未领取). The shop is paid
+for the redeemed voucher by a payout with two keys (the board shows money spent), and the
+rice programme's budget was raised by a carried change (its page shows two versions).
 
 Everything goes through the services, so the records are what the product would write."""
 
@@ -8,7 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from app.aid import services
+from app.aid import changes, services
 from app.aid.models import Programme, Shop, Voucher
 from app.auth.models import Membership, User
 from app.auth.roles import Role
@@ -18,6 +20,7 @@ from app.extensions import db
 from app.governance import motions, proposals
 from app.governance.committees import voters_on
 from app.governance.demo import tiny_png
+from app.payouts import services as payouts
 from tenants import fund_scope, using
 
 # Made-up people with valid check digits (region 320500: 苏州市).
@@ -107,7 +110,32 @@ def seed_fund(fund, *, recuse: bool = False) -> None:
         Voucher.entitlement).order_by(Voucher.id))
     if first is not None:
         services.redeem(db.session.get(Shop, shop.id), first.serial)
+        _pay_shop(fund, voucher, db.session.get(Shop, shop.id), worker)
+    _raise_budget(rice, worker, chair, voters, when + timedelta(days=14))
     db.session.flush()
+
+
+def _pay_shop(fund, programme, shop, worker) -> None:
+    """The payout to the shop for its redeemed voucher: asked by the 社工, signed by the chair
+    and the supervisor (two keys), paid by the treasurer."""
+    payout = services.settle(programme, worker, shop)
+    for role in (Role.CHAIR, Role.SUPERVISOR):
+        signer = _staff(fund, role)
+        if signer is not None and payout.status == "requested":
+            payouts.approve(payout, signer, "同意")
+    treasurer = _staff(fund, Role.TREASURER)
+    if payout.status == "approved" and treasurer is not None:
+        payouts.mark_paid(payout, treasurer, f"AID{fund.id:03d}{payout.id:04d}", local_today())
+
+
+def _raise_budget(programme, worker, chair, voters, when) -> None:
+    """A change of the programme's terms, carried by the committee."""
+    change = changes.propose_change(programme, changes.ChangeInput(
+        value=str(programme.value_fen // 100), frequency=programme.frequency,
+        ends_on=programme.ends_on, rule=programme.rule, budget="3600",
+        reason="米油涨价，预算增加到 3600 元。"), worker)
+    motion = changes.put_to_vote(change, chair, now=when)
+    _decide(programme.proposal, chair, voters, when, motion=motion)
 
 
 def sample(name: str):

@@ -107,6 +107,7 @@ def _seed_steps():
     from app.governance.demo import seed as governance
     from app.payouts.demo import seed as payouts
     from app.portal.demo import seed as portal
+    from app.receipts.demo import catch_up as receipts_caught_up
     from app.receipts.demo import seed as receipts
 
     from .aid import seed as aid
@@ -115,7 +116,7 @@ def _seed_steps():
     from .wishes import seed as wishes
 
     return [donations, receipts, governance, payouts, portal, aid, wishes, volunteers, giving,
-            campaigns]
+            campaigns, receipts_caught_up]
 
 
 SEED_STEPS = _seed_steps()

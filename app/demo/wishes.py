@@ -10,6 +10,7 @@ from app.auth.models import Membership, User
 from app.auth.roles import Role
 from app.clock import local_day
 from app.db_types import utcnow
+from app.demo import pictures
 from app.extensions import db
 from app.funds.models import Fund
 from app.payouts import services as payouts
@@ -58,9 +59,11 @@ def seed_fund(fund) -> None:
     made = []
     for n, (title, value, how, group, name, age, situation) in enumerate(WISHES):
         at = now - (40 - n) * day
+        # The first wish has a photo of the thing (checked for faces like any upload).
+        picture = pictures.photo(title, f"{fund.name}{group}", at.date()) if n == 0 else None
         wish = services.collect(fund.id, services.WishInput(
             title=title, value=value, fulfil_by=how, village_group=group, recipient_name=name,
-            recipient_age=age, situation=situation), collector, now=at)
+            recipient_age=age, situation=situation, photo=picture), collector, now=at)
         made.append((wish, at))
     (bag, coat, meter, lamp, aid, rice, cooker, cushion, phone) = (w for w, _at in made)
     for wish, at in made:
@@ -79,8 +82,9 @@ def seed_fund(fund) -> None:
     claim(meter, 0, now - 3 * day)  # claimed, days left
     claim(lamp, 1, now - 10 * day)
     services.handover(lamp, services.HandoverInput(
-        handed_over_on=local_day(now - 5 * day), confirmed_by="guardian", note="妈妈代收"),
-        treasurer, now=now - 5 * day)
+        handed_over_on=local_day(now - 5 * day), confirmed_by="guardian", note="妈妈代收",
+        photo=pictures.photo("台灯已送到", f"{fund.name}{lamp.village_group}",
+                             local_day(now - 5 * day))), treasurer, now=now - 5 * day)
     expired = claim(aid, 2, now - 30 * day)  # ran out of days: back on the wall
     services.expire_due(expired.expires_at + timedelta(minutes=1))
     gone = claim(rice, 3, now - 8 * day)

@@ -110,6 +110,12 @@ class ReportData:
     anonymous_donors: int = 0
     threshold_fen: int = DEFAULT_THRESHOLD_FEN
     wishes: dict = field(default_factory=dict)  # 微心愿: collected, claimed, fulfilled, expired
+    # 志愿服务 (annual reports): confirmed minutes, people, activities, and the names of the
+    # volunteers who agreed to be named; the others are only counted.
+    volunteering: dict = field(default_factory=dict)
+    # 关爱发放 (annual reports): per programme its title, frequency, people (a count), amount
+    # per period and what was paid; never a name or an ID (app/aid/figures.py).
+    aid: list = field(default_factory=list)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
@@ -159,7 +165,11 @@ def compute(fund, p: Period, threshold_fen: int = DEFAULT_THRESHOLD_FEN) -> Repo
     payouts = {row.id: row for row in db.session.execute(
         select(Payout.id, Payout.proposal_id, Payout.budget_line_id))}
     titles = dict(db.session.execute(select(Proposal.id, Proposal.title)).all())
-    lines = dict(db.session.execute(select(BudgetLine.id, BudgetLine.item)).all())
+    lines, lined = {}, set()  # line id -> item; the projects that have lines
+    for line_id, item, proposal_id in db.session.execute(
+            select(BudgetLine.id, BudgetLine.item, BudgetLine.proposal_id)):
+        lines[line_id] = item
+        lined.add(proposal_id)
     months = {m: [0, 0] for m in p.months}
     by_project: dict[int | None, dict] = {}
     balances: dict[int | None, int] = {}
@@ -211,10 +221,12 @@ def compute(fund, p: Period, threshold_fen: int = DEFAULT_THRESHOLD_FEN) -> Repo
         line = payout.budget_line_id if payout else None
         project["lines"][line] = project["lines"].get(line, 0) + out
     data.months = [[m, i, s] for m, (i, s) in sorted(months.items())]
+    # A project's lines add up to its spending, and the projects' spending to the period's.
+    # A project without budget lines is one amount: its payouts have no line to name.
     data.projects = [
         {"title": titles.get(pid, "—"), "fen": v["fen"],
          "lines": [[lines.get(lid) or str(_l("Not assigned to a budget line")), fen]
-                   for lid, fen in v["lines"].items() if fen]}
+                   for lid, fen in v["lines"].items() if fen] if pid in lined else []}
         for pid, v in sorted(by_project.items(), key=lambda kv: -kv[1]["fen"]) if v["fen"]]
     names = dict(db.session.execute(select(Designation.id, Designation.name)).all())
     data.unrestricted_fen = balances.get(None, 0)
@@ -223,7 +235,22 @@ def compute(fund, p: Period, threshold_fen: int = DEFAULT_THRESHOLD_FEN) -> Repo
                        if did is not None and fen]
     data.donors, data.anonymous_donors = donors_above(p, threshold_fen)
     data.wishes = counts_between(p.start, p.end).get(fund.id, {})
+    if p.kind == "annual":
+        data.volunteering = _volunteering(p)
+        from app.aid.figures import report_rows
+
+        data.aid = report_rows(p.start, p.end)
     return data
+
+
+def _volunteering(p: Period) -> dict:
+    from app.volunteers.services import served_between
+
+    served = served_between(p.start, p.end)
+    if not served.minutes:
+        return {}
+    return {"minutes": served.minutes, "people": served.people,
+            "activities": served.activities, "named": served.named}
 
 
 def public_name(name: str, anonymity: str) -> str | None:

@@ -127,6 +127,22 @@ def rows(data: ReportData) -> list[list]:
         out.append([_("Donors of ¥%(t)s or more", t=yuan(data.threshold_fen)), name, _y(fen)])
     if data.anonymous_donors:
         out.append([_("Donors who asked not to be named"), str(data.anonymous_donors)])
+    # 微心愿: a count, not money, so it stands in the item column like the count above.
+    for key, what in (("collected", _("Wishes collected")), ("claimed", _("Wishes claimed")),
+                      ("fulfilled", _("Wishes fulfilled")), ("expired", _("Claims expired"))):
+        if data.wishes:
+            out.append([what, str(data.wishes.get(key, 0))])
+    if data.volunteering:  # hours and counts in the item column, as the anonymous donors'
+        v = data.volunteering
+        out.append([_("Volunteering: confirmed hours"), f"{v['minutes'] / 60:.1f}"])
+        out.append([_("Volunteering: volunteers who served"), str(v["people"])])
+        out.append([_("Volunteering: activities"), str(v["activities"])])
+        for name in v["named"]:  # only those who agreed to be named (Volunteer.show_name)
+            out.append([_("Volunteering: named with their consent"), name])
+    for a in data.aid:  # 关爱发放: people counted, never named
+        out.append([_("Aid hand-outs (关爱发放)"), _("%(title)s: %(n)d people, ¥%(a)s per "
+                    "period", title=a["title"], n=a["people"], a=yuan(a["per_period_fen"])),
+                    _y(a["spent_fen"])])
     width = len(header())
     return [[_safe(cell) for cell in row] + [""] * (width - len(row)) for row in out]
 

@@ -3,7 +3,7 @@ match made by hand."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
@@ -36,6 +36,7 @@ class ReportForm(Form):
     designation = IdSelectField(_l("Give to"))
     message = TextAreaField(_l("A message to the fund (optional)"),
                             validators=[Length(max=500)])
+    wish = HiddenField()  # the 微心愿 whose claimer's link this is (app/wishes: link_gift)
 
     def __init__(self, codes, designations, **kwargs):
         super().__init__(**kwargs)

@@ -1,5 +1,6 @@
 """A QR poster to print and put on the wall: one A4 page for a donation point or a project,
-its QR code leading to the donate page with that point or project chosen."""
+its QR code leading to the donate page with that point or project chosen; and the page and
+QR code of any poster (a campaign's: app/campaigns/poster.py)."""
 
 import io
 
@@ -28,14 +29,23 @@ def supervisor_phone(fund) -> str:
     return ""
 
 
+def render_poster(template: str, url: str, **context) -> bytes:
+    """One A4 poster whose QR code leads to ``url``; the template extends
+    giving/poster_pdf.html (a campaign's poster does too)."""
+    return render_pdf(template, "../giving/poster.css", url=url, qr=qr_data_uri(url), **context)
+
+
 def render(fund, point=None, designation=None) -> bytes:
-    url = donate_url(fund, point, designation)
-    return render_pdf("giving/poster_pdf.html", "../giving/poster.css", fund=fund, point=point,
-                      designation=designation, url=url, qr=qr_data_uri(url),
-                      supervisor_phone=supervisor_phone(fund))
+    return render_poster("giving/poster_pdf.html", donate_url(fund, point, designation),
+                         fund=fund, point=point, designation=designation,
+                         supervisor_phone=supervisor_phone(fund))
+
+
+def pdf_response(pdf: bytes, subject: str):
+    return send_file(io.BytesIO(pdf), mimetype="application/pdf",
+                     download_name=f"{subject}-{_('Donation poster')}.pdf")
 
 
 def response(fund, point=None, designation=None):
     subject = designation.name if designation else point.name if point else fund.name
-    return send_file(io.BytesIO(render(fund, point, designation)), mimetype="application/pdf",
-                     download_name=f"{subject}-{_('Donation poster')}.pdf")
+    return pdf_response(render(fund, point, designation), subject)

@@ -14,6 +14,7 @@ from app.money import yuan
 from app.pdf import public_rate_limit
 from app.rendering import render, render_form
 from app.validation import REFUSED, Invalid, attempt, attempt_flash, int_or_none
+from app.wishes import services as wishes
 from tenants.access import fund_access
 
 from . import bills, posters, services
@@ -47,13 +48,19 @@ def report():
         return redirect(url_for("payments.donate"))
     presets = {}
     if request.method == "GET":
-        presets = {"kind": codes[0].kind, "designation": request.args.get("designation") or ""}
+        presets = {"kind": codes[0].kind, "designation": request.args.get("designation") or "",
+                   "wish": str(int_or_none(request.args.get("wish")) or "")}
     form = ReportForm(codes, _designations(), **presets)
-    reported = attempt(form, lambda: services.report_gift(services.ReportInput(
-        kind=form.kind.data or "", name=form.name.data, amount=form.amount.data,
-        paid_on=form.paid_on.data, paid_time=form.paid_time.data,
-        phone_last4=form.phone_last4.data, designation_id=form.designation.data,
-        message=form.message.data))) if form.is_submitted() else REFUSED
+    def report_it():
+        reported = services.report_gift(services.ReportInput(
+            kind=form.kind.data or "", name=form.name.data, amount=form.amount.data,
+            paid_on=form.paid_on.data, paid_time=form.paid_time.data,
+            phone_last4=form.phone_last4.data, designation_id=form.designation.data,
+            message=form.message.data))
+        wishes.link_gift(reported, int_or_none(form.wish.data))  # a 微心愿 claimer's gift
+        return reported
+
+    reported = attempt(form, report_it) if form.is_submitted() else REFUSED
     if reported is not REFUSED:
         db.session.commit()
         return render("giving/reported.html", fund=g.fund, donation=reported)

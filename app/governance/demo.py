@@ -130,22 +130,28 @@ def seed_fund(fund, *, live: bool = False) -> None:
 
     # Final (a closed vote with a recusal), then the project's later life: every project
     # that got as far as 已完成 was paid its budget on the way (payouts' demo).
-    final = _proposal(f"微心愿：{v}留守儿童书包", "small_wish", 2400, member, now - 25 * day)
+    final = _proposal(f"微心愿：{v}留守儿童书包", "small_wish", 2400, member, now - 25 * day,
+                      budget="书包 12 个 2400")
     _vote(final, chair, voters, now - 21 * day, ["yes", "yes", "yes", "yes", "no", "yes"],
           recuse=len(voters) - 1)
     _through(final, ["notice"], now - 18 * day, chair)
     proposals.finalize_if_due(final, now)
     from app.payouts.demo import pay_in_full
 
-    for title, amount, age, states in [  # age: days since it was proposed, so that the
-        # spending falls in different months of the year
-        ("重阳敬老餐（上半年）", 30000, 200, ["in_progress"]),
-        ("老年食堂餐具更新", 12000, 150, ["in_progress", "completed"]),
-        ("春节困难户慰问", 48000, 300, ["in_progress", "completed", "accepted"]),
-        ("2025 年助学金", 40000, 250, ["in_progress", "completed", "accepted", "closed"]),
+    for title, amount, age, states, budget in [  # age: days since it was proposed, so
+        # that the spending falls in different months of the year; each names its lines,
+        # which its payouts are paid from
+        ("重阳敬老餐（上半年）", 30000, 200, ["in_progress"],
+         "食材采购 18000\n餐盒与保温设备 7000\n慰问品与杂项 5000"),
+        ("老年食堂餐具更新", 12000, 150, ["in_progress", "completed"],
+         "餐具 8000\n消毒柜 4000"),
+        ("春节困难户慰问", 48000, 300, ["in_progress", "completed", "accepted"],
+         "慰问金 24 户 × 1500 元 36000\n慰问品 12000"),
+        ("2025 年助学金", 40000, 250, ["in_progress", "completed", "accepted", "closed"],
+         "助学金 10 人 × 3000 元 30000\n学习用品 10000"),
     ]:
         past = now - age * day
-        done = _proposal(f"{v}{title}", "hardship", amount, member, past)
+        done = _proposal(f"{v}{title}", "hardship", amount, member, past, budget=budget)
         _vote(done, chair, voters, past + day, ["yes"] * len(voters), by_chair=True)
         _through(done, ["notice"], past + 3 * day, chair)
         proposals.finalize_if_due(done, past + 10 * day)

@@ -5,6 +5,7 @@ from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
+    DateTimeLocalField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -17,7 +18,15 @@ from app.auth.roles import COMMITTEE_ROLES, Role
 from app.forms import Form, IdSelectField, IntegerField
 from app.validation import int_or_none
 
-from .models import Category, FileKind, MotionKind, Quorum, Threshold, VoteChoice
+from .models import (
+    Category,
+    FileKind,
+    MeetingKind,
+    MotionKind,
+    Quorum,
+    Threshold,
+    VoteChoice,
+)
 
 
 class ProposalForm(Form):
@@ -55,6 +64,17 @@ class OpenMotionForm(Form):
                          validators=[Optional(), Length(max=30)])
     hours = IntegerField(_l("Voting period (hours; empty: the committee's default)"),
                          validators=[Optional()])
+
+
+class MeetingForm(Form):
+    """How the vote was held, as the resolution states it (app/governance/meetings.py)."""
+
+    kind = SelectField(_l("Held as"), choices=MeetingKind.choices(), validate_choice=False)
+    at = DateTimeLocalField(_l("Meeting time (Beijing time; meetings only)"),
+                            validators=[Optional()])
+    place = StringField(_l("Place (meetings only)"), validators=[Optional(), Length(max=200)])
+    host_id = IdSelectField(_l("Chaired by (主持人)"))
+    recorder_id = IdSelectField(_l("Record kept by (记录人)"))
 
 
 class VoteForm(Form):

@@ -57,6 +57,8 @@ class MotionKind(Code):
     ACCEPTANCE = "acceptance", _l("Accept the completed project")
     # A batch of people into an aid programme (app/aid), voted on the programme's proposal.
     ENROLMENT = "enrolment", _l("Enrol people in the aid programme")
+    # A change of an aid programme's terms (app/aid.changes), applied when it carries.
+    PROGRAMME_CHANGE = "programme_change", _l("Change the aid programme")
 
 
 class MeetingKind(Code):

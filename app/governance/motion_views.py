@@ -13,6 +13,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.auth.policy import may
+from app.clock import LOCAL
 from app.db_types import utcnow
 from app.extensions import db, limiter
 from app.money import AmountError, parse_amount
@@ -21,9 +22,9 @@ from app.rendering import render, wants_partial
 from app.validation import REFUSED, Invalid, attempt, attempt_flash
 from tenants.access import fund_access
 
-from . import bp, resolutions, uploads
+from . import bp, meetings, resolutions, uploads
 from . import motions as rules
-from .forms import OfflineBallotForm, OpenMotionForm, RecuseForm, VoteForm
+from .forms import MeetingForm, OfflineBallotForm, OpenMotionForm, RecuseForm, VoteForm
 from .models import Motion, Proposal
 from .views import proposal_page
 
@@ -60,7 +61,7 @@ def open_motion(proposal_id: int):
 
     def open_it() -> Motion:
         amount = None
-        if form.kind.data == "enrolment":  # put to the vote with its people, from app/aid
+        if form.kind.data in ("enrolment", "programme_change"):  # from app/aid's pages
             raise Invalid({"kind": _l("Choose what the vote is about.")})
         if form.kind.data == "budget_change":
             try:
@@ -93,8 +94,22 @@ def _load(motion_id: int) -> Motion:
     return db.get_or_404(Motion, motion_id)
 
 
+def _meeting_form(motion: Motion, form=None) -> MeetingForm:
+    if form is None:
+        at = motion.meeting_at.astimezone(LOCAL).replace(tzinfo=None) \
+            if motion.meeting_at else None
+        form = MeetingForm(formdata=None, kind=motion.meeting_kind, at=at,
+                           place=motion.meeting_place, host_id=motion.host_id,
+                           recorder_id=motion.recorder_id)
+    people = [("", "—")] + [(str(uid), name) for uid, name in meetings.members(motion)]
+    form.host_id.choices = form.recorder_id.choices = people
+    return form
+
+
 def motion_page(motion: Motion, *, http_status: int = 200, block=None, vote_form=None,
-                recuse_form=None, offline_form=None, close_error: str = "", oob: bool = False):
+                recuse_form=None, offline_form=None, close_error: str = "", oob: bool = False,
+                meeting_form=None):
+    full = not (block and wants_partial())
     electors = rules.electorate(motion, with_users=True)
     ballots = {b.user_id: b for b in rules.ballots(motion)}
     mine = ballots.get(current_user.id)
@@ -112,7 +127,11 @@ def motion_page(motion: Motion, *, http_status: int = 200, block=None, vote_form
         history=rules.history(motion) if may("motion.see_history") else [],
         vote_form=vote_form or VoteForm(formdata=None),
         recuse_form=recuse_form or RecuseForm(formdata=None), offline_form=offline_form,
-        close_error=close_error, due=rules.is_due(motion), oob=oob)
+        close_error=close_error, due=rules.is_due(motion), oob=oob,
+        # The full page only: htmx polls the count every 5 seconds.
+        meeting=meetings.summary(motion) if full else None,
+        meeting_form=_meeting_form(motion, meeting_form) if full and may("motion.close")
+        and meetings.editable(motion) else None)
 
 
 @bp.route("/motions/<int:motion_id>")
@@ -178,6 +197,20 @@ def offline(motion_id: int):
         return motion_page(motion, http_status=422, offline_form=form)
     db.session.commit()
     flash(_("Ballot recorded; it stays unconfirmed until the member confirms it."), "info")
+    return redirect(url_for("governance.motion", motion_id=motion.id))
+
+
+@bp.route("/motions/<int:motion_id>/meeting", methods=["POST"])
+@fund_access("motion.close")  # the chair, who closes the vote, says how it was held
+def meeting(motion_id: int):
+    motion = _load(motion_id)
+    form = _meeting_form(motion, MeetingForm())
+    if attempt(form, lambda: meetings.record(motion, meetings.MeetingInput(
+            kind=form.kind.data or "", at=form.at.data, place=form.place.data or "",
+            host_id=form.host_id.data, recorder_id=form.recorder_id.data))) is REFUSED:
+        return motion_page(motion, http_status=422, meeting_form=form)
+    db.session.commit()
+    flash(_("The resolution states how the vote was held."), "info")
     return redirect(url_for("governance.motion", motion_id=motion.id))
 
 

@@ -47,6 +47,7 @@ OPENS_FROM = {
     "budget_change": ("final", "in_progress"),
     "acceptance": ("completed",),
     "enrolment": ("final", "in_progress"),  # app/aid opens it for a batch of enrolments
+    "programme_change": ("final", "in_progress"),  # app/aid: a programme's new terms
 }
 
 
@@ -88,7 +89,9 @@ def open_motion(proposal: Proposal, user, *, kind: str = "proposal", amount_fen:
               "budget_change": _("Change the budget of “%(title)s”", title=proposal.title),
               "acceptance": _("Accept the completed project “%(title)s”", title=proposal.title),
               "enrolment": _("Enrol people in the aid programme “%(title)s”",
-                             title=proposal.title)}
+                             title=proposal.title),
+              "programme_change": _("Change the aid programme “%(title)s”",
+                                    title=proposal.title)}
     motion = Motion(
         fund_id=proposal.fund_id, proposal_id=proposal.id, kind=kind, title=titles[kind][:200],
         amount_fen=amount_fen or proposal.requested_fen,
@@ -351,6 +354,10 @@ def _apply(motion: Motion, result: Outcome, user, now: datetime) -> None:
     elif motion.kind == "acceptance" and result.passed and proposal.status == "completed":
         proposal_rules.transition(proposal, "accepted", user, note=EventNote.MOTION,
                                   note_ref=motion.id, now=now)
+    elif motion.kind == "programme_change" and result.passed:
+        from app.aid import changes  # the aid package builds on this one
+
+        changes.apply(motion, now)
 
 
 def is_due(motion: Motion, now: datetime | None = None) -> bool:

@@ -12,6 +12,7 @@ stored download is the same bytes. It is rendered in the platform's default lang
 the fund's record, not a page of the reader.
 """
 
+import base64
 import hashlib
 
 from flask import current_app
@@ -27,6 +28,7 @@ from app.extensions import db
 from app.funds.models import Fund
 from app.pdf import render_pdf
 from app.receipts.render import qr_data_uri
+from app.receipts.services import settings as receipt_settings
 from app.urls import external_url
 
 from . import motions as rules
@@ -92,6 +94,12 @@ def decision(motion: Motion, proposal: Proposal, outcome) -> str:
             return _("Approved: the budget of “%(title)s” is now ¥%(amount)s.",
                      title=proposal.title, amount=amount)
         return _("Not approved: the budget of “%(title)s” stays as it was.",
+                 title=proposal.title)
+    if motion.kind == "programme_change":
+        if outcome.passed:
+            return _("Approved: the aid programme “%(title)s” changes as proposed.",
+                     title=proposal.title)
+        return _("Not approved: the aid programme “%(title)s” stays as it was.",
                  title=proposal.title)
     if motion.kind == "acceptance":
         if outcome.passed:
@@ -159,7 +167,15 @@ def context(motion: Motion) -> dict:
 
 def render(motion: Motion) -> bytes:
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        return render_pdf("governance/resolution_pdf.html", **context(motion))
+        return render_pdf("governance/resolution_pdf.html", **context(motion),
+                          seal=_seal(motion.fund_id))
+
+
+def _seal(fund_id: int) -> str | None:
+    """The fund's seal, the one its receipts carry, as a data: URI; None when it has none
+    (the committee then stamps the printed page)."""
+    seal = receipt_settings(fund_id).seal_png
+    return "data:image/png;base64," + base64.b64encode(seal).decode() if seal else None
 
 
 def store(motion: Motion) -> ResolutionFile:

@@ -55,6 +55,13 @@ TEMPLATES: dict[str, Template] = {
         _l("%(fund)s: thank you for claiming the wish “%(title)s”. Please fulfil it within "
            "%(days)s days; the social worker will contact you. Your claim: %(link)s"),
         private=True),  # the link lets its holder cancel the claim
+    "wish_claimed_money": Template(
+        ("fund", "title", "days", "pay", "link"),
+        _l("%(fund)s: you claimed a small wish"),
+        _l("%(fund)s: thank you for claiming the wish “%(title)s”. Please fulfil it within "
+           "%(days)s days: bring it, or give the money for it here: %(pay)s Your claim: "
+           "%(link)s"),
+        private=True),  # the claim's link lets its holder cancel the claim
     "wish_thanks": Template(
         ("fund", "title"),
         _l("%(fund)s: your small wish is fulfilled"),

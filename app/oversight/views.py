@@ -29,7 +29,7 @@ cli = Blueprint("oversight_cli", __name__, cli_group="oversight")
 
 
 def register(app) -> None:
-    from . import staff_views  # noqa: F401  (its routes join bp)
+    from . import aid_views, staff_views  # noqa: F401  (their routes join bp)
 
     app.register_blueprint(bp)
     app.register_blueprint(cli)

@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from app.urls import external_url
 
 from . import orders
+from .credentials import TOWNSHIP
 from .gateway import (
     FAILED,
     OTHER,
@@ -31,6 +32,7 @@ from .gateway import (
     Payer,
     Payment,
     Refund,
+    notify_url,
     origin,
 )
 
@@ -49,7 +51,7 @@ REFUND_FAILED = _l("Alipay refused the refund or did not answer. Nothing was ref
 QUERY_FAILED = _l("Alipay did not answer. Your gift is recorded as soon as it does.")
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=32)
 def _client(appid, private_key, public_key, gateway):
     client = AliPay(appid=appid, app_private_key_string=private_key,
                     alipay_public_key_string=public_key, sign_type="RSA2",
@@ -78,6 +80,7 @@ class AlipayGateway:
 
     def __init__(self, config: Mapping):
         self.appid = config.get("ALIPAY_APPID")
+        self.township = config.get(TOWNSHIP)  # its own merchant account's township, or None
         self._settings = tuple(config.get(key) for key in SETTINGS) + (
             config.get("ALIPAY_GATEWAY") or GATEWAY,)
 
@@ -115,7 +118,7 @@ class AlipayGateway:
                          total_amount=_yuan(donation.amount_fen),
                          return_url=external_url("payments.status", fund_slug=fund.slug,
                                                  donation_id=donation.id, returned=1),
-                         notify_url=external_url("payments.webhook", gateway_name=self.name),
+                         notify_url=notify_url(self),
                          timeout_express=ORDER_TIMEOUT,
                          passback_params=quote(orders.attach(donation), safe=""))
         except Exception as error:  # a key that does not load

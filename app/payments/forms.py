@@ -41,6 +41,7 @@ class DonateForm(Form):
     # Checked by the view against the gateways offered in this browser.
     method = RadioField(_l("Pay with"), validate_choice=False)
     point = HiddenField()  # the donation point whose poster the donor scanned
+    wish = HiddenField()  # the 微心愿 whose claimer's link this is (app/wishes: link_gift)
 
     def __init__(self, designations, gateways=(), **kwargs):
         super().__init__(**kwargs)

@@ -15,6 +15,9 @@ from flask import current_app
 from werkzeug.utils import import_string
 
 from app.security import CSP
+from app.urls import external_url
+
+from .credentials import settings_for
 
 SUCCEEDED = "succeeded"
 FAILED = "failed"
@@ -107,17 +110,25 @@ class Gateway(Protocol):
         """The answer that tells the gateway a webhook arrived (None: the JSON default)."""
 
 
-def get_gateway(name: str | None, config: Mapping | None = None) -> Gateway:
-    """The gateway of that name, set up from the app's config (None: money recorded offline)."""
+def get_gateway(name: str | None, config: Mapping | None = None,
+                township: str | None = None) -> Gateway:
+    """The gateway of that name, set up from the app's config (None: money recorded offline),
+    with the township's own merchant account when it has one (credentials.py)."""
     path = GATEWAYS.get(name or "offline")
     if path is None:
         raise KeyError(f"no payment gateway called {name!r}")
-    return import_string(path)(config if config is not None else current_app.config)
+    return import_string(path)(settings_for(
+        config if config is not None else current_app.config, township))
 
 
-def online_gateways(config: Mapping | None = None) -> list[Gateway]:
+def fund_gateway(name: str | None, fund) -> Gateway:
+    """The gateway a fund's gifts go through: its township's host charity's account."""
+    return get_gateway(name, township=fund.township.slug)
+
+
+def online_gateways(config: Mapping | None = None, township: str | None = None) -> list[Gateway]:
     """The gateways donors may pay through on the donate page, in GATEWAYS' order."""
-    config = config if config is not None else current_app.config
+    config = settings_for(config if config is not None else current_app.config, township)
     found = []
     for path in GATEWAYS.values():
         gateway_class = import_string(path)
@@ -130,6 +141,15 @@ def online_gateway(config: Mapping | None = None) -> Gateway | None:
     """The first gateway donors may pay through, or None when none is set up."""
     gateways = online_gateways(config)
     return gateways[0] if gateways else None
+
+
+def notify_url(gateway) -> str:
+    """Where the gateway posts its notifications: a township's own merchant account has its
+    own address, so that the notification is checked with that account's keys."""
+    township = getattr(gateway, "township", None)
+    if township:
+        return external_url("payments.webhook", gateway_name=gateway.name, township=township)
+    return external_url("payments.webhook", gateway_name=gateway.name)
 
 
 def origin(url: str) -> str:

@@ -34,8 +34,8 @@ def paid_orders(bill: bytes) -> list[str]:
             if len(row) > state and row[state].lstrip("`") in ("SUCCESS", "REFUND")]
 
 
-def download(day: date) -> bytes:
-    client = get_gateway("wechatpay").client
+def download(day: date, township: str | None = None) -> bytes:
+    client = get_gateway("wechatpay", township=township).client
     code, answer = client.trade_bill(bill_date=day.isoformat())
     if code == 400 and "NO_STATEMENT_EXIST" in str(answer):
         return b""
@@ -47,11 +47,12 @@ def download(day: date) -> bytes:
     return bill if isinstance(bill, bytes) else bill.encode()
 
 
-def reconcile(day: date) -> Counter:
-    """Book what the day's bill shows paid and our books do not; counts by outcome."""
-    gateway = get_gateway("wechatpay")
+def reconcile(day: date, township: str | None = None) -> Counter:
+    """Book what the day's bill shows paid and our books do not; counts by outcome. The bill
+    of the deployment's merchant account, or of a township's own (its code)."""
+    gateway = get_gateway("wechatpay", township=township)
     counts = Counter()
-    bill = download(day)
+    bill = download(day, township)
     for number in paid_orders(bill) if bill else []:
         order = orders.parse(number)
         if order is None:

@@ -28,6 +28,7 @@ from app.money import AmountError, parse_amount
 from app.validation import Invalid
 from tenants import fund_scope, using
 
+from . import credentials
 from .gateway import FAILED, OTHER, SUCCEEDED, Event, Gateway, Payer, Payment
 
 log = logging.getLogger(__name__)
@@ -151,6 +152,12 @@ def handle_event(gateway: Gateway, event: Event) -> str:
     fund = db.session.get(Fund, event.fund_id) if event.fund_id else None
     if fund is None:
         log.warning("%s event %s names no fund of ours", gateway.name, event.id)
+        return "not ours"
+    township = getattr(gateway, "township", None)
+    if township and credentials.code(fund.township.slug) != township:
+        # A township's merchant account is paid only for its own funds' gifts.
+        log.warning("%s event %s of township %s names fund %s of another", gateway.name,
+                    event.id, township, fund.id)
         return "not ours"
     with using(fund_scope(fund.id)):
         donation = donations.by_gateway_ref(gateway.name, event.payment_ref or "")

@@ -19,9 +19,10 @@ from app.money import fen_to_input, yuan
 from app.rendering import leave_for, render, render_form, wants_partial
 from app.urls import external_url
 from app.validation import REFUSED, Invalid, attempt, int_or_none
+from app.wishes import services as wishes
 from tenants.access import fund_access, open_access
 
-from . import browsers, services, wechat
+from . import browsers, credentials, services, wechat
 from .forms import DonateForm, RefundForm
 from .gateway import (
     GATEWAYS,
@@ -29,6 +30,7 @@ from .gateway import (
     GatewayError,
     Payer,
     csp_with,
+    fund_gateway,
     get_gateway,
     online_gateways,
 )
@@ -60,7 +62,8 @@ def _donation(donation_id: int) -> Donation:
 @limiter.limit("30 per minute", methods=["POST"])
 def donate():
     user_agent = request.headers.get("User-Agent", "")
-    gateways = browsers.offered(online_gateways(), user_agent) if g.fund.is_active else []
+    gateways = browsers.offered(online_gateways(township=g.fund.township.slug), user_agent) \
+        if g.fund.is_active else []
     if not gateways:
         return render("payments/offline.html", fund=g.fund, points=_points(),
                       **donate_context(g.fund))
@@ -75,7 +78,9 @@ def donate():
         if chosen not in names:
             raise Invalid({"method": _("Choose how to pay.")})
         gateway = gateways[names.index(chosen)]
-        openid = session.get(OPENID, "")
+        # The openid is the deployment's official account's: of no use to another appid.
+        openid = session.get(OPENID, "") \
+            if getattr(gateway, "appid", None) == current_app.config.get("WECHATPAY_APPID") else ""
         payer = Payer(mode=browsers.mode_for(gateway.name, user_agent, openid),
                       client_ip=request.remote_addr or "", openid=openid)
         donation, payment = services.start_gift(services.GiftInput(
@@ -83,6 +88,7 @@ def donate():
             email=form.email.data, anonymity=form.anonymity.data,
             designation_id=form.designation.data or None, message=form.message.data,
             point_id=int_or_none(form.point.data), locale=str(get_locale())), gateway, payer)
+        wishes.link_gift(donation, int_or_none(form.wish.data))
         return gateway, donation, payment
 
     started = attempt(form, start) if form.is_submitted() else REFUSED
@@ -123,6 +129,8 @@ def _presets(gateways, user_agent: str) -> dict:
         presets["designation"] = designation
     if point := int_or_none(request.args.get("point")):
         presets["point"] = str(point)
+    if wish := int_or_none(request.args.get("wish")):  # a 微心愿 claimer's link
+        presets["wish"] = str(wish)
     return presets
 
 
@@ -187,7 +195,7 @@ def check(donation_id: int):
         abort(404)
     problem = None
     try:
-        services.check_payment(get_gateway(donation.gateway), donation)
+        services.check_payment(fund_gateway(donation.gateway, g.fund), donation)
     except GatewayError as error:
         db.session.rollback()
         problem = str(error)
@@ -201,15 +209,18 @@ def check(donation_id: int):
 
 
 @bp.route("/payments/<gateway_name>/webhook", methods=["POST"])
+@bp.route("/payments/<gateway_name>/webhook/<township>", methods=["POST"])
 @open_access(PUBLIC)
 @csrf.exempt
 @limiter.exempt
-def webhook(gateway_name: str):
+def webhook(gateway_name: str, township: str | None = None):
     """The gateway's signed events. 2xx (for Alipay: the word success) tells the gateway to
-    stop sending this event; any other answer makes it send the event again later."""
-    if gateway_name not in GATEWAYS:
+    stop sending this event; any other answer makes it send the event again later. A
+    township's own merchant account posts to its own address, checked with its keys."""
+    if gateway_name not in GATEWAYS or (
+            township is not None and not credentials.has_own(current_app.config, township)):
         abort(404)
-    gateway = get_gateway(gateway_name)
+    gateway = get_gateway(gateway_name, township=township)
     try:
         event = gateway.parse_webhook(request.get_data(), request.headers)
         outcome = services.handle_event(gateway, event)
@@ -245,7 +256,7 @@ def refund(donation_id: int):
     if request.method == "GET":
         form.amount.data = fen_to_input(donation.net_fen)
     refunded = attempt(form, refused_by_gateway(lambda: services.refund(
-        get_gateway(donation.gateway), donation, form.amount.data, form.reason.data,
+        fund_gateway(donation.gateway, g.fund), donation, form.amount.data, form.reason.data,
         current_user))) if form.is_submitted() else REFUSED
     if refunded is not REFUSED:
         db.session.commit()

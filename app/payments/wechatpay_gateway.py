@@ -21,9 +21,9 @@ from wechatpayv3 import WeChatPay, WeChatPayType
 from app.clock import LOCAL
 from app.db_types import utcnow
 from app.receipts.render import qr_data_uri
-from app.urls import external_url
 
 from . import orders
+from .credentials import TOWNSHIP
 from .gateway import (
     FAILED,
     OTHER,
@@ -36,6 +36,7 @@ from .gateway import (
     Payer,
     Payment,
     Refund,
+    notify_url,
     origin,
 )
 
@@ -59,7 +60,7 @@ REFUND_FAILED = _l("WeChat Pay refused the refund or did not answer. Nothing was
 QUERY_FAILED = _l("WeChat Pay did not answer. Your gift is recorded as soon as it does.")
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=32)
 def _client(mchid, appid, apiv3_key, private_key, serial_no, public_key, public_key_id, api):
     """One SDK client per set of credentials and process: it parses the keys once."""
     client = WeChatPay(wechatpay_type=WeChatPayType.NATIVE, mchid=mchid, private_key=private_key,
@@ -79,6 +80,7 @@ class WeChatPayGateway:
 
     def __init__(self, config: Mapping):
         self.mchid = config.get("WECHATPAY_MCHID")
+        self.township = config.get(TOWNSHIP)  # its own merchant account's township, or None
         self.appid = config.get("WECHATPAY_APPID")
         self.public_key_id = config.get("WECHATPAY_PUBLIC_KEY_ID")
         self._settings = tuple(config.get(key) for key in SETTINGS) + (
@@ -131,7 +133,7 @@ class WeChatPayGateway:
             self.client.pay, START_FAILED, description=f"{fund.name}捐赠"[:40],
             out_trade_no=out_trade_no, amount={"total": donation.amount_fen, "currency": "CNY"},
             time_expire=expires.isoformat(timespec="seconds"), attach=orders.attach(donation),
-            notify_url=external_url("payments.webhook", gateway_name=self.name),
+            notify_url=notify_url(self),
             pay_type=MODES[mode], **extra)
         if mode == "jsapi":
             details = self._jsapi_params(answer["prepay_id"])
@@ -240,7 +242,7 @@ class WeChatPayGateway:
             self.client.refund, REFUND_FAILED, out_refund_no=out_refund_no,
             out_trade_no=donation.gateway_ref,
             amount={"refund": amount_fen, "total": donation.amount_fen, "currency": "CNY"},
-            notify_url=external_url("payments.webhook", gateway_name=self.name))
+            notify_url=notify_url(self))
         if answer.get("status") not in ("SUCCESS", "PROCESSING"):
             log.warning("WeChat Pay refund %s: %s", out_refund_no, answer)
             raise GatewayError(REFUND_FAILED)

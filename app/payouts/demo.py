@@ -48,14 +48,22 @@ def _slip(payout, day) -> bytes:
                                  f"NO.{day:%Y%m%d}-{payout.id:04d}")
 
 
-def _ask(project, share, purpose, payee, at):
-    """A payout requested by the treasurer with its receipt slip; None when the project has
-    no room left for it (a small test fund)."""
+def _line(project, item: str) -> int | None:
+    """The id of the project's budget line whose name starts with ``item`` (else its first
+    line; None for a project without lines): every demo payout names the line it pays."""
+    if not project.lines:
+        return None
+    return next((ln.id for ln in project.lines if ln.item.startswith(item)), project.lines[0].id)
+
+
+def _ask(project, share, purpose, payee, at, item=""):
+    """A payout requested by the treasurer with its receipt slip, paid from the budget line
+    named ``item``; None when the project has no room left for it (a small test fund)."""
     room = services.project_money(project).room_fen
     amount = min(room, share)
     if amount <= 0:
         return None
-    line = project.lines[0].id if project.lines else None
+    line = _line(project, item)
     treasurer = _holder(project.fund_id, Role.TREASURER)
     try:
         payout = services.request(project, services.PayoutInput(
@@ -85,10 +93,12 @@ def pay_in_full(project, village: str, at) -> None:
     before it was completed (governance's demo calls this between 实施中 and 已完成)."""
     day = timedelta(days=1)
     first = project.requested_fen * 6 // 10
-    for n, (share, purpose) in enumerate([(first, "首期款"), (project.requested_fen - first,
-                                                                "尾款")]):
-        payout = _ask(project, share, f"{project.title}{purpose}", f"{village}合作商户",
-                      at + n * 5 * day)
+    # One payout per budget line, each paying its line; a project without lines in two.
+    parts = [(ln.amount_fen, f"{ln.item}（{project.title}）", ln.item) for ln in project.lines] \
+        or [(first, f"{project.title}首期款", ""),
+            (project.requested_fen - first, f"{project.title}尾款", "")]
+    for n, (share, purpose, item) in enumerate(parts):
+        payout = _ask(project, share, purpose, f"{village}合作商户", at + n * 5 * day, item)
         if payout:
             _sign_and_pay(payout, at + n * 5 * day + day,
                           f"DEMO{project.fund_id:03d}{project.id:04d}{n}")
@@ -109,7 +119,7 @@ def seed_fund(fund) -> None:
     when = now - 60 * day
     market, ask = f"{fund.village}农贸市场", _ask
 
-    paid = ask(main, 12_000_00, "采购敬老餐食材", market, when)
+    paid = ask(main, 12_000_00, "采购敬老餐食材", market, when, "食材")
     if paid:
         _sign_and_pay(paid, when + day, f"DEMO{fund.id:03d}0001")
         treasurer = _holder(fund.id, Role.TREASURER)
@@ -117,25 +127,26 @@ def seed_fund(fund) -> None:
                             [(pictures.photo("第一批敬老餐送到老人家中", fund.village,
                                              local_day(when + 3 * day)), "送餐.jpg")],
                             now=when + 3 * day)
-    mistake = ask(main, 4_000_00, "餐盒（重复录入）", f"{fund.village}日杂店", when + 5 * day)
+    mistake = ask(main, 4_000_00, "餐盒（重复录入）", f"{fund.village}日杂店", when + 5 * day,
+                  "餐盒")
     if mistake:
         _sign_and_pay(mistake, when + 6 * day, f"DEMO{fund.id:03d}0002")
         services.reverse(mistake, _holder(fund.id, Role.TREASURER), "与第一笔重复付款，银行已退回",
                          now=when + 9 * day)
-    refused = ask(main, 2_000_00, "慰问品", "某商店", now - 20 * day)
+    refused = ask(main, 2_000_00, "慰问品", "某商店", now - 20 * day, "慰问品")
     if refused:
         services.reject(refused, _holder(fund.id, Role.CHAIR), "报价偏高，请再询价",
                         now=now - 19 * day)
-    gone = ask(main, 1_000_00, "打印宣传单", "图文店", now - 15 * day)
+    gone = ask(main, 1_000_00, "打印宣传单", "图文店", now - 15 * day, "慰问品")
     if gone:
         services.withdraw(gone, _holder(fund.id, Role.TREASURER))
-    ready = ask(main, 6_000_00, "第二批食材", market, now - 6 * day)
+    ready = ask(main, 6_000_00, "第二批食材", market, now - 6 * day, "食材")
     if ready:
         _sign_and_pay(ready, now - 5 * day, None)
-    half = ask(main, 3_000_00, "送餐保温箱", "五金店", now - 2 * day)
+    half = ask(main, 3_000_00, "送餐保温箱", "五金店", now - 2 * day, "餐盒")
     if half:
         services.approve(half, _holder(fund.id, Role.CHAIR), now=now - day)
-    ask(main, 1_500_00, "志愿者午餐", "村食堂", now - timedelta(hours=3))
+    ask(main, 1_500_00, "志愿者午餐", "村食堂", now - timedelta(hours=3), "慰问品")
     small = next((p for p in projects if p.status == "final"), None)
     if small is not None:
         wish = ask(small, small.requested_fen, "购买书包 12 个", "镇文具店", now - 8 * day)

@@ -152,7 +152,7 @@ def spending(proposal, *, public: bool = False) -> Spending:
     money = services.project_money(proposal)
     lines = [LineSpending(ln.item, ln.amount_fen, money.by_line.get(ln.id, 0))
              for ln in proposal.lines]
-    if money.by_line.get(None):
+    if money.by_line.get(None) and lines:  # paid before lines were required
         lines.append(LineSpending(str(_l("Not assigned to a budget line")), 0,
                                   money.by_line[None]))
     query = select(Payout).where(Payout.proposal_id == proposal.id).order_by(Payout.id.desc())

@@ -172,6 +172,23 @@ class PayoutInput:
     budget_line_id: int | None = None
 
 
+def budget_line_of(proposal, line_id: int | None) -> int | None:
+    """The budget line a payout is paid from: one of the project's lines, and one is required
+    when the project has lines, so that the report's spending by line adds up to its spending.
+    A project of one line needs no choice (a wish bought, an automatic settlement); a project
+    without lines has no line to name."""
+    lines = [ln.id for ln in proposal.lines]
+    if line_id:
+        if line_id not in lines:
+            raise Invalid({"budget_line_id": _l("Choose a line of this project's budget.")})
+        return line_id
+    if len(lines) == 1:
+        return lines[0]
+    if lines:
+        raise Invalid({"budget_line_id": _l("Choose the budget line this money is paid from.")})
+    return None
+
+
 def check(proposal, data: PayoutInput) -> dict:
     errors = {}
     values = {}
@@ -188,9 +205,12 @@ def check(proposal, data: PayoutInput) -> dict:
     purpose = (data.purpose or "").strip()
     if not purpose:
         errors["purpose"] = _l("Say what the money pays for.")
-    line_id = data.budget_line_id or None
-    if line_id and proposal is not None and line_id not in {ln.id for ln in proposal.lines}:
-        errors["budget_line_id"] = _l("Choose a line of this project's budget.")
+    line_id = None
+    if proposal is not None:
+        try:
+            line_id = budget_line_of(proposal, data.budget_line_id)
+        except Invalid as error:
+            errors.update(error.errors)
     if not errors:
         try:
             check_amount(proposal, values["amount_fen"])

@@ -56,9 +56,12 @@ def _payout_form(proposal_id: int | None):
     chosen = db.session.get(Proposal, proposal_id) if proposal_id else None
     if chosen is not None and chosen.status not in services.PAYABLE_PROJECT_STATES:
         chosen = None
-    form.budget_line_id.choices = [SelectChoice("", _("Not one line"))] + (
-        [SelectChoice(str(ln.id), f"{ln.item} · ¥{ln.amount_fen / 100:,.2f}")
-         for ln in chosen.lines] if chosen else [])
+    # A project with lines names one on every payout (services.budget_line_of): there is no
+    # "none" to choose, and its only line is already chosen.
+    lines = chosen.lines if chosen else []
+    form.budget_line_id.choices = ([] if len(lines) == 1 else
+                                   [SelectChoice("", _("Choose a budget line"))]) + [
+        SelectChoice(str(ln.id), f"{ln.item} · ¥{ln.amount_fen / 100:,.2f}") for ln in lines]
     return form, chosen
 
 

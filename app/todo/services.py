@@ -50,6 +50,7 @@ class Waiting(Code):
     RECEIPT = "receipt", _l("Gifts waiting for a receipt")
     REPORT = "report", _l("Disclosure report due")
     WISH = "wish", _l("Wishes waiting for screening")
+    AID_REVIEW = "aid_review", _l("Aid enrolments due for their yearly review")
     INVITATION = "invitation", _l("Invitations not yet used")
 
 
@@ -110,7 +111,7 @@ def _in_funds(user, held, within, now: datetime) -> list[Item]:
         items = [*_ballots(user.id, roles, funds, now), *_payouts(user.id, roles, funds),
                  *_objections(roles, funds), *_batches(roles, funds, now),
                  *_receipts(roles, funds, now), *_reports(roles, funds, now),
-                 *_wishes(user.id, roles, funds)]
+                 *_wishes(user.id, roles, funds), *_aid_reviews(roles, funds, now)]
     return items
 
 
@@ -247,6 +248,20 @@ def _wishes(user_id: int, roles, funds) -> list[Item]:
                    else ("wishes.manage", {"status": WishStatus.PENDING.value})),
                  count=count)
             for fund_id, count, first in rows]
+
+
+def _aid_reviews(roles, funds, now: datetime) -> list[Item]:
+    """Aid enrolments whose yearly review is due (app/aid/reviews.py), one item per fund,
+    pointing at the programme's reviews (the oldest programme with one due)."""
+    from app.aid.reviews import due_counts
+
+    reviewing = _where(roles, "aid.review")
+    if not reviewing:
+        return []
+    today = local_day(now)
+    return [Item(Waiting.AID_REVIEW, funds[fund_id], "aid.review",
+                 {"programme_id": programme_id}, count=count, due=due, overdue=due < today)
+            for fund_id, count, programme_id, due in due_counts(reviewing, today)]
 
 
 def _report(deadline) -> str:

@@ -30,6 +30,13 @@ class ActivityForm(Form):
                              validators=[Optional()], lo=0, hi=10000)
     minors_allowed = BooleanField(_l("A group activity: volunteers under 18 may join"))
     leader_id = IdSelectField(_l("Leader on site"))
+    leader_volunteer_id = IdSelectField(_l("Or a volunteer leads on site"))
+    # The place on the map (optional): typed, or filled by "use my current location".
+    latitude = StringField(_l("Latitude of the place (optional)"), validators=[Length(max=20)])
+    longitude = StringField(_l("Longitude of the place (optional)"),
+                            validators=[Length(max=20)])
+    radius_m = IntegerField(_l("Check-in radius (metres)"), validators=[Optional()], lo=50,
+                            hi=5000)
 
 
 class SignupForm(Form):

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
+    Float,
     ForeignKey,
     Index,
     LargeBinary,
@@ -41,6 +42,16 @@ class Mark(Code):
     LEAVE = "leave", _l("On leave (请假)")
     LATE = "late", _l("Late (迟到)")
     ABSENT = "absent", _l("Absent (缺席)")
+
+
+class CheckedWhere(Code):
+    """How a check-in was placed: the phone's position within the activity's radius, no
+    position to compare (the activity has no location, or the volunteer refused to share it),
+    or the leader on site checked the volunteer in."""
+
+    NEAR = "near", _l("Position checked")
+    UNVERIFIED = "unverified", _l("Position not verified (位置未核实)")
+    LEADER = "leader", _l("Checked in by the leader")
 
 
 class HourKind(Code):
@@ -100,6 +111,12 @@ class Activity(FundOwned, db.Model):
         CheckConstraint("needed >= 1", name="needed_positive"),
         CheckConstraint("min_minutes >= 0", name="min_minutes_not_negative"),
         UniqueConstraint("fund_id", "check_token"),
+        CheckConstraint("(latitude IS NULL AND longitude IS NULL) OR (latitude BETWEEN -90 "
+                        "AND 90 AND longitude BETWEEN -180 AND 180)", name="place_on_earth"),
+        CheckConstraint("radius_m BETWEEN 50 AND 5000", name="radius_in_range"),
+        CheckConstraint("leader_id IS NULL OR leader_volunteer_id IS NULL", name="one_leader"),
+        same_fund_fk("leader_volunteer_id", "volunteer"),
+        same_fund_fk("marked_by_volunteer_id", "volunteer"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -111,10 +128,19 @@ class Activity(FundOwned, db.Model):
     min_minutes: Mapped[int] = mapped_column(default=0)  # hours already served, to sign up
     minors_allowed: Mapped[bool] = mapped_column(Boolean, default=False)  # a group activity
     leader_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    # Or a volunteer leads on site: no account in the fund, they open their activity's list
+    # with an SMS code (public_views.lead) and see only that list.
+    leader_volunteer_id: Mapped[int | None] = mapped_column()
+    # Where the place is (optional): a volunteer's own check-in must come from within the
+    # radius of it; without it the check-in is taken and shown as 位置未核实.
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    radius_m: Mapped[int] = mapped_column(default=500, server_default="500")
     # The secret part of the check-in QR code: scanning it at the place proves presence.
     check_token: Mapped[str] = mapped_column(String(40), info=SECRET)
     status: Mapped[str] = mapped_column(String(10), default="open")
     marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    marked_by_volunteer_id: Mapped[int | None] = mapped_column()  # a volunteer leader
     marked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -131,6 +157,7 @@ class Attendance(FundOwned, db.Model):
 
     __fund_args__ = (
         Mark.check("mark"),
+        CheckedWhere.check("checked_where"),
         UniqueConstraint("fund_id", "activity_id", "volunteer_id"),
         same_fund_fk("activity_id", "activity"),
         same_fund_fk("volunteer_id", "volunteer"),
@@ -143,6 +170,10 @@ class Attendance(FundOwned, db.Model):
     signed_up_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     check_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     check_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # How the check-in was placed, and the distance from the place when a position was sent
+    # (the position itself is not kept: the distance is all the leader needs).
+    checked_where: Mapped[str | None] = mapped_column(String(12))
+    distance_m: Mapped[int | None] = mapped_column()
     mark: Mapped[str | None] = mapped_column(String(10))
     minutes: Mapped[int | None] = mapped_column()  # set when the leader confirms the list
 

@@ -4,6 +4,8 @@ and the public check page behind a certificate's QR code."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import abort, g, redirect, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -12,7 +14,7 @@ from app.db_types import utcnow
 from app.extensions import db, limiter
 from app.funds.models import Fund
 from app.notify.codes import per_phone
-from app.privacy import mask_name
+from app.privacy import mask_id_number, mask_name
 from app.rendering import leave_for, render
 from app.validation import REFUSED, Invalid, attempt, attempt_flash
 from tenants import SYSTEM, using
@@ -20,8 +22,8 @@ from tenants.access import fund_access, open_access
 
 from . import bp, certificates, proof, services
 from .forms import CodeForm, PhoneForm
-from .models import Activity, ActivityStatus, Attendance, Certificate
-from .views import PREFIX, certificate_file
+from .models import Activity, ActivityStatus, Attendance, Certificate, Mark
+from .views import PREFIX, certificate_file, with_geolocation
 
 
 def _prove_step(back: str):
@@ -60,9 +62,12 @@ def _me_page(http_status: int = 200, phone_form=None, code_form=None):
         open_activities = [a for a in db.session.scalars(select(Activity).where(
             Activity.status == ActivityStatus.OPEN, Activity.ends_at > utcnow())
             .order_by(Activity.starts_at)) if a.id not in taken]
+    led = list(db.session.scalars(select(Activity).where(
+        Activity.leader_volunteer_id == volunteer.id).order_by(Activity.starts_at.desc()))
+    ) if volunteer is not None else []
     return render("volunteers/me.html", block="content", http_status=http_status,
                   volunteer=volunteer, records=services.record_across(g.fund, digest),
-                  open_activities=open_activities,
+                  open_activities=open_activities, led=led,
                   certificates=certificates.of_volunteer(volunteer.id) if volunteer else [])
 
 
@@ -134,8 +139,13 @@ def check(activity_id: int, check_token: str):
             if row is None:
                 raise Invalid({"code": _("You have not signed up for this activity. Ask the "
                                          "leader to add you.")})
-            move = services.check_in if request.form["step"] == "in" else services.check_out
-            move(row, activity)
+            if request.form["step"] == "in":
+                # The phone's position, when the volunteer let the browser share it
+                # (static/js/checkin-position.js); none is taken, as 位置未核实.
+                services.check_in(row, activity, position=services.Position.parse(
+                    request.form.get("latitude"), request.form.get("longitude")))
+            else:
+                services.check_out(row, activity)
 
         if attempt_flash(act) is not REFUSED:
             db.session.commit()
@@ -148,11 +158,64 @@ def check(activity_id: int, check_token: str):
         failed = bool((phone_form and phone_form.errors) or (code_form and code_form.errors))
     volunteer = _proved_volunteer()
     row = services.attendance_of(activity, volunteer) if volunteer else None
-    return render("volunteers/check.html", block="content", http_status=422 if failed else 200,
-                  activity=activity, volunteer=volunteer, row=row,
-                  proved=proof.proved(g.fund) is not None,
-                  phone_form=phone_form or PhoneForm(), code_form=code_form,
-                  window=services.window(activity))
+    return with_geolocation(render(
+        "volunteers/check.html", block="content", http_status=422 if failed else 200,
+        activity=activity, volunteer=volunteer, row=row,
+        proved=proof.proved(g.fund) is not None, phone_form=phone_form or PhoneForm(),
+        code_form=code_form, window=services.window(activity)))
+
+
+@bp.route(PREFIX + "/me/lead/<int:activity_id>", methods=["GET", "POST"])
+@fund_access("public")
+@per_phone("volunteer")
+def lead(activity_id: int):
+    """A volunteer named an activity's leader (no account in the fund) opens its list with an
+    SMS code: they check people in and out and mark the list, and see this list only, the ID
+    numbers masked. Anyone else proved here finds no such page."""
+    activity = db.get_or_404(Activity, activity_id)
+    here = url_for("volunteers.lead", activity_id=activity.id)
+    phone_form = code_form = None
+    failed = False
+    step = request.form.get("step") if request.method == "POST" else None
+    if step in ("in", "out", "marks"):
+        leader = _proved_volunteer()
+        if not services.led_by(activity, leader):
+            abort(404)
+
+        def act():
+            if step == "marks":
+                marks = {int(k[5:]): v for k, v in request.form.items()
+                         if k.startswith("mark-") and k[5:].isascii() and k[5:].isdigit()}
+                return services.mark_list(activity, marks, None, volunteer=leader)
+            row = db.session.get(Attendance, _int(request.form.get("attendance_id")))
+            if row is None or row.activity_id != activity.id:
+                raise Invalid({"code": _("Choose someone on this activity's list.")})
+            if step == "in":
+                return services.leader_check_in(row, activity)
+            return services.check_out(row, activity)
+
+        if attempt_flash(act) is not REFUSED:
+            db.session.commit()
+            return leave_for(here)
+        failed = True
+    elif request.method == "POST":
+        done, phone_form, code_form = _prove_step(here)
+        if done is not None:
+            return done
+        failed = bool((phone_form and phone_form.errors) or (code_form and code_form.errors))
+    proved = proof.proved(g.fund) is not None
+    leader = _proved_volunteer()
+    if proved and not services.led_by(activity, leader):
+        abort(404)
+    rows = services.attendances(activity) if proved else []
+    return render("volunteers/lead.html", block="content", http_status=422 if failed else 200,
+                  activity=activity, proved=proved, rows=rows, marks=Mark,
+                  masked={r.id: mask_id_number(r.volunteer.id_number) for r in rows},
+                  phone_form=phone_form or PhoneForm(), code_form=code_form)
+
+
+def _int(value) -> int:
+    return int(value) if value and value.isascii() and value.isdigit() and len(value) < 10 else 0
 
 
 @bp.route("/v/<cert_token>")
@@ -167,6 +230,8 @@ def check_certificate(cert_token: str):
         fund = db.session.get(Fund, certificate.fund_id)
         facts = {"number": certificate.number, "fund": fund.name, "host": fund.host_charity,
                  "issued_on": certificate.issued_on, "name": mask_name(certificate.name),
-                 "total": certificate.total_minutes, "services": certificate.services}
+                 "total": certificate.total_minutes,
+                 "services": [(date.fromisoformat(day), title, minutes)
+                              for day, title, minutes in certificate.services]}
         db.session.rollback()
     return render("volunteers/certificate_check.html", facts=facts)

@@ -8,6 +8,7 @@ a second entry for the same attendance even if two confirmations ever ran side b
 
 from __future__ import annotations
 
+import math
 import re
 import secrets
 from dataclasses import dataclass
@@ -30,7 +31,16 @@ from app.validation import Invalid
 from tenants import township_scope, using
 
 from . import timebank
-from .models import Activity, ActivityStatus, Attendance, HourEntry, HourKind, Mark, Volunteer
+from .models import (
+    Activity,
+    ActivityStatus,
+    Attendance,
+    CheckedWhere,
+    HourEntry,
+    HourKind,
+    Mark,
+    Volunteer,
+)
 
 ADULT_AGE = 18
 # Check-in opens a little before the start, check-out closes a while after the end.
@@ -39,6 +49,11 @@ LATE = timedelta(hours=2)
 MAX_ACTIVITY = timedelta(hours=24)
 MAX_CORRECTION = 24 * 60
 HOURS_RE = re.compile(r"(-)?([0-9]{1,3})(?:\.([0-9]{1,2}))?")
+# A volunteer's own check-in must come from within this distance of the place (the secretary
+# may set 50 m to 5 km); a phone's position is often off by tens of metres indoors.
+RADIUS_M = 500
+RADIUS_RANGE = (50, 5000)
+EARTH_RADIUS_M = 6_371_000
 
 
 def phone_hash(phone: str) -> str:
@@ -178,6 +193,48 @@ class ActivityInput:
     min_hours: int | None = 0
     minors_allowed: bool = False
     leader_id: int | None = None
+    leader_volunteer_id: int | None = None
+    latitude: str | float | None = None
+    longitude: str | float | None = None
+    radius_m: int | None = None
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """The great-circle distance in metres (haversine): plenty for a few hundred metres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+def _coordinate(value, field: str, limit: float, errors: dict) -> float | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not math.isfinite(number) or not -limit <= number <= limit:
+        errors[field] = _l("Enter a number between %(lo)d and %(hi)d, such as 31.2990.",
+                           lo=-limit, hi=limit)
+        return None
+    return round(number, 6)
+
+
+def place_of(data: ActivityInput, errors: dict) -> tuple[float | None, float | None, int]:
+    """The place's position (both or neither) and the check-in radius, checked."""
+    latitude = _coordinate(data.latitude, "latitude", 90, errors)
+    longitude = _coordinate(data.longitude, "longitude", 180, errors)
+    if (latitude is None) != (longitude is None) and not {"latitude", "longitude"} & set(errors):
+        missing = "longitude" if longitude is None else "latitude"
+        errors[missing] = _l("Enter both the latitude and the longitude, or neither.")
+    radius = RADIUS_M if data.radius_m is None else data.radius_m
+    if not RADIUS_RANGE[0] <= radius <= RADIUS_RANGE[1]:
+        errors["radius_m"] = _l("The check-in radius is between %(lo)d and %(hi)d metres.",
+                                lo=RADIUS_RANGE[0], hi=RADIUS_RANGE[1])
+    if latitude is None or longitude is None:
+        return None, None, radius
+    return latitude, longitude, radius
 
 
 def create_activity(fund: Fund, data: ActivityInput, user: User | None = None) -> Activity:
@@ -199,12 +256,23 @@ def create_activity(fund: Fund, data: ActivityInput, user: User | None = None) -
     leader = db.session.get(User, data.leader_id) if data.leader_id else None
     if data.leader_id and (leader is None or not _works_in(leader, fund)):
         errors["leader_id"] = _l("Choose a leader from the fund's people.")
+    lead_volunteer = (db.session.get(Volunteer, data.leader_volunteer_id)
+                      if data.leader_volunteer_id else None)
+    if data.leader_volunteer_id and (lead_volunteer is None or lead_volunteer.fund_id != fund.id
+                                     or is_minor(lead_volunteer)):
+        errors["leader_volunteer_id"] = _l("Choose an adult volunteer of this fund.")
+    elif leader and lead_volunteer:
+        errors["leader_volunteer_id"] = _l("One leader: a person of the fund or a volunteer, "
+                                           "not both.")
+    latitude, longitude, radius = place_of(data, errors)
     if errors:
         raise Invalid(errors)
     activity = Activity(
         fund_id=fund.id, title=title[:200], place=place[:200], starts_at=data.starts_at,
         ends_at=data.ends_at, needed=data.needed, min_minutes=(data.min_hours or 0) * 60,
         minors_allowed=bool(data.minors_allowed), leader_id=leader.id if leader else None,
+        leader_volunteer_id=lead_volunteer.id if lead_volunteer else None,
+        latitude=latitude, longitude=longitude, radius_m=radius,
         check_token=secrets.token_urlsafe(18), created_by_id=user.id if user else None)
     db.session.add(activity)
     db.session.flush()
@@ -267,15 +335,59 @@ def attendance_of(activity: Activity, volunteer: Volunteer) -> Attendance | None
                                                       Attendance.volunteer_id == volunteer.id))
 
 
-def check_in(attendance: Attendance, activity: Activity, now: datetime | None = None) -> None:
+@dataclass(frozen=True)
+class Position:
+    """Where the volunteer's phone says it is (the browser's Geolocation API)."""
+
+    latitude: float
+    longitude: float
+
+    @classmethod
+    def parse(cls, latitude, longitude) -> Position | None:
+        """From a form's two fields; None when they are missing or not a place on earth (the
+        volunteer refused to share it, or the phone could not tell)."""
+        try:
+            lat, lon = float(latitude), float(longitude)
+        except (TypeError, ValueError):
+            return None
+        if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90
+                and -180 <= lon <= 180):
+            return None
+        return cls(lat, lon)
+
+
+def check_in(attendance: Attendance, activity: Activity, now: datetime | None = None,
+             position: Position | None = None, by_leader: bool = False) -> None:
+    """A volunteer's own check-in (the QR page) sends the phone's position when they agree:
+    farther than the activity's radius from its place is refused, nothing written. Without a
+    place to compare, or without a position, the check-in is taken as 位置未核实 for the
+    leader to see. The leader's own check-in of a volunteer needs no position."""
     now = now or utcnow()
     lock(attendance)
     _checkable(activity, now)
     if attendance.check_in_at is not None:
         raise Invalid({"code": _l("Already checked in at %(time)s.",
                                   time=_clock(attendance.check_in_at))})
-    attendance.check_in_at = now
+    where, distance = CheckedWhere.UNVERIFIED, None
+    if by_leader:
+        where = CheckedWhere.LEADER
+    elif position is not None and activity.latitude is not None:
+        distance = round(distance_m(activity.latitude, activity.longitude,
+                                    position.latitude, position.longitude))
+        if distance > activity.radius_m:
+            raise Invalid({"code": _l(
+                "You seem to be %(distance)s m from %(place)s; check in there (within "
+                "%(radius)d m), or ask the leader to check you in.",
+                distance=f"{distance:,}", place=activity.place, radius=activity.radius_m)})
+        where = CheckedWhere.NEAR
+    attendance.check_in_at, attendance.checked_where = now, where
+    attendance.distance_m = distance
     db.session.flush()
+
+
+def leader_check_in(attendance: Attendance, activity: Activity,
+                    now: datetime | None = None) -> None:
+    check_in(attendance, activity, now, by_leader=True)
 
 
 def check_out(attendance: Attendance, activity: Activity, now: datetime | None = None) -> None:
@@ -306,14 +418,21 @@ def served_minutes(activity: Activity, attendance: Attendance, mark: str) -> int
 
 
 def may_lead(activity: Activity, user: User) -> bool:
+    """A person of the fund leads the activity when named its leader, or manages volunteers."""
     return activity.leader_id == user.id or may("volunteer.manage")
 
 
-def mark_list(activity: Activity, marks: dict[int, str], user: User,
-              now: datetime | None = None) -> None:
-    """The leader marks each person 正常/请假/迟到/缺席 and confirms the list (first key)."""
+def led_by(activity: Activity, volunteer: Volunteer | None) -> bool:
+    """The volunteer (proved by an SMS code) named the activity's leader."""
+    return volunteer is not None and activity.leader_volunteer_id == volunteer.id
+
+
+def mark_list(activity: Activity, marks: dict[int, str], user: User | None,
+              now: datetime | None = None, volunteer: Volunteer | None = None) -> None:
+    """The leader marks each person 正常/请假/迟到/缺席 and confirms the list (first key): a
+    person of the fund, or the volunteer named its leader (``volunteer``, user None)."""
     lock(activity)
-    if not may_lead(activity, user):
+    if not (led_by(activity, volunteer) if user is None else may_lead(activity, user)):
         raise Invalid({"marks": _l("Only the activity's leader marks the list.")})
     if activity.status != ActivityStatus.OPEN:
         raise Invalid({"marks": _l("The list has already been confirmed.")})
@@ -333,7 +452,9 @@ def mark_list(activity: Activity, marks: dict[int, str], user: User,
         row.mark = mark
         row.minutes = served_minutes(activity, row, mark)
     activity.status = ActivityStatus.MARKED
-    activity.marked_by_id, activity.marked_at = user.id, now or utcnow()
+    activity.marked_by_id = user.id if user else None
+    activity.marked_by_volunteer_id = None if user else volunteer.id
+    activity.marked_at = now or utcnow()
     db.session.flush()
 
 
@@ -346,7 +467,7 @@ def confirm(activity: Activity, user: User, now: datetime | None = None) -> list
         raise Invalid({"confirm": _l("These hours have already been confirmed.")})
     if activity.status != ActivityStatus.MARKED:
         raise Invalid({"confirm": _l("The leader has not confirmed the list yet.")})
-    if activity.marked_by_id == user.id:
+    if activity.marked_by_id == user.id or _marked_by_same_person(activity, user):
         raise Invalid({"confirm": _l("A second person confirms the hours: not the one who "
                                      "marked the list.")})
     now = now or utcnow()
@@ -363,6 +484,14 @@ def confirm(activity: Activity, user: User, now: datetime | None = None) -> list
     for entry in entries:
         timebank.deposit(entry, user)
     return entries
+
+
+def _marked_by_same_person(activity: Activity, user: User) -> bool:
+    """A volunteer leader who is also this fund person (the same mobile number)."""
+    if activity.marked_by_volunteer_id is None or not user.phone:
+        return False
+    marker = db.session.get(Volunteer, activity.marked_by_volunteer_id)
+    return marker is not None and marker.phone_hash == phone_hash(user.phone)
 
 
 def parse_hours(value: str, field: str = "hours") -> int:
@@ -430,22 +559,34 @@ class Season:
     named: list[str]  # only those who agreed to be named
 
 
-def season(today: date | None = None) -> Season:
-    """The quarter's confirmed hours for the public board: figures, and the names of the
-    volunteers who agreed to be named (the others are only counted)."""
-    today = today or local_today()
-    start = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+def served_between(start: date, end: date | None = None) -> Season:
+    """Confirmed hours (corrections included) of the activities that started from ``start``
+    to ``end`` (Beijing days, both included; no end: until now): the hours, the people and
+    activities with time counted, and the names of those who agreed to be named (the board's
+    consent, Volunteer.show_name); the others are only counted. Scope: the current fund."""
     since = datetime(start.year, start.month, start.day, tzinfo=LOCAL)
-    rows = db.session.execute(
-        select(HourEntry.volunteer_id, HourEntry.activity_id, HourEntry.minutes)
-        .join(Activity, (Activity.id == HourEntry.activity_id)
-              & (Activity.fund_id == HourEntry.fund_id))
-        .where(Activity.starts_at >= since)).all()
+    query = (select(HourEntry.volunteer_id, HourEntry.activity_id, HourEntry.minutes)
+             .join(Activity, (Activity.id == HourEntry.activity_id)
+                   & (Activity.fund_id == HourEntry.fund_id))
+             .where(Activity.starts_at >= since))
+    if end is not None:
+        after = end + timedelta(days=1)
+        query = query.where(Activity.starts_at < datetime(after.year, after.month, after.day,
+                                                          tzinfo=LOCAL))
+    rows = db.session.execute(query).all()
     per_person: dict[int, int] = {}
-    for volunteer_id, _activity, minutes in rows:
+    per_activity: dict[int, int] = {}
+    for volunteer_id, activity_id, minutes in rows:
         per_person[volunteer_id] = per_person.get(volunteer_id, 0) + minutes
+        per_activity[activity_id] = per_activity.get(activity_id, 0) + minutes
     served = [v for v, minutes in per_person.items() if minutes > 0]
     named = list(db.session.scalars(select(Volunteer.name).where(
         Volunteer.id.in_(served), Volunteer.show_name).order_by(Volunteer.id))) if served else []
     return Season(start, sum(per_person.values()), len(served),
-                  len({a for v, a, m in rows if m > 0}), named)
+                  len([a for a, minutes in per_activity.items() if minutes > 0]), named)
+
+
+def season(today: date | None = None) -> Season:
+    """The quarter's confirmed hours for the public board."""
+    today = today or local_today()
+    return served_between(date(today.year, 3 * ((today.month - 1) // 3) + 1, 1))

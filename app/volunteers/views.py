@@ -6,15 +6,18 @@ from __future__ import annotations
 import io
 
 import segno
-from flask import abort, g, request, send_file, url_for
+from flask import abort, g, make_response, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from app.audit import record
 from app.auth.models import User
+from app.auth.policy import may
 from app.auth.services import township_people
 from app.clock import LOCAL
 from app.extensions import db
+from app.i18n import show_datetime
 from app.privacy import mask_id_number
 from app.rendering import leave_for, render, render_form
 from app.urls import external_url
@@ -35,6 +38,7 @@ from .models import (
     Activity,
     ActivityStatus,
     Certificate,
+    CheckedWhere,
     HourEntry,
     HourKind,
     Mark,
@@ -45,7 +49,17 @@ from .models import (
 
 PREFIX = "/f/<fund_slug>/volunteers"
 CODE_SETS = {"activity_status": ActivityStatus, "mark": Mark, "hour_kind": HourKind,
-             "account_kind": AccountKind, "transfer_kind": TransferKind}
+             "account_kind": AccountKind, "transfer_kind": TransferKind,
+             "checked_where": CheckedWhere}
+# The pages that ask the browser for its position (the check-in page, the new activity's
+# place) allow it to this site only; every other page keeps app/security.py's geolocation=().
+WITH_GEOLOCATION = "camera=(), microphone=(), geolocation=(self)"
+
+
+def with_geolocation(page):
+    response = make_response(page)
+    response.headers["Permissions-Policy"] = WITH_GEOLOCATION
+    return response
 
 
 @bp.app_template_global()
@@ -66,17 +80,25 @@ def hours(minutes: int | None) -> str:
 
 @bp.app_template_filter()
 def local_time(moment) -> str:
-    return moment.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M") if moment else ""
+    """A moment on a page, the locale's way (2026年12月6日 09:00), in Beijing time."""
+    return show_datetime(moment.astimezone(LOCAL)) if moment else ""
 
 
 @bp.route(PREFIX + "/")
-@fund_access("volunteer.read")
+@fund_access("activity.lead")
 def index():
+    """The registry and every activity for those who may read it; a fund person who only
+    leads activities sees those activities and nothing of the registry."""
+    if not may("volunteer.read"):
+        led = list(db.session.scalars(select(Activity).where(
+            Activity.leader_id == current_user.id).order_by(Activity.starts_at.desc())))
+        return render("volunteers/index.html", volunteers=[], activities=led, masked=None,
+                      minutes={}, registry=False)
     volunteers = list(db.session.scalars(select(Volunteer).order_by(Volunteer.id.desc())))
     activities = list(db.session.scalars(select(Activity).order_by(Activity.starts_at.desc())))
     return render("volunteers/index.html", volunteers=volunteers, activities=activities,
                   masked=mask_id_number, minutes={v.id: services.confirmed_minutes(v.id)
-                                                   for v in volunteers})
+                                                   for v in volunteers}, registry=True)
 
 
 @bp.route(PREFIX + "/new", methods=["GET", "POST"])
@@ -179,29 +201,52 @@ def _local(moment):
 def new_activity():
     form = ActivityForm()
     form.leader_id.choices = [("", _("Choose…"))] + _people()
-    if form.is_submitted():
+    form.leader_volunteer_id.choices = [("", _("Choose…"))] + [
+        (v.id, v.name) for v in db.session.scalars(select(Volunteer).order_by(Volunteer.name))
+        if not services.is_minor(v)]
+    if not form.is_submitted():
+        form.radius_m.data = services.RADIUS_M
+    else:
         done = attempt(form, lambda: services.create_activity(g.fund, services.ActivityInput(
             title=form.title.data, place=form.place.data, starts_at=_local(form.starts_at.data),
             ends_at=_local(form.ends_at.data), needed=form.needed.data,
             min_hours=form.min_hours.data, minors_allowed=form.minors_allowed.data,
-            leader_id=form.leader_id.data), current_user))
+            leader_id=form.leader_id.data, leader_volunteer_id=form.leader_volunteer_id.data,
+            latitude=form.latitude.data, longitude=form.longitude.data,
+            radius_m=form.radius_m.data), current_user))
         if done is not REFUSED:
             db.session.commit()
             return leave_for(url_for("volunteers.activity", activity_id=done.id))
-    return render_form("volunteers/new_activity.html", form, block="form")
+    return with_geolocation(render_form("volunteers/new_activity.html", form, block="form"))
+
+
+def _led_activity(activity_id: int) -> Activity:
+    """An activity's page and what is done there: for those who read the registry, and for
+    the fund person named its leader; any other fund person is refused (activity.lead lets
+    every role through the door so that a leader needs no volunteer.read)."""
+    activity = db.get_or_404(Activity, activity_id)
+    if not (may("volunteer.read") or activity.leader_id == current_user.id):
+        abort(403)
+    return activity
 
 
 def _activity_page(activity: Activity, http_status: int = 200, signup=None):
-    signup = signup or SignupForm()
-    taken = {a.volunteer_id for a in services.attendances(activity)}
-    signup.volunteer_id.choices = [("", _("Choose…"))] + [
-        (v.id, v.name) for v in db.session.scalars(select(Volunteer).order_by(Volunteer.name))
-        if v.id not in taken]
+    rows = services.attendances(activity)
+    form = None
+    if may("volunteer.manage"):  # the registry's names only for those who manage it
+        form = signup or SignupForm()
+        taken = {a.volunteer_id for a in rows}
+        form.volunteer_id.choices = [("", _("Choose…"))] + [
+            (v.id, v.name) for v in db.session.scalars(select(Volunteer).order_by(Volunteer.name))
+            if v.id not in taken]
     leader = db.session.get(User, activity.leader_id) if activity.leader_id else None
+    lead_volunteer = (db.session.get(Volunteer, activity.leader_volunteer_id)
+                      if activity.leader_volunteer_id else None)
     check_url = _check_link(activity)
     return render("volunteers/activity.html", http_status=http_status, activity=activity,
-                  rows=services.attendances(activity), leader=leader, signup=signup,
+                  rows=rows, leader=leader, lead_volunteer=lead_volunteer, signup=form,
                   check_url=check_url, marks=Mark, people=dict(_people()),
+                  masked={r.id: mask_id_number(r.volunteer.id_number) for r in rows},
                   may_lead=services.may_lead(activity, current_user))
 
 
@@ -213,14 +258,14 @@ def _check_link(activity: Activity) -> str:
 @bp.route(PREFIX + "/activities/<int:activity_id>")
 @fund_access("activity.lead")
 def activity(activity_id: int):
-    return _activity_page(db.get_or_404(Activity, activity_id))
+    return _activity_page(_led_activity(activity_id))
 
 
 @bp.route(PREFIX + "/activities/<int:activity_id>/qr.svg")
 @fund_access("activity.lead")
 def activity_qr(activity_id: int):
     """The code to print and put up at the place: it opens the check-in page."""
-    activity = db.get_or_404(Activity, activity_id)
+    activity = _led_activity(activity_id)
     out = io.BytesIO()
     segno.make(_check_link(activity), error="m").save(
         out, kind="svg", scale=8, border=2)
@@ -249,7 +294,7 @@ def signup(activity_id: int):
 def _leader_move(activity_id: int, attendance_id: int, move):
     from .models import Attendance
 
-    activity = db.get_or_404(Activity, activity_id)
+    activity = _led_activity(activity_id)
     row = db.get_or_404(Attendance, attendance_id)
     if row.activity_id != activity.id:
         abort(404)
@@ -268,7 +313,7 @@ def _leader_move(activity_id: int, attendance_id: int, move):
           methods=["POST"])
 @fund_access("activity.lead")
 def leader_check_in(activity_id: int, attendance_id: int):
-    return _leader_move(activity_id, attendance_id, services.check_in)
+    return _leader_move(activity_id, attendance_id, services.leader_check_in)
 
 
 @bp.route(PREFIX + "/activities/<int:activity_id>/attendance/<int:attendance_id>/out",
@@ -281,7 +326,7 @@ def leader_check_out(activity_id: int, attendance_id: int):
 @bp.route(PREFIX + "/activities/<int:activity_id>/marks", methods=["POST"])
 @fund_access("activity.lead")
 def mark_list(activity_id: int):
-    activity = db.get_or_404(Activity, activity_id)
+    activity = _led_activity(activity_id)
     marks = {}
     for key, value in request.form.items():
         if key.startswith("mark-") and key[5:].isascii() and key[5:].isdigit():
@@ -373,8 +418,17 @@ def statement(account_id: int):
                   rule=timebank.EXCHANGE_RULE)
 
 
-@bp.route(PREFIX + "/export.xlsx")
-@fund_access("volunteer.read")
+@bp.route(PREFIX + "/export.xlsx", methods=["POST"])
+@fund_access("volunteer.export")
 def export_xlsx():
-    return send_file(io.BytesIO(export.workbook(g.fund)), download_name=export.filename(g.fund),
+    """The district's volunteer system takes people by real name and ID number, so the file
+    holds them whole (export.py): only volunteer.export may download it, and every download is
+    written to the audit trail (who and when by the entry, how many rows here). A POST (a
+    button, not a link): a download that writes its audit entry is not a read."""
+    data, people, service_rows = export.workbook(g.fund)
+    record("volunteer.exported", fund_id=g.fund.id, subject=("volunteer", None),
+           after={"volunteers": people, "service_rows": service_rows,
+                  "id_numbers": "whole"})
+    db.session.commit()
+    return send_file(io.BytesIO(data), download_name=export.filename(g.fund),
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

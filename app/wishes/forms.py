@@ -1,6 +1,7 @@
 """The forms of 微心愿: collecting, screening, claiming, ending a claim, fulfilling, settings."""
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField
 from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
@@ -25,6 +26,7 @@ class WishForm(Form):
     recipient_age = IntegerField(_l("Age (shown)"), validators=[Optional()], lo=0, hi=120)
     situation = TextAreaField(_l("Situation (kept private)"),
                               validators=[Optional(), Length(max=1000)])
+    photo = FileField(_l("Photo of the thing (optional, no faces)"))
 
 
 class ScreenForm(Form):
@@ -53,6 +55,7 @@ class HandoverForm(Form):
     value = StringField(_l("Value of what was given (yuan)"), validators=[Length(max=30)])
     note = StringField(_l("Note (what the recipient said, who was there)"),
                        validators=[Optional(), Length(max=300)])
+    photo = FileField(_l("Photo of the hand-over (optional, no faces)"))
 
 
 class MoneyForm(Form):

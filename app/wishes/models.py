@@ -113,6 +113,10 @@ class Wish(FundOwned, db.Model):
     handover_note: Mapped[str] = mapped_column(String(300), default="")
     fulfilled_via: Mapped[str | None] = mapped_column(String(10))
     fulfilled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Photos without faces (app/wishes/photos.py), re-encoded as JPEG and kept under random
+    # names in var/wishes/<fund id>/: the thing wished, and the hand-over.
+    photo_name: Mapped[str | None] = mapped_column(String(40))
+    handover_photo_name: Mapped[str | None] = mapped_column(String(40))
 
     collected_by = relationship("User", foreign_keys=[collected_by_id])
     screened_by = relationship("User", foreign_keys=[screened_by_id])
@@ -152,3 +156,23 @@ class WishClaim(FundOwned, db.Model):
 
     wish: Mapped[Wish] = relationship(primaryjoin="WishClaim.wish_id == Wish.id",
                                       foreign_keys="[WishClaim.wish_id]", viewonly=True)
+
+
+@audited
+class WishGift(FundOwned, db.Model):
+    """A gift given for a wish through the donate flow (or recorded on the wish's page): money
+    designated to the fund's 微心愿 project, tied to this wish. The first of them confirmed
+    while the claim was live pays for the wish (services.funding)."""
+
+    __tablename__ = "wish_gift"
+    __fund_args__ = (
+        UniqueConstraint("fund_id", "donation_id"),
+        same_fund_fk("wish_id", "wish"),
+        same_fund_fk("donation_id", "donation"),
+        Index("ix_wish_gift_fund_id_wish_id", "fund_id", "wish_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wish_id: Mapped[int] = mapped_column()
+    donation_id: Mapped[int] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

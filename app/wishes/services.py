@@ -25,12 +25,14 @@ from app.donations import services as donations
 from app.donors.models import Anonymity
 from app.extensions import db
 from app.funds.models import Fund
+from app.i18n import show_date
 from app.money import AmountError, fen_to_input, parse_amount, yuan
 from app.notify.codes import check_code, phone_or_refuse, send_code
 from app.notify.services import notify
 from app.urls import external_url
 from app.validation import Invalid
 
+from . import photos
 from .models import (
     DEFAULT_CAP_FEN,
     DEFAULT_CLAIM_DAYS,
@@ -38,6 +40,7 @@ from .models import (
     FulfilBy,
     Wish,
     WishClaim,
+    WishGift,
     WishSettings,
 )
 
@@ -89,6 +92,18 @@ class WishInput:
     recipient_age: int | None
     situation: str = ""
     details: str = ""
+    photo: bytes | None = None  # as uploaded; kept only without faces (photos.py)
+
+
+def _photo_errors(data: bytes | None, errors: dict) -> bytes | None:
+    """The photo to keep (re-encoded), or None; a refusal joins the other fields' messages."""
+    if not data:
+        return None
+    try:
+        return photos.checked(data, "photo")
+    except Invalid as error:
+        errors.update(error.errors)
+        return None
 
 
 def collect(fund_id: int, data: WishInput, user, now: datetime | None = None) -> Wish:
@@ -115,13 +130,15 @@ def collect(fund_id: int, data: WishInput, user, now: datetime | None = None) ->
         errors["recipient_name"] = _l("Enter who the wish is for (kept private).")
     if data.recipient_age is None or not 0 <= data.recipient_age <= 120:
         errors["recipient_age"] = _l("Enter the age in years, from 0 to 120.")
+    photo = _photo_errors(data.photo, errors)
     if errors:
         raise Invalid(errors)
     wish = Wish(fund_id=fund_id, title=title[:100], details=(data.details or "").strip()[:500],
                 value_fen=value_fen, fulfil_by=data.fulfil_by, village_group=group[:40],
                 recipient_name=name[:50], recipient_age=data.recipient_age,
                 situation=(data.situation or "").strip()[:1000], status="pending",
-                collected_by_id=user.id if user else None, collected_at=now or utcnow())
+                collected_by_id=user.id if user else None, collected_at=now or utcnow(),
+                photo_name=photos.store(fund_id, photo) if photo else None)
     db.session.add(wish)
     db.session.flush()
     return wish
@@ -204,6 +221,7 @@ def expire_due(now: datetime) -> int:
 def _claimable(wish: Wish, now: datetime) -> None:
     if wish.status != "open":
         raise Invalid({"phone": _l("This wish is not open for claims.")})
+    settle_funding(wish)  # a claim paid for in time never lapses
     _expire_stale(wish, now)
     if live_claim(wish, now) is not None:
         raise Invalid({"phone": _l("Someone has just claimed this wish. Choose another one on "
@@ -248,9 +266,13 @@ def claim(fund: Fund, wish: Wish, data: ClaimInput,
     _claimable(wish, now)
     check_code(fund, phone, CODE_PURPOSE, data.code, now)
     made, token = place_claim(wish, name, phone, data.shown_as, now)
-    notify(phone, "wish_claimed", fund=fund, title=wish.title,
-           days=settings_of(wish.fund_id).claim_days,
-           link=external_url("wishes.my_claim", fund_slug=fund.slug, claim_token=token))
+    link = external_url("wishes.my_claim", fund_slug=fund.slug, claim_token=token)
+    days = settings_of(wish.fund_id).claim_days
+    if (args := donate_args(wish)) is not None:  # the money goes through the donate page
+        notify(phone, "wish_claimed_money", fund=fund, title=wish.title, days=days, link=link,
+               pay=external_url("payments.donate", fund_slug=fund.slug, **args))
+    else:
+        notify(phone, "wish_claimed", fund=fund, title=wish.title, days=days, link=link)
     return made, token
 
 
@@ -281,6 +303,7 @@ def cancel(claim_: WishClaim, now: datetime | None = None) -> WishClaim:
     """The claimer lets the wish go back to the wall."""
     now = now or utcnow()
     lock(claim_)
+    settle_funding(claim_.wish)
     if claim_.status != "active" or is_expired(claim_, now):
         raise Invalid({"": _l("This claim is no longer active.")})
     if claim_.expires_at is None:
@@ -298,6 +321,7 @@ def revoke(claim_: WishClaim, user, reason: str, now: datetime | None = None) ->
     if not reason:
         raise Invalid({"reason": _l("Say why the claim is revoked.")})
     lock(claim_)
+    settle_funding(claim_.wish)
     if claim_.status != "active" or is_expired(claim_, now):
         raise Invalid({"reason": _l("This claim is no longer active.")})
     if claim_.expires_at is None:
@@ -322,7 +346,7 @@ def _open_claim(wish: Wish, field: str, now: datetime) -> WishClaim:
     if lapsed is not None and is_expired(lapsed, now):
         raise Invalid({field: _l(
             "The claim expired on %(day)s: nothing was recorded. The wish is back on the wall; "
-            "the donor may claim it again.", day=local_day(lapsed.expires_at).isoformat())})
+            "the donor may claim it again.", day=show_date(local_day(lapsed.expires_at)))})
     raise Invalid({field: _l("No one has claimed this wish.")})
 
 
@@ -349,6 +373,7 @@ class HandoverInput:
     confirmed_by: str
     value: str = ""
     note: str = ""
+    photo: bytes | None = None  # as uploaded; kept only without faces (photos.py)
 
 
 def handover(wish: Wish, data: HandoverInput, user, now: datetime | None = None):
@@ -358,13 +383,19 @@ def handover(wish: Wish, data: HandoverInput, user, now: datetime | None = None)
 
     now = now or utcnow()
     lock(wish)
-    if wish.fulfil_by == "money":
-        raise Invalid({"handed_over_on": _l("This wish is fulfilled with money, not goods.")})
-    claim_ = _open_claim(wish, "handed_over_on", now)
-    if claim_.expires_at is None:
-        raise Invalid({"handed_over_on": _l("The donor gave money for this wish: the fund buys "
-                                            "it with a payout.")})
     errors = {}
+    photo = _photo_errors(data.photo, errors)  # a refused photo is said whatever else is
+    try:
+        if wish.fulfil_by == "money":
+            raise Invalid({"handed_over_on": _l("This wish is fulfilled with money, not "
+                                                "goods.")})
+        settle_funding(wish)
+        claim_ = _open_claim(wish, "handed_over_on", now)
+        if claim_.expires_at is None:
+            raise Invalid({"handed_over_on": _l("The donor gave money for this wish: the fund "
+                                                "buys it with a payout.")})
+    except Invalid as error:
+        raise Invalid({**errors, **error.errors}) from None
     if data.handed_over_on is None:
         errors["handed_over_on"] = _l("Enter the day it was handed over.")
     elif refused := day_refused(data.handed_over_on, local_day(now)):
@@ -386,6 +417,8 @@ def handover(wish: Wish, data: HandoverInput, user, now: datetime | None = None)
     wish.donation_id = gift.id
     wish.handed_over_on, wish.confirmed_by = data.handed_over_on, data.confirmed_by
     wish.handover_note = (data.note or "").strip()[:300]
+    if photo:  # the file is written last: a refusal above leaves none behind
+        wish.handover_photo_name = photos.store(wish.fund_id, photo)
     _fulfil(wish, claim_, "goods", now)
     receipts.issue(gift, user=user, now=now)
     return gift
@@ -418,6 +451,7 @@ def record_money(wish: Wish, data: MoneyInput, user, now: datetime | None = None
     lock(wish)
     if wish.fulfil_by == "goods":
         raise Invalid({"amount": _l("This wish is fulfilled by handing over goods.")})
+    settle_funding(wish)
     claim_ = _open_claim(wish, "amount", now)
     if wish.donation_id is not None:
         raise Invalid({"amount": _l("The donor's money for this wish is already recorded.")})
@@ -431,12 +465,112 @@ def record_money(wish: Wish, data: MoneyInput, user, now: datetime | None = None
     gift = donations.record_offline(donations.DonationInput(
         amount=data.amount, channel=data.channel, received_on=data.received_on,
         reference=data.reference, donor_id=donor.id if donor else None,
-        designation_id=project.designation_id, message=f"微心愿 #{wish.id}：{wish.title}"), user)
-    wish.donation_id = gift.id
-    claim_.expires_at = None
-    db.session.flush()
+        designation_id=project.designation_id, message=gift_message(wish)), user)
+    db.session.add(WishGift(fund_id=wish.fund_id, wish_id=wish.id, donation_id=gift.id,
+                            created_at=now))
+    _paid_for(wish, claim_, gift.id)
     receipts.issue(gift, user=user, now=now)
     return gift
+
+
+# --- money given for a wish: one rule whatever the channel --------------------------------------
+#
+# The claimer's money is a gift designated to the fund's 微心愿 project and tied to the wish by
+# a WishGift row: recorded on the wish's page (cash, a transfer), or paid on the donate page
+# through the link the claimer gets (Stripe, WeChat Pay, Alipay), confirmed there by the
+# gateway. The first tied gift confirmed while the claim is live pays for the wish; the
+# project's payout buying it spends that designated money first (payouts.mark_paid).
+
+def takes_money(wish: Wish) -> bool:
+    return wish.fulfil_by != "goods"
+
+
+def gift_message(wish: Wish) -> str:
+    return f"微心愿 #{wish.id}：{wish.title}"[:500]
+
+
+def donate_args(wish: Wish) -> dict | None:
+    """The donate page's arguments that preset the 微心愿 project and name this wish; None
+    when the wish is not given with money or the fund has no project to buy it through."""
+    project = wish_project() if takes_money(wish) else None
+    if project is None or project.designation_id is None:
+        return None
+    return {"designation": project.designation_id, "wish": wish.id}
+
+
+def link_gift(donation, wish_id: int | None, now: datetime | None = None) -> WishGift | None:
+    """Tie a gift just started on the donate page to the wish its link named, if the gift can
+    pay for it: designated to the 微心愿 project, for a claimed wish that takes money and is
+    not paid for yet. Otherwise it stays a gift to what the donor chose, as any other."""
+    now = now or utcnow()
+    wish = db.session.get(Wish, wish_id) if wish_id else None
+    if wish is None or wish.status != "open" or not takes_money(wish) \
+            or wish.donation_id is not None:
+        return None
+    args = donate_args(wish)
+    if args is None or donation.designation_id != args["designation"]:
+        return None
+    if live_claim(wish, now) is None:
+        return None
+    donation.message = donation.message or gift_message(wish)
+    link = WishGift(fund_id=wish.fund_id, wish_id=wish.id, donation_id=donation.id,
+                    created_at=now)
+    db.session.add(link)
+    db.session.flush()
+    return link
+
+
+def funding(wishes) -> dict[int, tuple[int, WishClaim]]:
+    """Wish id -> (the gift paying for it, the claim it pays) for open wishes not yet marked
+    paid for: the first tied gift confirmed while its claim was live (a gift confirmed after
+    the claim lapsed stays a gift to the project). As it is now; the job or the next POST on
+    the wish makes it durable."""
+    from app.donations.models import Donation
+    from app.donations.services import COUNTED
+
+    ids = [w.id for w in wishes if w.status == "open" and w.donation_id is None]
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(WishGift.wish_id, WishGift.donation_id, WishClaim)
+        .join(Donation, (Donation.id == WishGift.donation_id)
+              & (Donation.fund_id == WishGift.fund_id))
+        .join(WishClaim, (WishClaim.wish_id == WishGift.wish_id)
+              & (WishClaim.fund_id == WishGift.fund_id))
+        .where(WishGift.wish_id.in_(ids), Donation.status.in_(COUNTED),
+               WishClaim.status == "active", WishClaim.claimed_at <= WishGift.created_at,
+               or_(WishClaim.expires_at.is_(None), Donation.confirmed_at < WishClaim.expires_at))
+        .order_by(Donation.confirmed_at, Donation.id)).all()
+    found: dict[int, tuple[int, WishClaim]] = {}
+    for wish_id, donation_id, claim_ in rows:
+        found.setdefault(wish_id, (donation_id, claim_))
+    return found
+
+
+def _paid_for(wish: Wish, claim_: WishClaim, donation_id: int) -> None:
+    """The wish's money is in: the claim waits for the fund's purchase and no longer expires."""
+    wish.donation_id = donation_id
+    claim_.expires_at = None
+    db.session.flush()
+
+
+def settle_funding(wish: Wish) -> None:
+    """Make a confirmed gift for this wish durable (in a POST, before anything else)."""
+    found = funding([wish]).get(wish.id)
+    if found is not None:
+        _paid_for(wish, found[1], found[0])
+
+
+def settle_funded(now: datetime) -> int:
+    """The every-minute job: wishes whose tied gift the gateway confirmed are paid for."""
+    wishes = db.session.scalars(select(Wish).where(
+        Wish.status == "open", Wish.donation_id.is_(None),
+        Wish.id.in_(select(WishGift.wish_id)))).all()
+    found = funding(wishes)
+    for wish in wishes:
+        if wish.id in found:
+            _paid_for(wish, found[wish.id][1], found[wish.id][0])
+    return len(found)
 
 
 @dataclass
@@ -454,6 +588,7 @@ def buy(wish: Wish, data: BuyInput, user, now: datetime | None = None):
 
     now = now or utcnow()
     lock(wish)
+    settle_funding(wish)
     if wish.status != "open" or wish.donation_id is None or wish.fulfil_by == "goods":
         raise Invalid({"amount": _l("Record the donor's money for this wish first.")})
     if wish.payout_id is not None:
@@ -504,11 +639,14 @@ class Shown:
     wish: Wish
     state: str  # open | claimed | fulfilled
     claim: WishClaim | None  # the live or the fulfilling claim
+    funded: bool = False  # the donor's money is in; the fund buys the thing
 
 
 def _shown(wishes, now: datetime) -> list[Shown]:
     """Published wishes as every reader sees them right now: three queries for any number."""
     live = live_claims([w.id for w in wishes if w.status == "open"], now)
+    gifts = funding(wishes)  # paid for online: live even if the job has not run yet
+    live.update({wish_id: claim_ for wish_id, (_gift, claim_) in gifts.items()})
     paid = paid_payouts(wishes)
     done = {c.wish_id: c for c in db.session.scalars(select(WishClaim).where(
         WishClaim.status == "fulfilled",
@@ -518,7 +656,9 @@ def _shown(wishes, now: datetime) -> list[Shown]:
         if wish.status == "fulfilled" or wish.id in paid:
             shown.append(Shown(wish, "fulfilled", done.get(wish.id) or live.get(wish.id)))
         elif wish.id in live:
-            shown.append(Shown(wish, "claimed", live[wish.id]))
+            shown.append(Shown(wish, "claimed", live[wish.id],
+                               funded=takes_money(wish) and (wish.donation_id is not None
+                                                             or wish.id in gifts)))
         else:
             shown.append(Shown(wish, "open", None))
     return shown
@@ -558,6 +698,8 @@ def staff_list(status: str | None):
 
 @jobs.every_minute
 def settle_wishes(now: datetime) -> tuple[int, int]:
-    """What fell due since the last minute, made durable: (claims expired, wishes fulfilled)."""
+    """What fell due since the last minute, made durable: (claims expired, wishes fulfilled).
+    Gifts confirmed for a wish count first, so a claim paid for in time never expires."""
+    settle_funded(now)
     return expire_due(now), fulfil_paid(now)
 

@@ -5,6 +5,7 @@ from flask import Blueprint, abort, flash, g, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.auth.policy import may
 from app.auth.services import mask_contact
 from app.clock import local_today
 from app.extensions import db, limiter
@@ -13,10 +14,11 @@ from app.notify.codes import per_phone
 from app.payouts.models import Payout
 from app.privacy import mask_name, mask_surname
 from app.rendering import leave_for, list_filter, render, render_form
+from app.uploads import file_response, read
 from app.validation import REFUSED, Invalid, attempt, attempt_flash
 from tenants.access import fund_access, township_access
 
-from . import counts, services
+from . import counts, photos, services
 from .forms import (
     BuyForm,
     ClaimForm,
@@ -72,6 +74,21 @@ def wall():
                   season=counts.season_counts(local_today().year).get(g.fund.id))
 
 
+@bp.route("/<int:wish_id>/photo")
+@fund_access("public")
+def photo(wish_id: int):
+    """The wish's photo (?of=handover: the hand-over's). In public only once a second person
+    approved the wish; before that only the fund's people see it, to screen it."""
+    wish = _wish(wish_id)
+    if wish.status not in ("open", "fulfilled") and not may("wish.read"):
+        abort(404)
+    name = wish.handover_photo_name if request.args.get("of") == "handover" else wish.photo_name
+    data = photos.load(wish.fund_id, name)
+    if data is None:
+        abort(404)
+    return file_response(data, "image/jpeg")  # always re-encoded as JPEG (photos.py)
+
+
 def _wish_page(wish: Wish, form=None, code_sent_to: str = ""):
     return render_form("wishes/wish.html", form or ClaimForm(formdata=None), block="claim",
                        fund=g.fund, shown=services.shown_of(wish), wish=wish,
@@ -120,8 +137,13 @@ def _my_claim(token: str):
 def my_claim(claim_token: str):
     """The claimer's own page, reached by the private link they got on claiming."""
     found = _my_claim(claim_token)
-    return render("wishes/my_claim.html", fund=g.fund, claim=found, wish=found.wish,
-                  expired=services.is_expired(found), token=claim_token)
+    wish = found.wish
+    shown = services.shown_of(wish)
+    funded = bool(shown and shown.funded and shown.claim and shown.claim.id == found.id)
+    args = services.donate_args(wish)
+    return render("wishes/my_claim.html", fund=g.fund, claim=found, wish=wish,
+                  expired=services.is_expired(found) and not funded, token=claim_token,
+                  funded=funded, pay_url=url_for("payments.donate", **args) if args else None)
 
 
 @bp.route("/claims/<claim_token>/cancel", methods=["POST"])
@@ -155,7 +177,7 @@ def new():
             title=form.title.data, value=form.value.data, fulfil_by=form.fulfil_by.data,
             village_group=form.village_group.data, recipient_name=form.recipient_name.data,
             recipient_age=form.recipient_age.data, situation=form.situation.data,
-            details=form.details.data), current_user))
+            details=form.details.data, photo=read(form.photo.data)), current_user))
         if made is not REFUSED:
             db.session.commit()
             flash(_("The wish is written down. A second person screens it before it goes on "
@@ -180,6 +202,7 @@ def _detail(wish: Wish, **forms):
     refused = any(f.errors for f in forms.values())
     return render("wishes/detail.html", http_status=422 if refused else 200, fund=g.fund,
                   wish=wish, shown=services.shown_of(wish),
+                  paid_online=services.funding([wish]).get(wish.id, (None,))[0],
                   live=services.live_claim(wish), history=services.claim_history(wish),
                   project=services.wish_project(), mask_contact=mask_contact,
                   mask_name=mask_name, expired=services.is_expired,
@@ -233,7 +256,8 @@ def handover(wish_id: int):
     return _act(wish, "handover_form", form, lambda: services.handover(
         wish, services.HandoverInput(handed_over_on=form.handed_over_on.data,
                                      confirmed_by=form.confirmed_by.data,
-                                     value=form.value.data, note=form.note.data), current_user),
+                                     value=form.value.data, note=form.note.data,
+                                     photo=read(form.photo.data)), current_user),
         _("The hand-over is recorded as a gift in kind with its receipt; the wish is "
           "fulfilled."))
 

@@ -1,5 +1,8 @@
 """giving and campaigns: credentials per township, one sponsor per campaign
 
+Credentials per township come from the environment (app/payments/credentials.py): nothing
+here. A campaign has at most one match pledge, whichever fund sponsors it.
+
 Revision ID: d3_giving_more
 Revises: d2_aid_more
 """
@@ -13,8 +16,9 @@ depends_on = None
 
 
 def upgrade():
-    pass
+    op.create_index("uq_match_pledge_campaign_id", "match_pledge", ["campaign_id"],
+                    unique=True)
 
 
 def downgrade():
-    pass
+    op.drop_index("uq_match_pledge_campaign_id", table_name="match_pledge")
