@@ -54,11 +54,11 @@ class Donor(HttpUser):
         if n >= PLAN["donors"]:
             raise StopUser()
         gevent.sleep(max(0.0, START + n * PLAN["seconds"] / PLAN["donors"] - time.time()))
-        random.seed(PLAN["seed"] + n)  # the same donors in every run of a size
-        wechat = random.random() < 0.7
+        rng = random.Random(PLAN["seed"] + n)  # the same donors in every run of a size
+        wechat = rng.random() < 0.7
         agent = DESKTOP if wechat else PHONE
         headers = {"User-Agent": agent, "X-Forwarded-For": _address(n, 1)}
-        village = random.choice(PLAN["villages"])
+        village = rng.choice(PLAN["villages"])
         campaign = f"/campaigns/{PLAN['campaign']}"
         with self.client.get(
             campaign, headers=headers, name="campaign page", catch_response=True
@@ -76,10 +76,10 @@ class Donor(HttpUser):
                 return
         data = form(page.text, id="donate-form")
         # A pool of returning donors: the per-donor daily cap of the match has work to do.
-        who = random.randrange(max(PLAN["donors"] * 2 // 3, 1))
+        who = rng.randrange(max(PLAN["donors"] * 2 // 3, 1))
         data.update(
             amount="other",
-            other_amount=str(random.choice((20, 50, 100, 200, 300, 500, 800, 1000))),
+            other_amount=str(rng.choice((20, 50, 100, 200, 300, 500, 800, 1000))),
             name=f"乡亲{who}",
             phone=f"139{who:08d}",
             anonymity="show",

@@ -251,7 +251,6 @@ NOT_PAGES = {
     "volunteers.certificate_pdf": "PDF",
     "volunteers.me_certificate_pdf": "PDF (for a proved number; otherwise back to the page)",
     "volunteers.activity_qr": "SVG",
-    "volunteers.export_xlsx": "Excel",
     "giving.code_image": "PNG (a fund's collection code)",
     "giving.poster": "PDF (a QR poster)",
     "portal.image": "PNG (a receipt's PDF as a picture)",

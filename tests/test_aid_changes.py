@@ -26,9 +26,14 @@ from .test_aid import VALID_IDS, decide, enrol, person, running_programme
 
 
 def change_input(programme, **kw) -> changes.ChangeInput:
-    values = dict(value=str(programme.value_fen // 100), frequency=programme.frequency,
-                  ends_on=programme.ends_on, rule=programme.rule,
-                  budget=str(programme.proposal.requested_fen // 100), reason="物价上涨")
+    values = dict(
+        value=str(programme.value_fen // 100),
+        frequency=programme.frequency,
+        ends_on=programme.ends_on,
+        rule=programme.rule,
+        budget=str(programme.proposal.requested_fen // 100),
+        reason="物价上涨",
+    )
     values.update(kw)
     return changes.ChangeInput(**values)
 
@@ -52,15 +57,18 @@ def next_month(day: date) -> date:
 
 # --- changing a programme is a motion --------------------------------------------------------
 
+
 def test_a_carried_change_applies_from_the_next_period_and_keeps_what_was_made(fund):
     programme = running_programme()
     enrol(programme)
     today = local_today()
     period = services.periods.period_of("monthly", today)
     assert services.make_entitlements(programme, period) == 3
-    change = changes.propose_change(programme, change_input(
-        programme, value="100", budget="3000", rule="70 周岁以上独居或空巢老人"),
-        person("social_worker"))
+    change = changes.propose_change(
+        programme,
+        change_input(programme, value="100", budget="3000", rule="70 周岁以上独居或空巢老人"),
+        person("social_worker"),
+    )
     assert programme.value_fen == 8000  # proposed only: nothing changes yet
     assert changes.change_state(change) == "proposed"
     member = person("member")
@@ -73,14 +81,16 @@ def test_a_carried_change_applies_from_the_next_period_and_keeps_what_was_made(f
     assert programme.proposal.requested_fen == 300000
     assert change.effective_from == next_month(today)
     # What was made keeps its amount; this period stays at ¥80, the next one is ¥100.
-    amounts = db.session.scalars(select(Entitlement.amount_fen).where(
-        Entitlement.programme_id == programme.id)).all()
+    amounts = db.session.scalars(
+        select(Entitlement.amount_fen).where(Entitlement.programme_id == programme.id)
+    ).all()
     assert amounts == [8000, 8000, 8000]
     assert changes.terms_on(programme, today).value_fen == 8000
     assert changes.terms_on(programme, next_month(today)).value_fen == 10000
     enrolment = services.enrolments(programme)[0]
-    made = services.entitle(enrolment, programme,
-                            services.periods.period_of("monthly", next_month(today)))
+    made = services.entitle(
+        enrolment, programme, services.periods.period_of("monthly", next_month(today))
+    )
     assert made.amount_fen == 10000
     assert services.summary(programme).per_period_fen == 3 * 8000  # still this month's terms
     assert (change.old_value_fen, change.old_budget_fen) == (8000, 200000)
@@ -89,17 +99,35 @@ def test_a_carried_change_applies_from_the_next_period_and_keeps_what_was_made(f
 
 def test_a_lost_vote_leaves_the_programme_as_it_was(fund):
     programme = running_programme()
-    before = (programme.value_fen, programme.frequency, programme.ends_on, programme.rule,
-              programme.proposal.requested_fen)
-    change = changes.propose_change(programme, change_input(
-        programme, value="120", frequency="quarterly", ends_on=local_today() + timedelta(
-            days=200), budget="5000"), person("chair"))
+    before = (
+        programme.value_fen,
+        programme.frequency,
+        programme.ends_on,
+        programme.rule,
+        programme.proposal.requested_fen,
+    )
+    change = changes.propose_change(
+        programme,
+        change_input(
+            programme,
+            value="120",
+            frequency="quarterly",
+            ends_on=local_today() + timedelta(days=200),
+            budget="5000",
+        ),
+        person("chair"),
+    )
     motion = changes.put_to_vote(change, person("chair"))
     vote_no(motion, person("chair"))
     assert motion.passed is False and changes.change_state(change) == "lost"
     assert change.effective_from is None
-    assert (programme.value_fen, programme.frequency, programme.ends_on, programme.rule,
-            programme.proposal.requested_fen) == before
+    assert (
+        programme.value_fen,
+        programme.frequency,
+        programme.ends_on,
+        programme.rule,
+        programme.proposal.requested_fen,
+    ) == before
     assert changes.pending(programme) is None  # another change may be proposed now
     changes.propose_change(programme, change_input(programme, value="90"), person("chair"))
 
@@ -114,8 +142,9 @@ def test_a_frequency_change_starts_with_a_whole_period_of_the_new_kind():
 
 def test_after_a_frequency_change_the_old_periods_stay_and_the_new_ones_follow(fund):
     programme = running_programme(starts_on=local_today().replace(day=1) - timedelta(days=70))
-    change = changes.propose_change(programme, change_input(programme, frequency="quarterly"),
-                                    person("social_worker"))
+    change = changes.propose_change(
+        programme, change_input(programme, frequency="quarterly"), person("social_worker")
+    )
     decide(changes.put_to_vote(change, person("chair")), person("chair"))
     assert programme.frequency == "quarterly"
     found = changes.periods_of(programme, local_today())
@@ -125,23 +154,24 @@ def test_after_a_frequency_change_the_old_periods_stay_and_the_new_ones_follow(f
     later = changes.periods_of(programme, change.effective_from + timedelta(days=1))
     assert later[0] == services.periods.period_of("quarterly", change.effective_from)
     with pytest.raises(Invalid):  # the quarter of today is not one of this programme's periods
-        services.period_bounds(programme, services.periods.period_of("quarterly",
-                                                                     local_today()))
+        services.period_bounds(programme, services.periods.period_of("quarterly", local_today()))
 
 
-@pytest.mark.parametrize(("field", "values"), [
-    ("value", {"value": "八十"}),
-    ("budget", {"budget": "-5"}),
-    ("frequency", {"frequency": "weekly"}),
-    ("frequency", {"frequency": "once"}),
-    ("ends_on", {"ends_on": date(2020, 1, 1)}),
-    ("rule", {"rule": "  "}),
-    ("reason", {"reason": ""}),
-    ("budget", {"value": "900", "budget": "800"}),
-    ("reason", {}),  # nothing changed
-])
-def test_bad_change_input_is_refused_beside_the_field_and_nothing_is_written(fund, field,
-                                                                            values):
+@pytest.mark.parametrize(
+    ("field", "values"),
+    [
+        ("value", {"value": "八十"}),
+        ("budget", {"budget": "-5"}),
+        ("frequency", {"frequency": "weekly"}),
+        ("frequency", {"frequency": "once"}),
+        ("ends_on", {"ends_on": date(2020, 1, 1)}),
+        ("rule", {"rule": "  "}),
+        ("reason", {"reason": ""}),
+        ("budget", {"value": "900", "budget": "800"}),
+        ("reason", {}),  # nothing changed
+    ],
+)
+def test_bad_change_input_is_refused_beside_the_field_and_nothing_is_written(fund, field, values):
     programme = running_programme()
     data = change_input(programme, **values)
     if field == "reason" and values == {}:
@@ -149,8 +179,14 @@ def test_bad_change_input_is_refused_beside_the_field_and_nothing_is_written(fun
     with pytest.raises(Invalid) as refused:
         changes.propose_change(programme, data, person("social_worker"))
     assert field in refused.value.errors
-    assert db.session.scalar(select(func.count()).select_from(ProgrammeChange).where(
-            ProgrammeChange.programme_id == programme.id)) == 0
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(ProgrammeChange)
+            .where(ProgrammeChange.programme_id == programme.id)
+        )
+        == 0
+    )
 
 
 def test_one_change_at_a_time_and_only_of_a_running_programme(fund):
@@ -158,16 +194,25 @@ def test_one_change_at_a_time_and_only_of_a_running_programme(fund):
     changes.propose_change(programme, change_input(programme, value="90"), person("chair"))
     with pytest.raises(Invalid, match="已在等待"):
         changes.propose_change(programme, change_input(programme, value="95"), person("chair"))
-    proposed = services.create_programme(services.ProgrammeInput(
-        title="未表决的项目", category="elderly", kind="money", value="50",
-        frequency="monthly", starts_on=local_today(), ends_on=None, rule="困难老人",
-        budget="1000"), person("social_worker"))
+    proposed = services.create_programme(
+        services.ProgrammeInput(
+            title="未表决的项目",
+            category="elderly",
+            kind="money",
+            value="50",
+            frequency="monthly",
+            starts_on=local_today(),
+            ends_on=None,
+            rule="困难老人",
+            budget="1000",
+        ),
+        person("social_worker"),
+    )
     with pytest.raises(Invalid):
         changes.propose_change(proposed, change_input(proposed, value="60"), person("chair"))
 
 
-def test_the_change_pages_refuse_bad_input_with_422_and_show_the_versions(app, fund, client,
-                                                                          auth):
+def test_the_change_pages_refuse_bad_input_with_422_and_show_the_versions(app, fund, client, auth):
     programme = running_programme()
     db.session.commit()
     path = f"/f/{fund.slug}/aid/{programme.id}"
@@ -178,39 +223,71 @@ def test_the_change_pages_refuse_bad_input_with_422_and_show_the_versions(app, f
     auth.login(LOGINS["social_worker"])
     form = client.get(f"{path}/change").get_data(as_text=True)
     assert 'name="value"' in form and "80" in form
-    response = client.post(f"{path}/change", data={
-        "value": "abc", "frequency": "monthly", "rule": "x", "budget": "2000", "reason": "r"})
+    response = client.post(
+        f"{path}/change",
+        data={"value": "abc", "frequency": "monthly", "rule": "x", "budget": "2000", "reason": "r"},
+    )
     assert response.status_code == 422
     with using(fund_scope(fund.id)):
-        assert db.session.scalar(select(func.count()).select_from(ProgrammeChange).where(
-            ProgrammeChange.programme_id == programme.id)) == 0
-    response = client.post(f"{path}/change", data={
-        "value": "100", "frequency": "monthly", "rule": "70 周岁以上独居老人",
-        "budget": "2000", "reason": "物价上涨"})
+        assert (
+            db.session.scalar(
+                select(func.count())
+                .select_from(ProgrammeChange)
+                .where(ProgrammeChange.programme_id == programme.id)
+            )
+            == 0
+        )
+    response = client.post(
+        f"{path}/change",
+        data={
+            "value": "100",
+            "frequency": "monthly",
+            "rule": "70 周岁以上独居老人",
+            "budget": "2000",
+            "reason": "物价上涨",
+        },
+    )
     assert response.status_code in (302, 303)
     auth.logout()
     auth.login(LOGINS["chair"])
-    assert client.post(f"/f/{fund.slug}/proposals/{proposal_id}/motions",
-                       data={"kind": "programme_change"}).status_code == 422
+    assert (
+        client.post(
+            f"/f/{fund.slug}/proposals/{proposal_id}/motions", data={"kind": "programme_change"}
+        ).status_code
+        == 422
+    )
     response = client.post(f"{path}/change/vote")
     assert response.status_code == 302 and "/motions/" in response.location
     page = client.get(path).get_data(as_text=True)
     assert 'id="versions"' in page and "¥80.00 → ¥100.00" in page
     with using(fund_scope(fund.id)):
-        motion = db.session.scalar(select(Motion).where(
-            Motion.kind == "programme_change", Motion.proposal_id == proposal_id))
+        motion = db.session.scalar(
+            select(Motion).where(
+                Motion.kind == "programme_change", Motion.proposal_id == proposal_id
+            )
+        )
         assert motion is not None and motion.status == "open"
 
 
 # --- the yearly review -----------------------------------------------------------------------
 
+
 def old_enrolment(days_ago: int = 340):
     """A programme that began over a year ago and one person enrolled ``days_ago``."""
     today = local_today()
     programme = running_programme(starts_on=today - timedelta(days=400))
-    services.propose(programme, services.PersonInput(
-        name="王秀英", id_number=VALID_IDS[0], village_group="一组", household="一组 8 号",
-        situation="独居", starts_on=today - timedelta(days=days_ago)), person("social_worker"))
+    services.propose(
+        programme,
+        services.PersonInput(
+            name="王秀英",
+            id_number=VALID_IDS[0],
+            village_group="一组",
+            household="一组 8 号",
+            situation="独居",
+            starts_on=today - timedelta(days=days_ago),
+        ),
+        person("social_worker"),
+    )
     decide(services.put_to_vote(programme, person("chair")), person("chair"))
     return programme, services.enrolments(programme)[0]
 
@@ -218,37 +295,39 @@ def old_enrolment(days_ago: int = 340):
 def test_a_review_due_shows_for_the_social_worker_and_continue_extends_a_year(fund):
     programme, enrolment = old_enrolment()
     assert reviews.due(programme) == [enrolment]
-    items = [i for i in waiting_for(person("social_worker"), [fund.id])
-             if i.kind.value == "aid_review"]
+    items = [
+        i for i in waiting_for(person("social_worker"), [fund.id]) if i.kind.value == "aid_review"
+    ]
     assert len(items) == 1 and items[0].count == 1
     assert items[0].params == {"programme_id": programme.id}
-    assert not [i for i in waiting_for(person("member"), [fund.id])
-                if i.kind.value == "aid_review"]
-    reviews.review(enrolment, reviews.ReviewInput("continue", "仍独居，收入未变"),
-                   person("social_worker"))
+    assert not [i for i in waiting_for(person("member"), [fund.id]) if i.kind.value == "aid_review"]
+    reviews.review(
+        enrolment, reviews.ReviewInput("continue", "仍独居，收入未变"), person("social_worker")
+    )
     db.session.commit()
     assert enrolment.reviewed_on == local_today() and enrolment.closed_on is None
     assert enrolment.ends_on == local_today() + timedelta(days=364)
     assert reviews.due(programme) == []
-    assert not [i for i in waiting_for(person("social_worker"), [fund.id])
-                if i.kind.value == "aid_review"]
-    actions = db.session.scalars(select(AuditEntry.action).where(
-        AuditEntry.subject_table == "aid_enrolment_review")).all()
+    assert not [
+        i for i in waiting_for(person("social_worker"), [fund.id]) if i.kind.value == "aid_review"
+    ]
+    actions = db.session.scalars(
+        select(AuditEntry.action).where(AuditEntry.subject_table == "aid_enrolment_review")
+    ).all()
     assert actions == ["aid_enrolment_review.created"]
 
 
 def test_a_recent_enrolment_is_not_due_and_ending_one_stops_later_entitlements(fund):
     programme, enrolment = old_enrolment(days_ago=100)
     assert reviews.due(programme) == []
-    reviews.review(enrolment, reviews.ReviewInput("end", "已搬去子女家"),
-                   person("social_worker"))
+    reviews.review(enrolment, reviews.ReviewInput("end", "已搬去子女家"), person("social_worker"))
     assert enrolment.closed_on == local_today() and enrolment.ends_on == local_today()
     with pytest.raises(Invalid):
-        services.entitle(enrolment, programme, services.periods.period_of(
-            "monthly", next_month(local_today())))
+        services.entitle(
+            enrolment, programme, services.periods.period_of("monthly", next_month(local_today()))
+        )
     with pytest.raises(Invalid, match="已"):  # reviewed and ended: not again
-        reviews.review(enrolment, reviews.ReviewInput("continue", "再看"),
-                       person("social_worker"))
+        reviews.review(enrolment, reviews.ReviewInput("continue", "再看"), person("social_worker"))
 
 
 def test_the_review_page_refuses_bad_input_with_422_and_writes_nothing(fund, client, auth):
@@ -264,14 +343,16 @@ def test_the_review_page_refuses_bad_input_with_422_and_writes_nothing(fund, cli
     assert "王秀英" in page and f'name="e{enrolment}-decision"' in page
     db.session.rollback()  # the GET's read-only transaction (the test shares its session)
     prefix = f"e{enrolment}-"
-    response = client.post(path, data={"enrolment": enrolment, prefix + "decision": "",
-                                       prefix + "reason": ""})
+    response = client.post(
+        path, data={"enrolment": enrolment, prefix + "decision": "", prefix + "reason": ""}
+    )
     assert response.status_code == 422
     with using(fund_scope(fund.id)):
         assert db.session.scalar(select(func.count()).select_from(EnrolmentReview)) == 0
     assert client.post(path, data={"enrolment": 999999}).status_code == 404
-    response = client.post(path, data={"enrolment": enrolment, prefix + "decision": "end",
-                                       prefix + "reason": "已去世"})
+    response = client.post(
+        path, data={"enrolment": enrolment, prefix + "decision": "end", prefix + "reason": "已去世"}
+    )
     assert response.status_code == 302
     with using(fund_scope(fund.id)):
         assert db.session.scalar(select(func.count()).select_from(EnrolmentReview)) == 1
@@ -279,6 +360,7 @@ def test_the_review_page_refuses_bad_input_with_422_and_writes_nothing(fund, cli
 
 
 # --- the private export ----------------------------------------------------------------------
+
 
 def test_the_hand_outs_export_masks_ids_and_is_private(fund, client, auth):
     from openpyxl import load_workbook
@@ -298,14 +380,19 @@ def test_the_hand_outs_export_masks_ids_and_is_private(fund, client, auth):
     auth.login(LOGINS["supervisor"])
     response = client.get(path)
     assert response.status_code == 200 and "spreadsheetml" in response.content_type
-    cells = [str(c) for row in load_workbook(io.BytesIO(response.data)).active.iter_rows(
-        values_only=True) for c in row if c is not None]
+    cells = [
+        str(c)
+        for row in load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True)
+        for c in row
+        if c is not None
+    ]
     for id_number in VALID_IDS:
         assert id_number not in cells and mask_id_number(id_number) in cells
     assert "王秀英" in cells and "未领取" in cells and "一组 8 号" not in cells
 
 
 # --- oversight and the annual report ---------------------------------------------------------
+
 
 def test_the_township_sees_aid_per_fund_with_counts_and_no_names(fund, client, auth):
     from app.aid.figures import per_fund
@@ -315,12 +402,23 @@ def test_the_township_sees_aid_per_fund_with_counts_and_no_names(fund, client, a
     last_month = local_today().replace(day=1) - timedelta(days=1)
     programme = running_programme(starts_on=last_month.replace(day=1))
     for name, id_number in zip(("王秀英", "陈阿大", "朱桂芳"), VALID_IDS, strict=True):
-        services.propose(programme, services.PersonInput(
-            name=name, id_number=id_number, village_group="一组", household="一组 8 号",
-            situation="独居", starts_on=programme.starts_on), person("social_worker"))
+        services.propose(
+            programme,
+            services.PersonInput(
+                name=name,
+                id_number=id_number,
+                village_group="一组",
+                household="一组 8 号",
+                situation="独居",
+                starts_on=programme.starts_on,
+            ),
+            person("social_worker"),
+        )
     decide(services.put_to_vote(programme, person("chair")), person("chair"))
-    assert services.make_entitlements(
-        programme, services.periods.period_of("monthly", last_month)) == 3
+    assert (
+        services.make_entitlements(programme, services.periods.period_of("monthly", last_month))
+        == 3
+    )
     db.session.commit()
     figures = per_fund(local_today())[fund.id]
     assert figures.missed >= 3  # last month's, never collected
@@ -343,13 +441,19 @@ def test_the_annual_report_counts_the_aid_and_names_no_one(fund):
 
     data = compute(fund, period("annual", local_today().year))
     voucher = next(a for a in data.aid if a["title"].endswith("独居老人购物券"))
-    assert voucher == {"title": voucher["title"], "frequency": "monthly", "people": 3,
-                       "per_period_fen": 8000, "spent_fen": 8000}
+    assert voucher == {
+        "title": voucher["title"],
+        "frequency": "monthly",
+        "people": 3,
+        "per_period_fen": 8000,
+        "spent_fen": 8000,
+    }
     assert ReportData.from_json(data.to_json()).aid == data.aid
     text = disclosure.as_csv(data).decode("utf-8")
     assert "关爱发放" in text and voucher["title"] in text
     for name in ("沈杏娣", "陈阿大", "朱桂芳", "320500194501021230"):
         assert name not in text
-    quarterly = compute(fund, period("quarterly", local_today().year,
-                                     (local_today().month - 1) // 3 + 1))
+    quarterly = compute(
+        fund, period("quarterly", local_today().year, (local_today().month - 1) // 3 + 1)
+    )
     assert quarterly.aid == []  # the section is the annual report's

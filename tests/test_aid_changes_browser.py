@@ -40,22 +40,45 @@ def _states(app) -> dict:
         with using(fund_scope(fund.id)):
             today = local_today()
             programme = running_programme(starts_on=today - timedelta(days=400))
-            services.propose(programme, services.PersonInput(
-                name="王秀英", id_number=VALID_IDS[0], village_group="一组",
-                household="一组 8 号", situation="独居", starts_on=today - timedelta(days=340)),
-                person("social_worker"))
+            services.propose(
+                programme,
+                services.PersonInput(
+                    name="王秀英",
+                    id_number=VALID_IDS[0],
+                    village_group="一组",
+                    household="一组 8 号",
+                    situation="独居",
+                    starts_on=today - timedelta(days=340),
+                ),
+                person("social_worker"),
+            )
             decide(services.put_to_vote(programme, person("chair")), person("chair"))
-            changes.propose_change(programme, changes.ChangeInput(
-                value="100", frequency="monthly", ends_on=None, rule=programme.rule,
-                budget="3000", reason="物价上涨"), person("social_worker"))
-            voucher = db.session.scalar(select(Programme).where(Programme.kind == "voucher")
-                                        .order_by(Programme.id))
+            changes.propose_change(
+                programme,
+                changes.ChangeInput(
+                    value="100",
+                    frequency="monthly",
+                    ends_on=None,
+                    rule=programme.rule,
+                    budget="3000",
+                    reason="物价上涨",
+                ),
+                person("social_worker"),
+            )
+            voucher = db.session.scalar(
+                select(Programme).where(Programme.kind == "voucher").order_by(Programme.id)
+            )
             period = services.periods.period_of("monthly", today)
-            missed = next(r.entitlement.id for r in services.sheet(voucher, period)
-                          if r.handout is None)
+            missed = next(
+                r.entitlement.id for r in services.sheet(voucher, period) if r.handout is None
+            )
             db.session.commit()
-            return {"programme": programme.id, "missed": missed, "voucher": voucher.id,
-                    "period": period}
+            return {
+                "programme": programme.id,
+                "missed": missed,
+                "voucher": voucher.id,
+                "period": period,
+            }
 
 
 def test_the_aid_pages_fit_a_phone_and_pass_axe_in_every_state(app, live_server, browser):
@@ -87,10 +110,12 @@ def test_the_aid_pages_fit_a_phone_and_pass_axe_in_every_state(app, live_server,
                     page.get_by_label("每人每期金额或价值（元）").fill("八十")
                 form.locator("button[type=submit]").click()
                 page.wait_for_load_state("load")
-                assert page.locator(".error").count() > 0, \
+                assert page.locator(".error").count() > 0, (
                     f"{path}: no message shown: {page.url} {page.content()[:3000]}"
-            found = page.evaluate(CHECK, [True, list(SMALL_TARGET_EXCEPTIONS), list(SCROLLERS),
-                                          ANY_DATE, DATES])
+                )
+            found = page.evaluate(
+                CHECK, [True, list(SMALL_TARGET_EXCEPTIONS), list(SCROLLERS), ANY_DATE, DATES]
+            )
             found += violations(page)
             problems += [f"{path} as {who}{' (422)' if submit else ''}: {p}" for p in found]
     finally:

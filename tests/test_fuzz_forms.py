@@ -56,6 +56,11 @@ UNSHOWN: dict[str, set[str]] = {
     "imports.commit": set(),
     "invitations.open_invitation": {"password", "confirm"},  # the invitee's link
     "jobs.again": set(),  # shown only on an interrupted job's page
+    # Volunteering: the second key shows on a marked activity only (the sample is open);
+    # a volunteer's own sign-up and certificate after an SMS code.
+    "volunteers.confirm": set(),
+    "volunteers.me_signup": set(),
+    "volunteers.me_certificate": set(),
     "payments.donate": {"amount", "other_amount", "designation", "name", "phone", "email",
                         "anonymity", "message"},
     "payouts.acceptance": {"body"},

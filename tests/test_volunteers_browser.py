@@ -84,6 +84,8 @@ def test_an_activity_from_sign_up_to_certificate_on_phones(sms_app, fake_sms, li
             (start + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M"))
         secretary.locator("input[name=needed]").fill("3")
         secretary.locator("select[name=leader_id]").select_option(label="孙晓燕")
+        secretary.locator("input[name=latitude]").fill("31.2990")  # 东港村敬老院
+        secretary.locator("input[name=longitude]").fill("120.5853")
         phones.shot(secretary, "new-activity")
         secretary.get_by_role("button", name="创建活动").click()
         secretary.wait_for_url(re.compile(r"/volunteers/activities/\d+$"))
@@ -98,9 +100,13 @@ def test_an_activity_from_sign_up_to_certificate_on_phones(sms_app, fake_sms, li
             page.goto(f"{live_server}/f/{FUND}/volunteers/me")
             prove(page, fake_sms, phone)
             page.locator("li.card", has_text=TITLE).get_by_role("button", name="报名").click()
+            # The phone shares its position, about 100 m from the place (position.js sends it).
+            page.context.grant_permissions(["geolocation"], origin=live_server)
+            page.context.set_geolocation({"latitude": 31.2999, "longitude": 120.5850})
             page.goto(check_url)
             page.get_by_role("button", name="签到").click()
-            assert page.get_by_role("button", name="签退").is_visible()
+            page.get_by_role("button", name="签退").wait_for()
+            assert page.get_by_text("位置已核实").first.is_visible()
             assert page.get_by_text(name).first.is_visible()
             people.append(page)
         phones.shot(people[0], "checked-in")

@@ -42,17 +42,29 @@ def id_number(born: str = "19900101", serial: int = 123) -> str:
 
 
 def new_volunteer(fund, name="韩梅梅", phone="13811112222", serial=123):
-    return services.register(fund, services.VolunteerInput(
-        name=name, phone=phone, id_number=id_number("19900101", serial)), person("secretary"))
+    return services.register(
+        fund,
+        services.VolunteerInput(name=name, phone=phone, id_number=id_number("19900101", serial)),
+        person("secretary"),
+    )
 
 
 def new_activity(fund, where=PLACE, **kw):
     start = utcnow().replace(microsecond=0) - timedelta(hours=1)
     kw.setdefault("leader_id", person("social_worker").id)
-    return services.create_activity(fund, services.ActivityInput(
-        title="社区清扫", place="村口", starts_at=start, ends_at=start + timedelta(hours=2),
-        needed=5, latitude=where[0] if where else None, longitude=where[1] if where else None,
-        **kw))
+    return services.create_activity(
+        fund,
+        services.ActivityInput(
+            title="社区清扫",
+            place="村口",
+            starts_at=start,
+            ends_at=start + timedelta(hours=2),
+            needed=5,
+            latitude=where[0] if where else None,
+            longitude=where[1] if where else None,
+            **kw,
+        ),
+    )
 
 
 def errors(call) -> dict:
@@ -79,11 +91,15 @@ def prove(client, app, phone: str) -> None:
         township_id = db.session.scalar(select(Fund.township_id).where(Fund.slug == FUND))
         digest = services.phone_hash(phone)
     with client.session_transaction() as session:
-        session[proof.KEY] = {"phone": digest, "township": township_id,
-                              "until": (utcnow() + timedelta(hours=1)).timestamp()}
+        session[proof.KEY] = {
+            "phone": digest,
+            "township": township_id,
+            "until": (utcnow() + timedelta(hours=1)).timestamp(),
+        }
 
 
 # --- the distance of a check-in ----------------------------------------------------------------
+
 
 def test_haversine_distances():
     assert services.distance_m(*PLACE, *PLACE) == 0
@@ -167,8 +183,7 @@ def test_the_qr_page_sends_the_position_and_a_far_check_in_answers_422(app):
     assert in_dgc(app, row)[1] == "near"
 
 
-def test_the_new_activity_form_offers_the_current_location_and_stores_the_place(
-        client, auth, app):
+def test_the_new_activity_form_offers_the_current_location_and_stores_the_place(client, auth, app):
     auth.login(LOGINS["secretary"])
     page = client.get(f"/f/{FUND}/volunteers/activities/new")
     html = page.get_data(as_text=True)
@@ -177,15 +192,26 @@ def test_the_new_activity_form_offers_the_current_location_and_stores_the_place(
     assert 'value="500"' in html
     start = (utcnow() + timedelta(days=2)).strftime("%Y-%m-%dT09:00")
     end = (utcnow() + timedelta(days=2)).strftime("%Y-%m-%dT11:00")
-    form = {"title": "健康讲座", "place": "村委会", "starts_at": start, "ends_at": end,
-            "needed": "5", "latitude": "31.2990", "longitude": "", "radius_m": "300"}
+    form = {
+        "title": "健康讲座",
+        "place": "村委会",
+        "starts_at": start,
+        "ends_at": end,
+        "needed": "5",
+        "latitude": "31.2990",
+        "longitude": "",
+        "radius_m": "300",
+    }
     refused = client.post(f"/f/{FUND}/volunteers/activities/new", data=form)
     assert refused.status_code == 422
     with app.app_context(), using(SYSTEM):
-        assert db.session.scalar(select(func.count(Activity.id)).where(
-            Activity.title == "健康讲座")) == 0
-    done = client.post(f"/f/{FUND}/volunteers/activities/new",
-                       data={**form, "longitude": "120.5853"})
+        assert (
+            db.session.scalar(select(func.count(Activity.id)).where(Activity.title == "健康讲座"))
+            == 0
+        )
+    done = client.post(
+        f"/f/{FUND}/volunteers/activities/new", data={**form, "longitude": "120.5853"}
+    )
     assert done.status_code == 302
     with app.app_context(), using(SYSTEM):
         made = db.session.scalar(select(Activity).where(Activity.title == "健康讲座"))
@@ -197,6 +223,7 @@ def test_other_pages_keep_geolocation_off(client):
 
 
 # --- the annual report -------------------------------------------------------------------------
+
 
 def test_the_annual_report_has_a_volunteering_section_naming_only_who_agreed(client, auth, app):
     def year(_dgc):
@@ -210,9 +237,10 @@ def test_the_annual_report_has_a_volunteering_section_naming_only_who_agreed(cli
     query = f"kind=annual&year={report_year}"
     pdf = client.get(f"/f/{FUND}/reports/preview.pdf?{query}")
     assert pdf.content_type == "application/pdf"
-    text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf.data,
-                          capture_output=True, check=True).stdout.decode()
-    section = text[text.index("志愿服务"):]
+    text = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=pdf.data, capture_output=True, check=True
+    ).stdout.decode()
+    section = text[text.index("志愿服务") :]
     assert "钱志远" in section  # agreed to be named on the board
     for hidden in ("周小梅", "顾海峰", "陆欣怡"):  # did not
         assert hidden not in text
@@ -230,12 +258,14 @@ def test_the_annual_report_has_a_volunteering_section_naming_only_who_agreed(cli
     sheet = load_workbook(io.BytesIO(client.get(f"/f/{FUND}/reports/preview.xlsx?{query}").data))
     cells = [c for row in sheet.active.iter_rows(values_only=True) for c in row if c]
     assert "钱志远" in cells and "周小梅" not in cells
-    quarterly = client.get(f"/f/{FUND}/reports/preview.csv?kind=quarterly&year={report_year}"
-                           "&quarter=4").data.decode("utf-8-sig")
+    quarterly = client.get(
+        f"/f/{FUND}/reports/preview.csv?kind=quarterly&year={report_year}&quarter=4"
+    ).data.decode("utf-8-sig")
     assert "钱志远" not in quarterly  # the section is the annual report's
 
 
 # --- a leader sees their activity's list only --------------------------------------------------
+
 
 def test_a_volunteer_leader_marks_their_list_with_an_sms_code_and_sees_nothing_else(app):
     def setup(dgc):
@@ -254,8 +284,7 @@ def test_a_volunteer_leader_marks_their_list_with_an_sms_code_and_sees_nothing_e
     stranger = app.test_client()
     prove(stranger, app, "13811113333")  # on the list, not its leader
     assert stranger.get(path).status_code == 404
-    assert stranger.post(path, data={"step": "marks", f"mark-{row_a}": "normal"}
-                         ).status_code == 404
+    assert stranger.post(path, data={"step": "marks", f"mark-{row_a}": "normal"}).status_code == 404
     prove(client, app, "13811115555")
     html = client.get(path).get_data(as_text=True)
     assert "韩梅梅" in html and "李雷" in html
@@ -267,8 +296,12 @@ def test_a_volunteer_leader_marks_their_list_with_an_sms_code_and_sees_nothing_e
     assert client.post(path, data={"step": "in", "attendance_id": row_b}).status_code == 302
     for row in (row_a, row_b):
         assert client.post(path, data={"step": "out", "attendance_id": row}).status_code == 302
-    assert client.post(path, data={"step": "marks", f"mark-{row_a}": "normal",
-                                   f"mark-{row_b}": "late"}).status_code == 302
+    assert (
+        client.post(
+            path, data={"step": "marks", f"mark-{row_a}": "normal", f"mark-{row_b}": "late"}
+        ).status_code
+        == 302
+    )
     # The registry and the fund's pages stay closed to them: they have no account.
     for closed in ("/", "/new", f"/activities/{activity_id}"):
         response = client.get(f"/f/{FUND}/volunteers{closed}")
@@ -281,8 +314,9 @@ def test_a_volunteer_leader_marks_their_list_with_an_sms_code_and_sees_nothing_e
         assert activity.marked_by_id is None
         assert rows[row_b].checked_where == "leader" and rows[row_a].checked_where == "near"
         services.confirm(activity, person("secretary"))  # the second key
-        return db.session.scalar(select(func.count(HourEntry.id)).where(
-            HourEntry.activity_id == activity_id))
+        return db.session.scalar(
+            select(func.count(HourEntry.id)).where(HourEntry.activity_id == activity_id)
+        )
 
     assert in_dgc(app, after) == 2
 
@@ -291,8 +325,9 @@ def test_a_volunteer_leader_must_be_an_adult_of_the_fund_and_only_one_leader(fun
     leader = new_volunteer(fund, "王队长", "13811115555", 125)
     both = errors(lambda: new_activity(fund, leader_volunteer_id=leader.id))
     assert "leader_volunteer_id" in both
-    assert "leader_volunteer_id" in errors(lambda: new_activity(
-        fund, leader_id=None, leader_volunteer_id=999_999))
+    assert "leader_volunteer_id" in errors(
+        lambda: new_activity(fund, leader_id=None, leader_volunteer_id=999_999)
+    )
 
 
 def test_a_fund_person_who_leads_sees_only_their_activitys_list_masked(client, auth, app):
@@ -300,8 +335,9 @@ def test_a_fund_person_who_leads_sees_only_their_activitys_list_masked(client, a
         volunteer = new_volunteer(dgc)
         activity = new_activity(dgc, leader_id=person("member").id)
         row = services.sign_up(activity, volunteer)
-        other = db.session.scalar(select(Activity).where(Activity.leader_id != person(
-            "member").id).order_by(Activity.id))
+        other = db.session.scalar(
+            select(Activity).where(Activity.leader_id != person("member").id).order_by(Activity.id)
+        )
         return activity.id, row.id, other.id, volunteer.id_number, volunteer.id
 
     activity_id, row_id, other_id, whole_id, volunteer_id = in_dgc(app, setup)
@@ -314,16 +350,24 @@ def test_a_fund_person_who_leads_sees_only_their_activitys_list_masked(client, a
     assert "钱志远" not in html  # no sign-up list of the whole registry
     listing = client.get(f"{base}/").get_data(as_text=True)
     assert "社区清扫" in listing and "钱志远" not in listing and "重阳节敬老院陪伴" not in listing
-    for closed in (f"/activities/{other_id}", f"/activities/{other_id}/qr.svg",
-                   f"/{volunteer_id}", "/bank"):
+    for closed in (
+        f"/activities/{other_id}",
+        f"/activities/{other_id}/qr.svg",
+        f"/{volunteer_id}",
+        "/bank",
+    ):
         assert client.get(base + closed).status_code == 403, closed
     assert client.post(f"{base}/activities/{other_id}/marks").status_code == 403
-    assert client.post(f"{base}/activities/{activity_id}/attendance/{row_id}/in"
-                       ).status_code == 302
-    assert client.post(f"{base}/activities/{activity_id}/attendance/{row_id}/out"
-                       ).status_code == 302
-    assert client.post(f"{base}/activities/{activity_id}/marks",
-                       data={f"mark-{row_id}": "normal"}).status_code == 302
+    assert client.post(f"{base}/activities/{activity_id}/attendance/{row_id}/in").status_code == 302
+    assert (
+        client.post(f"{base}/activities/{activity_id}/attendance/{row_id}/out").status_code == 302
+    )
+    assert (
+        client.post(
+            f"{base}/activities/{activity_id}/marks", data={f"mark-{row_id}": "normal"}
+        ).status_code
+        == 302
+    )
     with app.app_context(), using(SYSTEM):
         row = db.session.get(Attendance, row_id)
         assert row.mark == "normal" and row.checked_where == "leader"
@@ -344,13 +388,15 @@ def test_the_policy_matches_the_issue():
 
 # --- the district's export ---------------------------------------------------------------------
 
-def test_the_district_export_is_kept_to_its_roles_and_every_download_is_audited(
-        client, auth, app):
+
+def test_the_district_export_is_kept_to_its_roles_and_every_download_is_audited(client, auth, app):
     with app.app_context(), using(SYSTEM):
-        whole = db.session.scalar(select(Volunteer.id_number).where(Volunteer.name == "钱志远")
-                                  .order_by(Volunteer.id))
-        before = db.session.scalar(select(func.count(AuditEntry.id)).where(
-            AuditEntry.action == "volunteer.exported"))
+        whole = db.session.scalar(
+            select(Volunteer.id_number).where(Volunteer.name == "钱志远").order_by(Volunteer.id)
+        )
+        before = db.session.scalar(
+            select(func.count(AuditEntry.id)).where(AuditEntry.action == "volunteer.exported")
+        )
     path = f"/f/{FUND}/volunteers/export.xlsx"
     auth.login(LOGINS["chair"])  # reads the registry, does not export it
     assert client.post(path).status_code == 403
@@ -365,8 +411,13 @@ def test_the_district_export_is_kept_to_its_roles_and_every_download_is_audited(
     people = list(book["志愿者"].iter_rows(min_row=2, values_only=True))
     assert whole in [row[2] for row in people]  # the district's system imports by ID number
     with app.app_context(), using(SYSTEM):
-        entries = list(db.session.scalars(select(AuditEntry).where(
-            AuditEntry.action == "volunteer.exported").order_by(AuditEntry.id)))
+        entries = list(
+            db.session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.action == "volunteer.exported")
+                .order_by(AuditEntry.id)
+            )
+        )
         assert len(entries) == before + 1
         entry = entries[-1]
         secretary = db.session.scalar(select(User).where(User.phone == LOGINS["secretary"]))
@@ -375,3 +426,15 @@ def test_the_district_export_is_kept_to_its_roles_and_every_download_is_audited(
         assert after["volunteers"] == len(people)
         assert after["service_rows"] == book["服务记录"].max_row - 1
         assert whole not in entry.after
+
+
+def test_the_board_writes_the_seasons_first_day_the_chinese_way(client):
+    import re
+
+    html = client.get(f"/f/{FUND}/public").get_data(as_text=True)
+    if 'id="volunteering"' not in html:  # the demo's hours are 20 days old: another quarter
+        pytest.skip("no confirmed hours in the demo this quarter")
+    section = html[html.index('id="volunteering"') :]
+    section = section[: section.index("</section>")]
+    assert re.search(r"\d{4}年\d{1,2}月1日", section), section
+    assert not re.search(r"January|April|July|October", section)

@@ -83,26 +83,43 @@ def test_a_wish_photo_with_a_face_is_refused_beside_the_field_and_nothing_is_wri
     app, client, auth
 ):
     auth.login(LOGINS["social_worker"])
-    form = {"title": "一个书包", "value": "80", "fulfil_by": "goods", "village_group": "七组",
-            "recipient_name": "诸葛小花", "recipient_age": "9", "situation": "留守"}
+    form = {
+        "title": "一个书包",
+        "value": "80",
+        "fulfil_by": "goods",
+        "village_group": "七组",
+        "recipient_name": "诸葛小花",
+        "recipient_age": "9",
+        "situation": "留守",
+    }
     wishes, kept = count(app, Wish), files(fund_id(app))
-    refused = client.post(f"{BASE}/new", data={**form, "photo": (io.BytesIO(face_png()),
-                                                                   "child.png")})
+    refused = client.post(
+        f"{BASE}/new", data={**form, "photo": (io.BytesIO(face_png()), "child.png")}
+    )
     assert refused.status_code == 422
     assert 'id="photo-error"' in refused.text and "人脸" in refused.text
     assert count(app, Wish) == wishes and files(fund_id(app)) == kept
-    not_a_photo = client.post(f"{BASE}/new", data={**form, "photo": (io.BytesIO(
-        b"\x89PNG\r\n\x1a\n<html>"), "x.png")})
+    not_a_photo = client.post(
+        f"{BASE}/new", data={**form, "photo": (io.BytesIO(b"\x89PNG\r\n\x1a\n<html>"), "x.png")}
+    )
     assert not_a_photo.status_code == 422 and 'id="photo-error"' in not_a_photo.text
     assert count(app, Wish) == wishes and files(fund_id(app)) == kept
 
 
 def test_a_photo_without_faces_is_public_only_after_screening(app, client, auth):
     auth.login(LOGINS["social_worker"])
-    made = client.post(f"{BASE}/new", data={
-        "title": "一个书包", "value": "80", "fulfil_by": "goods", "village_group": "七组",
-        "recipient_name": "诸葛小花", "recipient_age": "9",
-        "photo": (io.BytesIO(bag_jpeg()), "bag.jpg")})
+    made = client.post(
+        f"{BASE}/new",
+        data={
+            "title": "一个书包",
+            "value": "80",
+            "fulfil_by": "goods",
+            "village_group": "七组",
+            "recipient_name": "诸葛小花",
+            "recipient_age": "9",
+            "photo": (io.BytesIO(bag_jpeg()), "bag.jpg"),
+        },
+    )
     assert made.status_code == 302, made.text
     wish_id = int(made.headers["Location"].split("/wishes/")[1].split("/")[0])
     staff = client.get(f"{BASE}/{wish_id}/photo")  # the fund's people see it to screen it
@@ -124,18 +141,22 @@ def test_the_hand_over_photo_is_refused_with_a_face_and_kept_without(fund):
     wish = published(fund, title="一件棉衣")
     claimed(fund, wish)
     db.session.commit()
-    worker, donations = person("social_worker"), db.session.scalar(
-        select(func.count()).select_from(Donation))
+    worker, donations = (
+        person("social_worker"),
+        db.session.scalar(select(func.count()).select_from(Donation)),
+    )
     with pytest.raises(Invalid) as refused:
-        services.handover(wish, services.HandoverInput(
-            utcnow().date(), "guardian", photo=face_png()), worker)
+        services.handover(
+            wish, services.HandoverInput(utcnow().date(), "guardian", photo=face_png()), worker
+        )
     assert set(refused.value.errors) == {"photo"}
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(Donation)) == donations
     wish = db.session.get(Wish, wish.id)
     assert wish.status == "open" and wish.handover_photo_name is None
-    services.handover(wish, services.HandoverInput(utcnow().date(), "guardian",
-                                                   photo=bag_jpeg()), worker)
+    services.handover(
+        wish, services.HandoverInput(utcnow().date(), "guardian", photo=bag_jpeg()), worker
+    )
     assert wish.status == "fulfilled" and photos.load(fund.id, wish.handover_photo_name)
 
 
@@ -161,16 +182,26 @@ class FakeGateway:
 
 
 def confirm(donation: Donation, event_id: str) -> str:
-    return payments.handle_event(FakeGateway(), Event(
-        id=event_id, type="payment_intent.succeeded", kind=SUCCEEDED,
-        fund_id=donation.fund_id, payment_ref=donation.gateway_ref,
-        amount_fen=donation.amount_fen))
+    return payments.handle_event(
+        FakeGateway(),
+        Event(
+            id=event_id,
+            type="payment_intent.succeeded",
+            kind=SUCCEEDED,
+            fund_id=donation.fund_id,
+            payment_ref=donation.gateway_ref,
+            amount_fen=donation.amount_fen,
+        ),
+    )
 
 
 def give_online(fund, wish, designation_id, amount="200") -> Donation:
-    donation, _payment = payments.start_gift(payments.GiftInput(
-        amount=amount, name="张伟", phone="13800000001", designation_id=designation_id),
-        FakeGateway())
+    donation, _payment = payments.start_gift(
+        payments.GiftInput(
+            amount=amount, name="张伟", phone="13800000001", designation_id=designation_id
+        ),
+        FakeGateway(),
+    )
     services.link_gift(donation, wish.id)
     return donation
 
@@ -187,22 +218,40 @@ def test_the_claimer_of_a_money_wish_gets_the_donate_link_on_the_page_and_by_sms
 
     wish_id, args = in_fund(app, setup)
     assert args is not None
-    client.post(f"{BASE}/{wish_id}/claim", data={
-        "step": "code", "name": "钱多多", "phone": "13900007788", "shown_as": "caring"})
-    done = client.post(f"{BASE}/{wish_id}/claim", data={
-        "step": "claim", "name": "钱多多", "phone": "13900007788", "shown_as": "caring",
-        "code": last_code(app, "13900007788")})
+    client.post(
+        f"{BASE}/{wish_id}/claim",
+        data={"step": "code", "name": "钱多多", "phone": "13900007788", "shown_as": "caring"},
+    )
+    done = client.post(
+        f"{BASE}/{wish_id}/claim",
+        data={
+            "step": "claim",
+            "name": "钱多多",
+            "phone": "13900007788",
+            "shown_as": "caring",
+            "code": last_code(app, "13900007788"),
+        },
+    )
     assert done.status_code == 302
     link = f"/f/{FUND}/donate?designation={args['designation']}&amp;wish={wish_id}"
     assert link in client.get(done.headers["Location"]).text
-    sms = in_fund(app, lambda: db.session.scalar(select(Notice).where(
-        Notice.template == "wish_claimed_money", Notice.recipient == "13900007788")))
+    sms = in_fund(
+        app,
+        lambda: db.session.scalar(
+            select(Notice).where(
+                Notice.template == "wish_claimed_money", Notice.recipient == "13900007788"
+            )
+        ),
+    )
     assert f"/f/{FUND}/donate?designation={args['designation']}&wish={wish_id}" in sms.text
     # The donate page opens with the project chosen and the wish named in the form.
     page = client.get(link.replace("&amp;", "&"))
     assert re.search(rf'<input[^>]*name="wish"[^>]*value="{wish_id}"', page.text)
-    assert re.search(rf'<option[^>]*selected[^>]*value="{args["designation"]}"|'
-                     rf'<option[^>]*value="{args["designation"]}"[^>]*selected', page.text)
+    assert re.search(
+        rf'<option[^>]*selected[^>]*value="{args["designation"]}"|'
+        rf'<option[^>]*value="{args["designation"]}"[^>]*selected',
+        page.text,
+    )
 
 
 def fund_of(app) -> Fund:
@@ -221,10 +270,19 @@ def test_a_gift_paid_online_pays_for_the_wish_and_its_payout_spends_that_designa
         return wish.id, claim.id, services.donate_args(wish)["designation"]
 
     wish_id, claim_id, designation = in_fund(app, setup)
-    paid = client.post(f"/f/{FUND}/donate", data={
-        "amount": "other", "other_amount": "200", "designation": str(designation),
-        "wish": str(wish_id), "name": "张伟", "phone": "13800000001", "anonymity": "caring",
-        "method": "stripe"})
+    paid = client.post(
+        f"/f/{FUND}/donate",
+        data={
+            "amount": "other",
+            "other_amount": "200",
+            "designation": str(designation),
+            "wish": str(wish_id),
+            "name": "张伟",
+            "phone": "13800000001",
+            "anonymity": "caring",
+            "method": "stripe",
+        },
+    )
     assert paid.status_code == 302 and "pay.example.test" in paid.headers["Location"]
 
     def pending():
@@ -257,15 +315,20 @@ def test_a_gift_paid_online_pays_for_the_wish_and_its_payout_spends_that_designa
         assert wish.donation_id == donation_id and claim.status == "active"
         assert claim.expires_at is None
         treasurer = person("treasurer")
-        payout = services.buy(wish, services.BuyInput(amount="200", payee="镇上家电商店"),
-                              treasurer)
+        payout = services.buy(
+            wish, services.BuyInput(amount="200", payee="镇上家电商店"), treasurer
+        )
         payouts.approve(payout, person("chair"))
         payouts.approve(payout, person("supervisor"))
         entries = payouts.mark_paid(payout, treasurer, "BANK-WISH-ONLINE", utcnow().date())
         db.session.commit()
         assert [(e.designation_id, e.amount_fen) for e in entries] == [(designation, -200_00)]
-        assert db.session.scalar(select(LedgerEntry.designation_id).where(
-            LedgerEntry.donation_id == donation_id)) == designation
+        assert (
+            db.session.scalar(
+                select(LedgerEntry.designation_id).where(LedgerEntry.donation_id == donation_id)
+            )
+            == designation
+        )
         return payout.id
 
     in_fund(app, bought)
@@ -302,8 +365,11 @@ def test_a_gift_to_another_purpose_or_for_a_goods_wish_is_not_tied_to_it(fund):
 def test_money_recorded_on_the_wish_page_follows_the_same_rule(fund):
     wish = published(fund, fulfil_by="money", title="一个电饭煲", value="200")
     claimed(fund, wish)
-    gift = services.record_money(wish, services.MoneyInput(
-        amount="200", channel="cash", received_on=utcnow().date()), person("treasurer"))
+    gift = services.record_money(
+        wish,
+        services.MoneyInput(amount="200", channel="cash", received_on=utcnow().date()),
+        person("treasurer"),
+    )
     link = db.session.scalar(select(WishGift).where(WishGift.wish_id == wish.id))
     assert link.donation_id == gift.id == wish.donation_id
     assert services.shown_of(wish).funded
@@ -322,10 +388,15 @@ def test_the_reports_csv_and_xlsx_carry_the_seasons_wishes(fund):
     data = compute(fund, period("annual", local_today().year))
     assert data.wishes["collected"] > 0
     text = disclosure.as_csv(data).decode("utf-8-sig")
-    for label, key in (("征集", "collected"), ("认领", "claimed"), ("实现", "fulfilled"),
-                       ("过期", "expired")):
-        assert any(label in line and f",{data.wishes[key]}," in line
-                   for line in text.splitlines()), (label, text)
+    for label, key in (
+        ("征集", "collected"),
+        ("认领", "claimed"),
+        ("实现", "fulfilled"),
+        ("过期", "expired"),
+    ):
+        assert any(
+            label in line and f",{data.wishes[key]}," in line for line in text.splitlines()
+        ), (label, text)
     sheet = load_workbook(io.BytesIO(disclosure.as_xlsx(data))).active
     cells = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
     assert str(data.wishes["collected"]) in cells
@@ -357,10 +428,18 @@ def test_a_gift_reported_for_a_collection_code_is_tied_to_the_wish_and_pays_once
     assert re.search(rf'<input[^>]*name="wish"[^>]*value="{wish_id}"', form.text)
     paid = (utcnow() - timedelta(hours=1)).astimezone(LOCAL)
     kind = re.search(r'name="kind"[^>]*value="(\w+)"', form.text).group(1)
-    reported = client.post(f"/f/{FUND}/donate/report", data={
-        "kind": kind, "name": "张伟", "amount": "150", "paid_on": paid.date().isoformat(),
-        "paid_time": paid.strftime("%H:%M"), "designation": str(designation),
-        "wish": str(wish_id)})
+    reported = client.post(
+        f"/f/{FUND}/donate/report",
+        data={
+            "kind": kind,
+            "name": "张伟",
+            "amount": "150",
+            "paid_on": paid.date().isoformat(),
+            "paid_time": paid.strftime("%H:%M"),
+            "designation": str(designation),
+            "wish": str(wish_id),
+        },
+    )
     assert reported.status_code == 200, reported.text
 
     def matched():

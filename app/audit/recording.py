@@ -143,6 +143,12 @@ def _keys(cls, spec: Spec) -> tuple[str, ...]:
     return keys
 
 
+def unrecorded(session: Session) -> bool:
+    """Has this transaction changed rows whose entries are not in the trail yet (they are
+    written at the commit)? Readers keyed on a fund's audit head cannot trust it until then."""
+    return bool(session.info.get(_PENDING) or session.new or session.dirty or session.deleted)
+
+
 def _after_flush(session: Session, _flush_context) -> None:
     # new, dirty, deleted and each object's committed_state still describe what this flush
     # wrote: reading them costs no query.
