@@ -227,7 +227,7 @@ def main(seconds: int = SECONDS, voters: int = VOTERS, treasurers: int = TREASUR
               f"treasurers, in {time.perf_counter() - start:.0f} s", flush=True)
         plan_file = work / "plan.json"
         plan_file.write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
-        env = app_env(app.config["SQLALCHEMY_DATABASE_URI"], str(work / "var"),
+        env = app_env(app, str(work / "var"),
                       LOGIN_RATE_LIMIT="100000 per minute", PUBLIC_URL="http://127.0.0.1")
         users = voters + treasurers
         print(f"gunicorn: {WORKERS} sync workers; locust: {voters} members and {treasurers} "

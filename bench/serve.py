@@ -25,12 +25,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def app_env(database_url: str, var_dir: str, **extra: str) -> dict:
-    """The environment gunicorn's app reads (app/config.py): this database, plain http,
-    its own var/ folder and job queue file, no Redis."""
+def app_env(app, var_dir: str, **extra: str) -> dict:
+    """The environment gunicorn's app reads (app/config.py): the loading app's database and
+    data key (the sealed columns it wrote must open), plain http, its own var/ folder and job
+    queue file, no Redis."""
     env = {k: v for k, v in os.environ.items()
            if k not in ("REDIS_URL", "HUEY_URL", "MIGRATION_DATABASE_URL")}
-    env.update(DATABASE_URL=database_url, SHANLIN_VAR_DIR=var_dir, SESSION_COOKIE_SECURE="0",
+    env.update(DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
+               DATA_KEY=app.config["DATA_KEY"], SHANLIN_VAR_DIR=var_dir, SESSION_COOKIE_SECURE="0",
                SECRET_KEY="bench-" + os.urandom(8).hex(), HUEY_FILE=f"{var_dir}/huey.db",
                PYTHONPATH=str(ROOT))
     env.update(extra)

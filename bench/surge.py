@@ -392,7 +392,7 @@ def main() -> int:
             port = free_port()
             base = f"http://127.0.0.1:{port}"
             env = app_env(
-                app.config["SQLALCHEMY_DATABASE_URI"],
+                app,
                 str(work / "var"),
                 PUBLIC_URL=base,
                 PROXY_FIX_HOPS="1",

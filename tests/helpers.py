@@ -500,7 +500,8 @@ def fetch(app, pages: list[Page]) -> list[tuple[Page, str]]:
 # --- walking the URL map signed in (security, fuzzing) ---------------------------------
 
 # Arguments of routes outside any tenant; the scoped ones come from SAMPLES.
-EXTRA_SAMPLES = {"gateway_name": lambda: "stripe"}
+# A township's own merchant account answers at its code (app/payments/credentials.py).
+EXTRA_SAMPLES = {"gateway_name": lambda: "stripe", "township": lambda: "LUWAN"}
 
 
 

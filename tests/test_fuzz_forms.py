@@ -61,6 +61,12 @@ UNSHOWN: dict[str, set[str]] = {
     "volunteers.confirm": set(),
     "volunteers.me_signup": set(),
     "volunteers.me_certificate": set(),
+    # 微心愿: screening shows on a wish waiting for it, revoking on a claimed one, money and
+    # buying on a wish to be fulfilled with money; the demo's sample wish is open.
+    "wishes.screen": {"reason", "decision"},
+    "wishes.revoke": {"reason"},
+    "wishes.money": {"amount", "channel", "reference", "received_on"},
+    "wishes.buy": {"amount", "payee", "payee_account"},
     "payments.donate": {"amount", "other_amount", "designation", "name", "phone", "email",
                         "anonymity", "message"},
     "payouts.acceptance": {"body"},
