@@ -1,10 +1,11 @@
 """微心愿, the rest of issue 20: a photo only without faces (OpenCV's cascade on a real face
-photo, scikit-image's astronaut), money given online for a wish through the donate page, and
+photo, NASA's astronaut portrait), money given online for a wish through the donate page, and
 the season's counts in the report's spreadsheets."""
 
 import io
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw
@@ -47,12 +48,11 @@ def bag_jpeg() -> bytes:
 
 
 def face_png() -> bytes:
-    """A real photograph of a face shipped with scikit-image (NASA's portrait of Eileen
-    Collins, public domain): no face is drawn here for the cascade to find."""
-    from skimage import data
-
+    """A real photograph of a face: NASA's portrait of Eileen Collins (public domain, as
+    scikit-image ships it as data.astronaut), cut to 256 px in tests/data; no face is drawn
+    here for the cascade to find."""
     out = io.BytesIO()
-    Image.fromarray(data.astronaut()).save(out, "PNG")
+    Image.open(Path(__file__).parent / "data" / "astronaut.jpg").save(out, "PNG")
     return out.getvalue()
 
 

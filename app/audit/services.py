@@ -37,6 +37,7 @@ SUBJECT_LABELS = {
     "aid_voucher": _l("Aid voucher"), "aid_programme_change": _l("Change of an aid programme"),
     "aid_enrolment_review": _l("Yearly review of an aid enrolment"),
     "wish": _l("Small wish"), "wish_claim": _l("Claim of a small wish"),
+    "wish_gift": _l("Gift towards a small wish"),
     "wish_settings": _l("Small wish settings"),
     "volunteer": _l("Volunteer"), "activity": _l("Volunteer activity"),
     "hour_entry": _l("Volunteer hours"), "certificate": _l("Volunteer service certificate"),

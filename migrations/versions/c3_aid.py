@@ -14,12 +14,13 @@ branch_labels = None
 depends_on = None
 
 TABLES = ['aid_beneficiary', 'aid_shop', 'aid_programme', 'aid_enrolment', 'aid_roster_photo', 'aid_entitlement', 'aid_handout', 'aid_voucher']
-OLD_MOTION_KINDS = "kind IN ('proposal', 'budget_change', 'acceptance')"
-NEW_MOTION_KINDS = "kind IN ('proposal', 'budget_change', 'acceptance', 'enrolment')"
+OLD_MOTION_KINDS = ('proposal', 'budget_change', 'acceptance')
+NEW_MOTION_KINDS = ('proposal', 'budget_change', 'acceptance', 'enrolment')
 
 
-def _motion_kinds(check: str) -> None:
+def _motion_kinds(known: tuple[str, ...]) -> None:
     """A batch of enrolments is a motion of its own kind (MotionKind.ENROLMENT)."""
+    check = _check(known, "motion")
     if op.get_bind().dialect.name == "postgresql":
         op.execute("ALTER TABLE motion DROP CONSTRAINT ck_motion_kind")
         op.execute(f"ALTER TABLE motion ADD CONSTRAINT ck_motion_kind CHECK ({check})")
@@ -238,4 +239,12 @@ def downgrade():
     op.drop_table('aid_programme')
     op.drop_table('aid_shop')
     op.drop_table('aid_beneficiary')
-    _motion_kinds(OLD_MOTION_KINDS)
+    _motion_kinds(OLD_MOTION_KINDS)  # votes on enrolments stay on the record, and their kind
+
+
+def _check(known: tuple[str, ...], table: str) -> str:
+    """The CHECK naming the known kinds and those already on the record: rows kept through a
+    downgrade (votes, ledger entries are never deleted to fit a schema) stay admitted."""
+    present = op.get_bind().exec_driver_sql(f"SELECT DISTINCT kind FROM {table}").scalars()
+    kinds = [*known, *sorted(set(present) - set(known))]
+    return "kind IN (" + ", ".join(f"'{kind}'" for kind in kinds) + ")"

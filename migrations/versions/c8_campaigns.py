@@ -16,11 +16,13 @@ depends_on = None
 FUND_OWNED = ("campaign_fund", "match_pledge", "match_allocation")
 
 # The ledger learns two kinds: a campaign's match and the match given back on a refund.
-OLD_KINDS = "kind IN ('donation', 'refund', 'reversal', 'payout')"
-NEW_KINDS = "kind IN ('donation', 'refund', 'reversal', 'payout', 'match', 'match_return')"
+OLD_KINDS = ('donation', 'refund', 'reversal', 'payout')
+NEW_KINDS = ('donation', 'refund', 'reversal', 'payout', 'match', 'match_return')
 
 
-def _ledger_kinds(check: str) -> None:
+def _ledger_kinds(known: tuple[str, ...]) -> None:
+    """The kinds a ledger entry may have."""
+    check = _check(known, "ledger_entry")
     if op.get_bind().dialect.name == "postgresql":
         # In place: the table, its rows, its triggers and its policy stay as they are.
         op.execute("ALTER TABLE ledger_entry DROP CONSTRAINT ck_ledger_entry_kind")
@@ -162,4 +164,13 @@ def downgrade():
     op.drop_table('match_pledge')
     op.drop_index(op.f('ix_campaign_township_id'), table_name='campaign')
     op.drop_table('campaign')
+    # The ledger is append-only: matches already booked stay, and so does their kind.
     _ledger_kinds(OLD_KINDS)
+
+
+def _check(known: tuple[str, ...], table: str) -> str:
+    """The CHECK naming the known kinds and those already on the record: rows kept through a
+    downgrade (votes, ledger entries are never deleted to fit a schema) stay admitted."""
+    present = op.get_bind().exec_driver_sql(f"SELECT DISTINCT kind FROM {table}").scalars()
+    kinds = [*known, *sorted(set(present) - set(known))]
+    return "kind IN (" + ", ".join(f"'{kind}'" for kind in kinds) + ")"
