@@ -259,6 +259,7 @@ NOT_PAGES = {
     "campaigns.fund_pdf": "PDF", "campaigns.fund_xlsx": "Excel",
     "campaigns.township_poster": "PDF (a QR poster)",
     "aid.roster_pdf": "PDF (a hand-out roster to print)", "aid.export": "Excel",
+    "wishes.photo": "JPEG (a wish's photo, without faces)",
 }
 
 ROLE_ORDER = ("treasurer", "chair", "member", "supervisor", "secretary", "social_worker")
@@ -348,9 +349,14 @@ def sample(app, name: str) -> int:
 
 
 def _project_with_payouts() -> int:
+    """A project that has payouts and still takes them (its payout form answers 422)."""
+    from app.governance.models import Proposal
     from app.payouts.models import Payout
+    from app.payouts.services import PAYABLE_PROJECT_STATES
 
-    return db.session.scalar(select(Payout.proposal_id).order_by(Payout.id))
+    return db.session.scalar(select(Payout.proposal_id).join(
+        Proposal, Proposal.id == Payout.proposal_id).where(
+        Proposal.status.in_(PAYABLE_PROJECT_STATES)).order_by(Payout.id))
 
 
 def main_pages(app) -> list[Page]:

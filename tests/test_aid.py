@@ -10,65 +10,17 @@ from sqlalchemy import func, select
 
 from app.aid import services
 from app.aid.models import Entitlement, Handout, Programme, Voucher
-from app.auth.models import User
 from app.clock import local_today
-from app.db_types import utcnow
 from app.extensions import db
-from app.governance import motions, proposals
-from app.governance.committees import voters_on
+from app.governance import motions
 from app.governance.demo import tiny_png
 from app.governance.models import Motion
 from app.validation import Invalid
 from tenants import fund_scope, using
 
+from .aid_setup import VALID_IDS, enrol, running_programme
 from .conftest import LOGINS
-
-VALID_IDS = ["110105194912240017", "320500194501021230", "320500193807155675"]
-
-
-def person(key: str) -> User:
-    return db.session.scalar(select(User).where(User.phone == LOGINS[key]))
-
-
-def decide(motion, chair, *, recuse=None):
-    """Everyone who may votes yes (one recused), the chair closes the vote."""
-    at = utcnow() - timedelta(minutes=30)
-    if recuse is not None:
-        motions.recuse(motion, recuse, "名单中有本人亲属", now=at)
-    for user_id, _role in voters_on(motion.fund_id, local_today()):
-        if recuse is None or user_id != recuse.id:
-            motions.cast(motion, db.session.get(User, user_id), "yes", now=at)
-    motions.close(motion, chair, now=at + timedelta(minutes=1))
-
-
-def running_programme(kind="voucher", **kw) -> services.Programme:
-    """An ¥80 monthly voucher programme past its vote and public notice."""
-    today = local_today()
-    values = dict(title="独居老人购物券（测试）", category="elderly", kind=kind, value="80",
-                  frequency="monthly", starts_on=today.replace(day=1), ends_on=None,
-                  rule="70 周岁以上独居老人", budget="2000",
-                  goods="大米" if kind == "goods" else "")
-    values.update(kw)
-    programme = services.create_programme(services.ProgrammeInput(**values),
-                                          person("social_worker"))
-    chair = person("chair")
-    past = utcnow() - timedelta(hours=2)
-    decide(motions.open_motion(programme.proposal, chair, now=past), chair)
-    proposals.publish(programme.proposal, chair, now=past)
-    proposals.finalize_if_due(programme.proposal, now=utcnow() + timedelta(days=30))
-    assert services.state_of(programme) == "running"
-    return programme
-
-
-def enrol(programme, ids=VALID_IDS, *, recuse=None):
-    names = ["王秀英", "陈阿大", "朱桂芳"]
-    for name, id_number in zip(names, ids, strict=False):
-        services.propose(programme, services.PersonInput(
-            name=name, id_number=id_number, village_group="一组", household="一组 8 号",
-            situation="独居"), person("social_worker"))
-    motion = services.put_to_vote(programme, person("chair"))
-    decide(motion, person("chair"), recuse=recuse)
-    return motion
+from .helpers import person
 
 
 def test_each_village_fund_runs_two_programmes(app, system):

@@ -24,10 +24,11 @@ from app.governance.models import Motion
 from app.payouts import services as payouts
 from app.payouts.models import Payout
 
+from .aid_setup import running_programme
+from .browser_steps import sign_in
 from .conftest import LOGINS, PHONE, no_sideways_scroll, shot
-from .test_aid import person, running_programme
-from .test_first_day_browser import sign_in
-from .test_races import FUND, dgc
+from .helpers import person
+from .races_setup import FUND, dgc
 
 pytestmark = pytest.mark.browser
 

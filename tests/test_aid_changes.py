@@ -21,8 +21,9 @@ from app.todo.services import waiting_for
 from app.validation import Invalid
 from tenants import fund_scope, using
 
+from .aid_setup import VALID_IDS, decide, enrol, running_programme
 from .conftest import LOGINS
-from .test_aid import VALID_IDS, decide, enrol, person, running_programme
+from .helpers import person
 
 
 def change_input(programme, **kw) -> changes.ChangeInput:

@@ -15,16 +15,16 @@ from app.extensions import db
 from app.funds.models import Fund
 from tenants import fund_scope, using
 
+from .axe_checks import violations
 from .conftest import PHONE
 from .helpers import FUND, TOWNSHIP
-from .test_accessibility_browser import violations
-from .test_phone_first_browser import (
+from .phone_checks import (
     ANY_DATE,
     CHECK,
     DATES,
     SCROLLERS,
     SMALL_TARGET_EXCEPTIONS,
-    _context,
+    browser_context,
 )
 
 pytestmark = pytest.mark.browser
@@ -33,7 +33,8 @@ pytestmark = pytest.mark.browser
 def _states(app) -> dict:
     """A running programme with a change proposed and one person due for review; the demo
     voucher programme's hand-out not collected yet."""
-    from .test_aid import VALID_IDS, decide, person, running_programme
+    from .aid_setup import VALID_IDS, decide, running_programme
+    from .helpers import person
 
     with app.app_context():
         fund = db.session.scalar(select(Fund).where(Fund.slug == FUND))
@@ -100,7 +101,8 @@ def test_the_aid_pages_fit_a_phone_and_pass_axe_in_every_state(app, live_server,
     try:
         for who, path, submit in pages:
             if who not in opened:
-                opened[who] = _context(browser, live_server, app, who, "zh", PHONE).new_page()
+                context = browser_context(browser, live_server, app, who, "zh", PHONE)
+                opened[who] = context.new_page()
             page = opened[who]
             response = page.goto(f"{live_server}{path}", wait_until="load")
             assert response.status == 200, f"{path} as {who}: {response.status}"

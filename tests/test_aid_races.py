@@ -15,7 +15,7 @@ from app.clock import local_today
 from app.extensions import db
 from app.governance.demo import tiny_png
 
-from .test_races import FUND, N, Person, dgc, done, fire
+from .races_setup import FUND, N, Person, dgc, done, fire
 
 pytestmark = pytest.mark.config(WTF_CSRF_ENABLED=True)
 

@@ -18,9 +18,9 @@ from app.funds.models import Fund
 from app.ledger import services as ledger
 from tenants import SYSTEM, fund_scope, using
 
+from .browser_steps import sign_in
 from .conftest import LOGINS, PHONE, no_sideways_scroll, shot
 from .payment_fakes import DESKTOP, give
-from .test_first_day_browser import sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -22,8 +22,8 @@ from tenants import SYSTEM, fund_scope, using
 
 from .conftest import LOGINS
 from .helpers import FUND, open_vote, person
-from .test_documents import image_count, keep_png, pdf_text, squeezed
-from .test_payouts import final_project, request
+from .payout_setup import final_project, request
+from .pdf_checks import image_count, keep_png, pdf_text, squeezed
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ import re
 
 import pytest
 
-from .conftest import LOGINS, PASSWORD, PHONE, no_sideways_scroll, received, shot
+from .browser_steps import sign_in
+from .conftest import LOGINS, PHONE, no_sideways_scroll, received, shot
 
 pytestmark = pytest.mark.browser
 
@@ -52,14 +53,6 @@ class Day:
     def close(self) -> None:
         for context in self.contexts:
             context.close()
-
-
-def sign_in(page, base: str, login: str) -> None:
-    page.goto(f"{base}/auth/login")
-    page.locator("input[name=login]").fill(login)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("form button[type=submit]").last.click()
-    page.wait_for_url(re.compile(r"^(?!.*/auth/login).*$"))
 
 
 @pytest.mark.config(HUEY_IMMEDIATE=True)

@@ -2,16 +2,13 @@
 fired N times together at a live threaded server, by a signed-in person with a CSRF token.
 Afterwards the ledger equals the rows, nothing was done twice, and no request answered 500."""
 
-import contextlib
 import io
 import re
-import threading
 
 import pytest
 import requests
 from sqlalchemy import func, select
 
-from app.auth.models import User
 from app.clock import local_today
 from app.donations import batches
 from app.donations import services as donations
@@ -25,76 +22,11 @@ from app.payouts import services as payouts
 from app.payouts.models import Payout, PayoutApproval
 from app.receipts import services as receipts
 from app.receipts.models import Receipt
-from tenants import fund_scope, using
 
-from .conftest import LOGINS, PASSWORD, page_csrf_token
-from .helpers import bank_statement_gbk
+from .helpers import bank_statement_gbk, person
+from .races_setup import FUND, N, Person, dgc, done, fire
 
 pytestmark = pytest.mark.config(WTF_CSRF_ENABLED=True)
-
-N = 6  # clicks fired together
-FUND = "donggangcun"
-
-
-@contextlib.contextmanager
-def dgc(app):
-    """东港村's scope in an app context, its session gone afterwards: no transaction of the
-    test may be open while the server works."""
-    with app.app_context():
-        fund_id = db.session.scalar(select(Fund.id).where(Fund.slug == FUND))
-        with using(fund_scope(fund_id)):
-            try:
-                yield db.session
-            finally:
-                db.session.remove()
-
-
-def person(key: str) -> User:
-    return db.session.scalar(select(User).where(User.phone == LOGINS[key]))
-
-
-class Person:
-    """Someone signed in on the live server: their cookies and their page's CSRF token."""
-
-    def __init__(self, server: str, key: str):
-        self.server = server
-        with requests.Session() as s:
-            token = page_csrf_token(s.get(f"{server}/auth/login").text)
-            signed_in = s.post(f"{server}/auth/login", allow_redirects=False, data={
-                "login": LOGINS[key], "password": PASSWORD, "csrf_token": token})
-            assert signed_in.status_code == 302, f"login as {key} failed"
-            self.token = page_csrf_token(s.get(f"{server}/f/{FUND}/").text)
-            self.cookies = s.cookies.get_dict()
-
-    def post(self, path: str, data: dict) -> requests.Response:
-        with requests.Session() as s:  # a connection of its own, like a second tab
-            s.cookies.update(self.cookies)
-            return s.post(f"{self.server}{path}", data={**data, "csrf_token": self.token},
-                          allow_redirects=False, timeout=120)
-
-
-def fire(*clicks: tuple[Person, str, dict]) -> list[int]:
-    """Send every (person, path, form) at the same moment; the statuses, none of them 500."""
-    start = threading.Barrier(len(clicks))
-    statuses = [None] * len(clicks)
-
-    def click(i, who, path, data):
-        start.wait()
-        statuses[i] = who.post(path, data).status_code
-
-    threads = [threading.Thread(target=click, args=(i, *c)) for i, c in enumerate(clicks)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(180)
-    assert 500 not in statuses and None not in statuses, statuses
-    return statuses
-
-
-def done(statuses: list[int]) -> int:
-    """How many clicks did it: a redirect (or an htmx 200) is success, 422/409 a refusal."""
-    return sum(s in (200, 302, 303) for s in statuses)
-
 
 def cash_gift(amount="200", **kw) -> Donation:
     return donations.record_offline(donations.DonationInput(

@@ -32,12 +32,9 @@ from app.todo.services import RECEIPT_WINDOW, Waiting, count_of, forget, waiting
 from tenants import SYSTEM, fund_scope, using
 
 from .conftest import LOGINS
+from .helpers import person
 
 FUND = "donggangcun"
-
-
-def person(key: str) -> User:
-    return db.session.scalar(select(User).where(User.phone == LOGINS[key]))
 
 
 def kinds(key: str, fund: Fund | None = None, **kw) -> dict[str, list]:

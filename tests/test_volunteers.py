@@ -11,7 +11,6 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
 
-from app.auth.models import User
 from app.db_types import utcnow
 from app.extensions import db
 from app.funds.models import Fund
@@ -28,13 +27,10 @@ from app.volunteers.models import (
 from tenants import SYSTEM, fund_scope, using
 
 from .conftest import LOGINS, received
+from .helpers import person
 
 FUND = "donggangcun"
 NOW = utcnow().replace(microsecond=0)
-
-
-def person(key: str) -> User:
-    return db.session.scalar(select(User).where(User.phone == LOGINS[key]))
 
 
 def id_number(born: str = "19900101", serial: int = 123) -> str:

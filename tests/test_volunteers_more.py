@@ -24,15 +24,12 @@ from app.volunteers.models import Activity, Attendance, HourEntry, Volunteer
 from tenants import SYSTEM, fund_scope, using
 
 from .conftest import LOGINS
+from .helpers import person
 
 FUND = "donggangcun"
 PLACE = (31.2990, 120.5853)  # 东港村's demo activities
 NEAR = (31.2999, 120.5850)  # about 100 m away
 FAR = (31.3200, 120.5853)  # about 2.3 km away
-
-
-def person(key: str) -> User:
-    return db.session.scalar(select(User).where(User.phone == LOGINS[key]))
 
 
 def id_number(born: str = "19900101", serial: int = 123) -> str:

@@ -8,7 +8,6 @@ from flask_babel import force_locale
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from app.auth.models import User
 from app.db_types import utcnow
 from app.donations.models import Donation
 from app.extensions import db
@@ -21,35 +20,9 @@ from app.validation import Invalid
 from app.wishes import counts, services
 from app.wishes.models import Wish, WishClaim
 
-from .conftest import LOGINS
+from .helpers import person
+from .wish_setup import FUND, claimed, count, published, wish_input
 
-FUND = "donggangcun"
-
-
-def person(key: str) -> User:
-    return db.session.scalar(select(User).where(User.phone == LOGINS[key]))
-
-
-def wish_input(**changes) -> services.WishInput:
-    values = dict(title="一个新书包", value="120", fulfil_by="goods", village_group="三组",
-                  recipient_name="王小明", recipient_age=8, situation="跟奶奶生活")
-    return services.WishInput(**{**values, **changes})
-
-
-def published(fund, **changes) -> Wish:
-    wish = services.collect(fund.id, wish_input(**changes), person("social_worker"))
-    return services.screen(wish, person("chair"), True)
-
-
-def claimed(fund, wish, phone="13800000001", at=None, shown_as="show"):
-    return services.place_claim(wish, "张伟", phone, shown_as, at or utcnow())[0]
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
-
-
-# --- collecting and screening -------------------------------------------------------------
 
 def test_a_wish_above_the_cap_is_refused_beside_the_value_and_nothing_is_written(fund):
     before = count(Wish)

@@ -27,8 +27,9 @@ from app.wishes import photos, services
 from app.wishes.models import Wish, WishClaim, WishGift
 
 from .conftest import LOGINS
-from .test_wishes import claimed, person, published, wish_input
-from .test_wishes_views import BASE, FUND, count, in_fund, last_code
+from .helpers import person
+from .wish_pages import BASE, FUND, count, in_fund, last_code
+from .wish_setup import claimed, published, wish_input
 
 
 def bag_jpeg() -> bytes:

@@ -5,41 +5,15 @@ nothing; the township sees wishes per fund and overdue claims."""
 import re
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.db_types import utcnow
 from app.extensions import db
-from app.funds.models import Fund
 from app.notify.models import Notice, PhoneCode
 from app.wishes.models import Wish, WishClaim
-from tenants import fund_scope, using
 
 from .conftest import LOGINS
-
-FUND = "donggangcun"
-BASE = f"/f/{FUND}/wishes"
-
-
-def in_fund(app, fn):
-    with app.app_context():
-        fund = db.session.scalar(select(Fund).where(Fund.slug == FUND))
-        with using(fund_scope(fund.id)):
-            try:
-                return fn()
-            finally:
-                db.session.remove()
-
-
-def last_code(app, phone: str) -> str:
-    """The code the log channel kept in its notice (there is no SMS account in these tests)."""
-    return in_fund(app, lambda: db.session.scalar(
-        select(Notice.params).where(Notice.template == "phone_code", Notice.recipient == phone)
-        .order_by(Notice.id.desc()))[1])
-
-
-def count(app, model, *where) -> int:
-    return in_fund(app, lambda: db.session.scalar(
-        select(func.count()).select_from(model).where(*where)))
+from .wish_pages import BASE, count, in_fund, last_code
 
 
 def collect(client, auth, **changes) -> int:

@@ -30,6 +30,13 @@ FIELDS = {
     "payout_id": _l("Payout"), "designation_id": _l("Purpose"), "batch_id": _l("Batch"),
     "user_id": _l("Person"), "start_date": _l("Since"), "end_date": _l("Until"),
     "phone": _l("Mobile number"), "email": _l("Email"), "body": _l("Text"),
+    "active": _l("Active"), "address": _l("Address"), "anonymity": _l("Shown as"),
+    "checker": _l("Checked by"), "issuer": _l("Issued by"), "handler": _l("Handled by"),
+    "day": _l("Day"), "year": _l("Year"), "gateway": _l("Payment service"),
+    "initials": _l("Initials"), "locale": _l("Language"), "message": _l("Message"),
+    "notes": _l("Notes"), "payer": _l("Payer"), "rows": _l("Rows"),
+    "sequence": _l("Sequence number"), "serial": _l("Serial number"),
+    "services": _l("Services"), "user": _l("Person"),
 }
 
 # Code columns whose values have labels, by the subject's table (status means different

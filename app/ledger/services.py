@@ -63,6 +63,11 @@ def source(entry: LedgerEntry) -> tuple[str, str | None]:
     if kind == "payout" and number:
         return (str(_l("Payout #%(id)s", id=number)),
                 url_for("payouts.detail", payout_id=number))
+    if kind in ("match", "match_return"):  # "match:<gift's fund>:<gift>", maybe another fund's
+        gift = rest.partition(":")[2]
+        words = (_l("Match for gift #%(id)s", id=gift) if kind == "match"
+                 else _l("Match given back, entry #%(id)s", id=gift))
+        return str(words), None
     if entry.donation_id:
         text = _l("Donation #%(id)s", id=entry.donation_id)
         if entry.kind == "refund":
