@@ -161,6 +161,11 @@ def walk(app, base: str, browser, pages, viewport, visit) -> list[str]:
             if response.status != 200:
                 wrong.append(f"{spec.name} ({spec.path}): answered {response.status}")
                 continue
+            kind = response.headers.get("content-type", "")
+            if not kind.startswith("text/html"):  # a picture shown in the tab: not a page
+                wrong.append(f"{spec.name} ({spec.path}): {kind}; a file belongs in NOT_PAGES "
+                             "(tests/helpers.py)")
+                continue
             visit(spec, page)
     finally:
         for page in opened.values():

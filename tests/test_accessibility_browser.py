@@ -30,6 +30,10 @@ def _check_pages(app, live_server, browser, pages, viewport=PHONE, label="phone"
         page = contexts[key].new_page()
         response = page.goto(f"{live_server}{page_spec.path}")
         assert response.status == 200, f"{page_spec.name}: {response.status}"
+        # axe waits for ever in a picture or a PDF (page.evaluate has no timeout): a route
+        # that answers something else than a page is named in NOT_PAGES (tests/helpers.py).
+        kind = response.headers.get("content-type", "")
+        assert kind.startswith("text/html"), f"{page_spec.name}: {kind}, not a page: NOT_PAGES"
         page.evaluate("document.fonts.ready.then(() => true)")  # colours are judged on text
         found = violations(page)
         problems += [f"{page_spec.name} ({page_spec.path} as {page_spec.who}, "
