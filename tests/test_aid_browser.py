@@ -87,14 +87,16 @@ def test_the_voucher_for_old_people_living_alone_on_a_phone(app, live_server, br
             if name == PEOPLE[0][0]:
                 phones.shot(worker, "propose")
             worker.get_by_role("button", name="提名").click()
-            worker.wait_for_load_state()
+            # Wait for the answer (the same page with its flash), not just any loaded page:
+            # the next goto would otherwise cancel the POST on a slow machine.
+            worker.get_by_text("已提名，管委会将在下一次批量表决中决定。").wait_for()
         # A wrong check digit: refused beside the field, nothing written.
         worker.get_by_label("姓名", exact=True).fill("错号码")
         worker.get_by_label("居民身份证号码").fill("110105194912240018")
         worker.get_by_label("村民小组", exact=True).fill("一组")
         worker.get_by_label("困难情况", exact=True).fill("独居")
         worker.get_by_role("button", name="提名").click()
-        assert worker.locator("#id_number-error").is_visible()
+        worker.locator("#id_number-error").wait_for()
         phones.shot(worker, "wrong-check-digit")
 
         # --- the chair puts them to one vote; a member recuses for a relative ---------------
@@ -110,7 +112,7 @@ def test_the_voucher_for_old_people_living_alone_on_a_phone(app, live_server, br
         member.get_by_text("我与此事有利益关系（回避）").click()
         member.get_by_label("您的利益关系").fill("钱阿婆是我的姑妈")
         member.get_by_role("button", name="申报并回避本次表决").click()
-        member.wait_for_load_state()
+        member.get_by_text("您已回避本次表决，记录中载明理由。").wait_for()
         phones.shot(member, "recused")
         with dgc(app) as session:
             motion = session.scalar(select(Motion).where(Motion.kind == "enrolment")
@@ -136,8 +138,7 @@ def test_the_voucher_for_old_people_living_alone_on_a_phone(app, live_server, br
             if n == 0:
                 phones.shot(worker, "signing")
             worker.get_by_role("button", name="已领取：保存签名").click()
-            worker.wait_for_load_state()
-            assert worker.get_by_text("已发放").first.is_visible()
+            worker.get_by_text("已发放").first.wait_for()
             if n == 0:
                 phones.shot(worker, "signed-voucher")
             worker.go_back()
@@ -155,11 +156,11 @@ def test_the_voucher_for_old_people_living_alone_on_a_phone(app, live_server, br
         shop.goto(f"{base}/shop/{shop_token}")
         shop.get_by_label("券号或扫码内容").fill(serial)
         shop.get_by_role("button", name="核销").click()
-        assert shop.get_by_text("已核销：¥80.00").is_visible()
+        shop.get_by_text("已核销：¥80.00").wait_for()
         phones.shot(shop, "shop-redeemed")
         shop.get_by_label("券号或扫码内容").fill(serial)
         shop.get_by_role("button", name="核销").click()
-        assert shop.get_by_text("此券已核销过").is_visible()
+        shop.get_by_text("此券已核销过").wait_for()
         phones.shot(shop, "shop-refused")
 
         # --- the payout to the shop, two keys ------------------------------------------------

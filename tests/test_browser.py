@@ -30,8 +30,7 @@ def test_committee_member_on_a_phone(live_server, browser):
     shot(page, "03-fund-workspace-phone")
 
     page.get_by_role("button", name="English").click()
-    page.wait_for_load_state()
-    assert page.get_by_role("heading", name="Committee and staff").is_visible()
+    page.get_by_role("heading", name="Committee and staff").wait_for()
     assert no_sideways_scroll(page)
     shot(page, "04-fund-workspace-phone-en")
 

@@ -91,8 +91,7 @@ class Journey:
         """The language switch in the header, as a person who reads English would use it."""
         if self.lang == "en":
             page.get_by_role("button", name="English").click()
-            page.wait_for_load_state()
-            assert page.locator("html").get_attribute("lang") == "en"
+            page.locator("html[lang=en]").wait_for(state="attached")
         else:
             assert page.locator("html").get_attribute("lang") == "zh-CN"
 
@@ -378,6 +377,8 @@ def test_the_whole_journey(app, live_server, browser, viewport, lang):
         treasurer.get_by_role("link", name=t("Request a payout")).first.click()
         treasurer.get_by_role("link", name=PROJECT).click()
         treasurer.get_by_label(t("Amount (yuan)")).fill(PAYOUT)
+        # The project has two budget lines: the payout names the one it is paid from.
+        treasurer.get_by_label(t("Budget line")).select_option(label="顶棚材料 · ¥900.00")
         treasurer.locator("input[name=payee]").fill("芦湾镇宏达建材店")
         treasurer.locator("input[name=payee_account]").fill("6222000011113333")
         treasurer.locator("textarea[name=purpose]").fill("候车亭顶棚材料（第一笔）")

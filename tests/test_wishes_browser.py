@@ -78,8 +78,7 @@ def test_a_wish_from_collection_to_fulfilment_on_phones(sms_app, fake_sms, live_
         chair = phones.page(LOGINS["chair"])
         chair.goto(manage)
         chair.get_by_role("button", name="通过并发布").click()
-        chair.wait_for_load_state()
-        assert "心愿已上墙" in chair.content()
+        chair.get_by_text("心愿已上墙").first.wait_for()
         phones.shot(chair, "approved")
 
         villager = phones.page()
@@ -105,8 +104,7 @@ def test_a_wish_from_collection_to_fulfilment_on_phones(sms_app, fake_sms, live_
             f"tel:{VILLAGER[1]}"  # the 社工 calls the donor from the page
         worker.get_by_label("确认人").select_option("guardian")
         worker.get_by_role("button", name="登记交付").click()
-        worker.wait_for_load_state()
-        assert "心愿已实现" in worker.content()
+        worker.get_by_text("心愿已实现").first.wait_for()
         phones.shot(worker, "handed-over")
 
         villager.goto(f"{base}/?show=fulfilled")
@@ -115,7 +113,7 @@ def test_a_wish_from_collection_to_fulfilment_on_phones(sms_app, fake_sms, live_
         phones.shot(villager, "fulfilled")
 
         worker.get_by_role("link", name=re.compile("及其收据")).click()
-        worker.wait_for_load_state()
+        worker.wait_for_url(re.compile(r"/donations/\d+"))
         phones.shot(worker, "gift-and-receipt")
 
         villager.goto(f"{live_server}/f/{FUND}/public")
