@@ -1,9 +1,12 @@
 """微心愿, the rest of issue 20: a photo only without faces (OpenCV's cascade on a real face
-photo, NASA's astronaut portrait), money given online for a wish through the donate page, and
+photo, NASA's astronaut portrait), money given online for a wish through the donate page (and
+paying no longer once refunded or reversed), the SMS the claimer gets through the gateway, and
 the season's counts in the report's spreadsheets."""
 
 import io
+import json
 import re
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,13 +23,13 @@ from app.jobs.services import run_every_minute
 from app.ledger.models import LedgerEntry
 from app.notify.models import Notice
 from app.payments import services as payments
-from app.payments.gateway import SUCCEEDED, Checkout, Event, Payment
+from app.payments.gateway import REFUNDED, SUCCEEDED, Checkout, Event, Payment
 from app.payouts import services as payouts
 from app.validation import Invalid
 from app.wishes import photos, services
 from app.wishes.models import Wish, WishClaim, WishGift
 
-from .conftest import LOGINS
+from .conftest import LOGINS, TEMPLATES, received
 from .helpers import person
 from .wish_pages import BASE, FUND, count, in_fund, last_code
 from .wish_setup import claimed, published, wish_input
@@ -182,18 +185,18 @@ class FakeGateway:
         return Checkout(redirect=f"https://pay.example.test/{payment.ref}")
 
 
-def confirm(donation: Donation, event_id: str) -> str:
+def gateway_says(donation: Donation, event_id: str, kind: str, name: str, **values) -> str:
+    """The fake gateway's notification about this gift, handled as a real one."""
     return payments.handle_event(
         FakeGateway(),
-        Event(
-            id=event_id,
-            type="payment_intent.succeeded",
-            kind=SUCCEEDED,
-            fund_id=donation.fund_id,
-            payment_ref=donation.gateway_ref,
-            amount_fen=donation.amount_fen,
-        ),
+        Event(id=event_id, type=name, kind=kind, fund_id=donation.fund_id,
+              payment_ref=donation.gateway_ref, **values),
     )
+
+
+def confirm(donation: Donation, event_id: str) -> str:
+    return gateway_says(donation, event_id, SUCCEEDED, "payment_intent.succeeded",
+                        amount_fen=donation.amount_fen)
 
 
 def give_online(fund, wish, designation_id, amount="200") -> Donation:
@@ -253,6 +256,32 @@ def test_the_claimer_of_a_money_wish_gets_the_donate_link_on_the_page_and_by_sms
         rf'<option[^>]*value="{args["designation"]}"[^>]*selected',
         page.text,
     )
+
+
+
+@pytest.mark.config(HUEY_IMMEDIATE=True, HUEY_NAME=f"shanlin-test-{uuid.uuid4().hex[:8]}")
+def test_the_claimer_of_a_money_wish_is_texted_through_the_sms_gateway(sms_app, fake_sms, client):
+    """The SMS itself, not only the notice: without a template id it would go to the log."""
+    sms_app.config["SMS_TEMPLATES"] = {**TEMPLATES, "wish_claimed_money": "2000008"}
+
+    def setup():
+        wish = published(fund_of(sms_app), fulfil_by="money", title="一个电饭煲", value="200")
+        db.session.commit()
+        return wish.id, services.donate_args(wish)
+
+    wish_id, args = in_fund(sms_app, setup)
+    claimer = {"name": "钱多多", "phone": "13900007789", "shown_as": "caring"}
+    client.post(f"{BASE}/{wish_id}/claim", data={"step": "code", **claimer})
+    [code] = [m["params"][1] for m in received(fake_sms)
+              if m["template_id"] == TEMPLATES["phone_code"]]
+    done = client.post(f"{BASE}/{wish_id}/claim", data={"step": "claim", "code": code, **claimer})
+    assert done.status_code == 302
+    [text] = [m for m in received(fake_sms) if m["template_id"] == "2000008"]
+    fund, title, days, pay, link = text["params"]  # the template's parameters, in its order
+    assert (text["phone"], fund, title, days) == ("+8613900007789", "东港村社区慈善基金",
+                                                  "一个电饭煲", "14")
+    assert pay.endswith(f"/f/{FUND}/donate?designation={args['designation']}&wish={wish_id}")
+    assert f"{BASE}/claims/" in link
 
 
 def fund_of(app) -> Fund:
@@ -374,6 +403,98 @@ def test_money_recorded_on_the_wish_page_follows_the_same_rule(fund):
     link = db.session.scalar(select(WishGift).where(WishGift.wish_id == wish.id))
     assert link.donation_id == gift.id == wish.donation_id
     assert services.shown_of(wish).funded
+
+
+# --- a gift for a wish given back: refunded, or reversed as booked by mistake ----------------
+
+
+def refund(donation: Donation, event_id: str, total_fen: int) -> str:
+    """The gateway's word that this much of the gift has been given back so far."""
+    return gateway_says(donation, event_id, REFUNDED, "charge.refunded",
+                        refunded_total_fen=total_fen)
+
+
+def test_a_refunded_gift_no_longer_pays_for_the_wish_and_the_claim_gets_its_days_back(fund):
+    from app.audit.models import AuditEntry
+
+    wish = published(fund, fulfil_by="money", title="一个电饭煲", value="200")
+    claim = claimed(fund, wish, at=utcnow() - timedelta(days=2))
+    donation = give_online(fund, wish, services.donate_args(wish)["designation"])
+    assert confirm(donation, "evt_wish_refunded_1") == "confirmed"
+    services.settle_wishes(utcnow())
+    assert wish.donation_id == donation.id and claim.expires_at is None
+
+    assert refund(donation, "evt_wish_refunded_2", 200_00) == "refund_booked"
+    shown = services.shown_of(wish)  # on read, before the job
+    assert donation.status == "refunded" and not shown.funded and shown.state == "claimed"
+    services.settle_wishes(utcnow())
+    assert wish.donation_id is None and claim.status == "active"
+    assert claim.expires_at == claim.claimed_at + timedelta(days=14)  # its days, not more
+    with pytest.raises(Invalid):  # nothing to buy it with
+        services.buy(wish, services.BuyInput(amount="200", payee="镇上家电商店"),
+                     person("treasurer"))
+    services.cancel(claim)  # no money of theirs is held: the claimer may let it go
+    db.session.commit()
+    changes = [
+        (json.loads(e.before).get("donation_id"), json.loads(e.after).get("donation_id"))
+        for e in db.session.scalars(select(AuditEntry).where(
+            AuditEntry.subject_table == "wish", AuditEntry.subject_id == wish.id))
+    ]
+    assert (None, donation.id) in changes and (donation.id, None) in changes
+
+
+def test_a_partial_refund_below_the_value_unpays_the_wish_until_more_money_comes(fund):
+    wish = published(fund, fulfil_by="money", title="一个电饭煲", value="200")
+    claim = claimed(fund, wish)
+    designation = services.donate_args(wish)["designation"]
+    first = give_online(fund, wish, designation, amount="250")
+    confirm(first, "evt_wish_partly_1")
+    refund(first, "evt_wish_partly_2", 50_00)
+    assert services.funding([wish]) == {wish.id: (first.id, claim)}  # ¥200 left: enough
+    refund(first, "evt_wish_partly_3", 100_00)
+    assert first.status == "partially_refunded" and services.funding([wish]) == {}
+    assert not services.shown_of(wish).funded
+    second = give_online(fund, wish, designation, amount="50")  # still takes money
+    confirm(second, "evt_wish_partly_4")
+    assert services.funding([wish]) == {wish.id: (second.id, claim)}  # ¥150 + ¥50
+
+
+def record_cash(wish) -> Donation:
+    return services.record_money(
+        wish,
+        services.MoneyInput(amount="200", channel="cash", received_on=utcnow().date()),
+        person("treasurer"),
+    )
+
+
+def test_money_booked_by_mistake_and_reversed_no_longer_pays_and_the_claim_lapses(fund):
+    from app.donations import services as donations
+
+    wish = published(fund, fulfil_by="money", title="一个电饭煲", value="200")
+    claim = claimed(fund, wish, at=utcnow() - timedelta(days=2))
+    gift = record_cash(wish)
+    assert wish.donation_id == gift.id and claim.expires_at is None
+    donations.reverse(gift, "金额记错，重新录入", person("treasurer"))
+    later = utcnow() + timedelta(days=13)  # past the claim's 14 days
+    assert services.shown_of(wish, later).state == "open"  # on read, before the job
+    services.settle_wishes(later)
+    assert (wish.donation_id, claim.status) == (None, "expired")
+
+
+def test_a_wish_the_fund_is_buying_keeps_its_gift_until_the_payout_ends(fund):
+    from app.donations import services as donations
+
+    wish = published(fund, fulfil_by="money", title="一个电饭煲", value="200")
+    claim = claimed(fund, wish)
+    gift = record_cash(wish)
+    treasurer = person("treasurer")
+    payout = services.buy(wish, services.BuyInput(amount="200", payee="镇上家电商店"), treasurer)
+    donations.reverse(gift, "金额记错，重新录入", treasurer)
+    assert services.funding([wish]) == {wish.id: (gift.id, claim)}  # signed on that money
+    payouts.withdraw(payout, treasurer)
+    assert services.funding([wish]) == {}
+    services.settle_funding(wish)
+    assert wish.donation_id is None and claim.expires_at is not None
 
 
 # --- counts in the report's spreadsheets ------------------------------------------------------

@@ -262,6 +262,9 @@ def init_app(app: Flask) -> None:
     if not sms.configured(app.config):
         log.warning("SMS is not set up (SMS_SECRET_ID, SMS_SECRET_KEY, SMS_SDK_APP_ID): "
                     "notices to mobile numbers are written to the log")
+    elif missing := sms.unregistered(TEMPLATES, app.config):
+        log.warning("SMS_TEMPLATES has no template id for %s: these notices to mobile numbers "
+                    "go by email, or only to the log", ", ".join(missing))
     huey = queue.get(app).huey
 
     # No huey retries: the attempts are counted on the notice, and deliver() asks for another

@@ -56,6 +56,12 @@ def template_id(key: str, config=None) -> str | None:
     return (config.get("SMS_TEMPLATES") or {}).get(key)
 
 
+def unregistered(keys, config=None) -> list[str]:
+    """Of these notice templates, those without a template id here: their notices to mobile
+    numbers go by email, or only to the log."""
+    return [key for key in keys if not template_id(key, config)]
+
+
 def ready(key: str) -> bool:
     """Can a notice of this template go by SMS here?"""
     return configured() and bool(template_id(key))

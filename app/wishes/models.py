@@ -161,8 +161,8 @@ class WishClaim(FundOwned, db.Model):
 @audited
 class WishGift(FundOwned, db.Model):
     """A gift given for a wish through the donate flow (or recorded on the wish's page): money
-    designated to the fund's 微心愿 project, tied to this wish. The first of them confirmed
-    while the claim was live pays for the wish (services.funding)."""
+    designated to the fund's 微心愿 project, tied to this wish. Those confirmed while the claim
+    was live and not refunded pay for the wish once they reach its value (services.funding)."""
 
     __tablename__ = "wish_gift"
     __fund_args__ = (

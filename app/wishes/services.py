@@ -176,8 +176,10 @@ def live_claims(wish_ids, now: datetime | None = None) -> dict[int, WishClaim]:
     ids = list(wish_ids)
     if not ids:
         return {}
-    return {c.wish_id: c for c in db.session.scalars(
+    found = {c.wish_id: c for c in db.session.scalars(
         select(WishClaim).where(WishClaim.wish_id.in_(ids), _live(now)))}
+    lapsed = _lapsed_unpaid(found.values(), now)
+    return {wish_id: c for wish_id, c in found.items() if c.id not in lapsed}
 
 
 def live_claim(wish: Wish, now: datetime | None = None) -> WishClaim | None:
@@ -185,9 +187,29 @@ def live_claim(wish: Wish, now: datetime | None = None) -> WishClaim | None:
 
 
 def is_expired(claim: WishClaim, now: datetime | None = None) -> bool:
+    now = now or utcnow()
     return claim.status == "expired" or (
-        claim.status == "active" and claim.expires_at is not None
-        and claim.expires_at <= (now or utcnow()))
+        claim.status == "active" and claim.expires_at is not None and claim.expires_at <= now
+    ) or claim.id in _lapsed_unpaid([claim], now)
+
+
+def _due(claim: WishClaim) -> datetime:
+    """When the claim lapses unless money pays for the wish: its deadline, or for a claim
+    paid for (which keeps none) the one its days gave it."""
+    return claim.expires_at or claim.claimed_at + timedelta(
+        days=settings_of(claim.fund_id).claim_days)
+
+
+def _lapsed_unpaid(claims, now: datetime) -> set[int]:
+    """Claims (ids) kept as paid for whose gift no longer pays (refunded or reversed, and the
+    job or a POST has not written it yet) and whose own days are over: lapsed for readers."""
+    unpaid = [c for c in claims if c.status == "active" and c.expires_at is None
+              and _due(c) <= now]
+    if not unpaid:
+        return set()
+    paid = funding(db.session.scalars(select(Wish).where(
+        Wish.id.in_([c.wish_id for c in unpaid]))).all())
+    return {c.id for c in unpaid if c.wish_id not in paid}
 
 
 def _expire(claim: WishClaim) -> None:
@@ -468,7 +490,7 @@ def record_money(wish: Wish, data: MoneyInput, user, now: datetime | None = None
         designation_id=project.designation_id, message=gift_message(wish)), user)
     db.session.add(WishGift(fund_id=wish.fund_id, wish_id=wish.id, donation_id=gift.id,
                             created_at=now))
-    _paid_for(wish, claim_, gift.id)
+    settle_funding(wish)  # paid for once the money recorded reaches the wish's value
     receipts.issue(gift, user=user, now=now)
     return gift
 
@@ -478,8 +500,9 @@ def record_money(wish: Wish, data: MoneyInput, user, now: datetime | None = None
 # The claimer's money is a gift designated to the fund's 微心愿 project and tied to the wish by
 # a WishGift row: recorded on the wish's page (cash, a transfer), or paid on the donate page
 # through the link the claimer gets (Stripe, WeChat Pay, Alipay), confirmed there by the
-# gateway. The first tied gift confirmed while the claim is live pays for the wish; the
-# project's payout buying it spends that designated money first (payouts.mark_paid).
+# gateway. Tied gifts confirmed while the claim is live pay for the wish once the money still
+# in them (refunds taken off) reaches its value (funding); the project's payout buying it
+# spends that designated money first (payouts.mark_paid).
 
 def takes_money(wish: Wish) -> bool:
     return wish.fulfil_by != "goods"
@@ -504,8 +527,10 @@ def link_gift(donation, wish_id: int | None, now: datetime | None = None) -> Wis
     not paid for yet. Otherwise it stays a gift to what the donor chose, as any other."""
     now = now or utcnow()
     wish = db.session.get(Wish, wish_id) if wish_id else None
-    if wish is None or wish.status != "open" or not takes_money(wish) \
-            or wish.donation_id is not None:
+    if wish is None or wish.status != "open" or not takes_money(wish):
+        return None
+    settle_funding(wish)  # a wish whose gift was refunded takes money again
+    if wish.donation_id is not None:
         return None
     args = donate_args(wish)
     if args is None or donation.designation_id != args["designation"]:
@@ -521,56 +546,81 @@ def link_gift(donation, wish_id: int | None, now: datetime | None = None) -> Wis
 
 
 def funding(wishes) -> dict[int, tuple[int, WishClaim]]:
-    """Wish id -> (the gift paying for it, the claim it pays) for open wishes not yet marked
-    paid for: the first tied gift confirmed while its claim was live (a gift confirmed after
-    the claim lapsed stays a gift to the project). As it is now; the job or the next POST on
-    the wish makes it durable."""
+    """Wish id -> (the gift paying for it, the claim it pays) for open wishes given with money,
+    from the gifts as they stand now: the tied gifts still counted (confirmed, or partly
+    refunded) and confirmed while the claim was live pay for the wish once what is left of them
+    reaches its value, and the gift that got there names the payment. So a gift refunded or
+    reversed stops paying at once, and a gift confirmed after the claim lapsed stays a gift to
+    the project. A wish the fund is buying keeps the gift it is bought with: the payout was
+    signed on that money, and ending the payout puts the wish back under this rule. The job or
+    the next POST on the wish makes the answer durable (settle_funding)."""
     from app.donations.models import Donation
     from app.donations.services import COUNTED
 
-    ids = [w.id for w in wishes if w.status == "open" and w.donation_id is None]
-    if not ids:
+    open_ = {w.id: w for w in wishes if w.status == "open" and takes_money(w)}
+    if not open_:
         return {}
+    buying = _buying(open_.values())
     rows = db.session.execute(
-        select(WishGift.wish_id, WishGift.donation_id, WishClaim)
+        select(WishGift.wish_id, Donation, WishClaim)
         .join(Donation, (Donation.id == WishGift.donation_id)
               & (Donation.fund_id == WishGift.fund_id))
         .join(WishClaim, (WishClaim.wish_id == WishGift.wish_id)
               & (WishClaim.fund_id == WishGift.fund_id))
-        .where(WishGift.wish_id.in_(ids), Donation.status.in_(COUNTED),
-               WishClaim.status == "active", WishClaim.claimed_at <= WishGift.created_at,
-               or_(WishClaim.expires_at.is_(None), Donation.confirmed_at < WishClaim.expires_at))
+        .where(WishGift.wish_id.in_(list(open_)), WishClaim.status == "active",
+               WishClaim.claimed_at <= WishGift.created_at)
         .order_by(Donation.confirmed_at, Donation.id)).all()
     found: dict[int, tuple[int, WishClaim]] = {}
-    for wish_id, donation_id, claim_ in rows:
-        found.setdefault(wish_id, (donation_id, claim_))
+    given: dict[int, int] = {}
+    for wish_id, gift, claim_ in rows:
+        if wish_id in found:
+            continue
+        wish = open_[wish_id]
+        if wish_id in buying:
+            if gift.id == wish.donation_id:
+                found[wish_id] = (gift.id, claim_)
+            continue
+        if gift.status in COUNTED and gift.confirmed_at < _due(claim_):
+            given[wish_id] = given.get(wish_id, 0) + gift.net_fen
+            if given[wish_id] >= wish.value_fen:
+                found[wish_id] = (gift.id, claim_)
     return found
 
 
-def _paid_for(wish: Wish, claim_: WishClaim, donation_id: int) -> None:
-    """The wish's money is in: the claim waits for the fund's purchase and no longer expires."""
-    wish.donation_id = donation_id
-    claim_.expires_at = None
+def _settle(wish: Wish, found: tuple[int, WishClaim] | None) -> bool:
+    """Write the wish's payment as funding() finds it; whether anything changed. Paid for:
+    the claim waits for the fund's purchase and no longer expires. No longer paid for (its
+    gift refunded or reversed): the wish waits for money again and the claim gets back its
+    days, lapsing if they are over. Both are on the audit trail as changes of the rows."""
+    if found is not None:
+        donation_id, claim_ = found
+        if wish.donation_id == donation_id and claim_.expires_at is None:
+            return False
+        wish.donation_id, claim_.expires_at = donation_id, None
+    elif wish.status == "open" and takes_money(wish) and wish.donation_id is not None:
+        wish.donation_id = None
+        claim_ = db.session.scalar(select(WishClaim).where(WishClaim.wish_id == wish.id,
+                                                           WishClaim.status == "active"))
+        if claim_ is not None and claim_.expires_at is None:
+            claim_.expires_at = _due(claim_)
+    else:
+        return False
     db.session.flush()
+    return True
 
 
 def settle_funding(wish: Wish) -> None:
-    """Make a confirmed gift for this wish durable (in a POST, before anything else)."""
-    found = funding([wish]).get(wish.id)
-    if found is not None:
-        _paid_for(wish, found[1], found[0])
+    """Make the wish's payment durable as it stands (in a POST, before anything else)."""
+    _settle(wish, funding([wish]).get(wish.id))
 
 
 def settle_funded(now: datetime) -> int:
-    """The every-minute job: wishes whose tied gift the gateway confirmed are paid for."""
+    """The every-minute job: wishes whose tied gift the gateway confirmed are paid for, and
+    those whose gift was refunded or reversed no longer are."""
     wishes = db.session.scalars(select(Wish).where(
-        Wish.status == "open", Wish.donation_id.is_(None),
-        Wish.id.in_(select(WishGift.wish_id)))).all()
+        Wish.status == "open", Wish.id.in_(select(WishGift.wish_id)))).all()
     found = funding(wishes)
-    for wish in wishes:
-        if wish.id in found:
-            _paid_for(wish, found[wish.id][1], found[wish.id][0])
-    return len(found)
+    return sum(_settle(wish, found.get(wish.id)) for wish in wishes)
 
 
 @dataclass
@@ -603,17 +653,28 @@ def buy(wish: Wish, data: BuyInput, user, now: datetime | None = None):
     return payout
 
 
-def paid_payouts(wishes) -> set[int]:
-    """The wishes (ids) bought with a paid payout but not yet marked fulfilled: fulfilled for
-    every reader; the job makes it durable."""
+def _with_payout(wishes, condition) -> set[int]:
+    """The open wishes (ids) whose payout meets the condition (a function of the Payout
+    model)."""
     from app.payouts.models import Payout
 
     waiting = {w.payout_id: w.id for w in wishes if w.status == "open" and w.payout_id}
     if not waiting:
         return set()
-    paid = db.session.scalars(select(Payout.id).where(Payout.id.in_(list(waiting)),
-                                                      Payout.status == "paid"))
-    return {waiting[p] for p in paid}
+    return {waiting[p] for p in db.session.scalars(
+        select(Payout.id).where(Payout.id.in_(list(waiting)), condition(Payout)))}
+
+
+def paid_payouts(wishes) -> set[int]:
+    """The wishes (ids) bought with a paid payout but not yet marked fulfilled: fulfilled for
+    every reader; the job makes it durable."""
+    return _with_payout(wishes, lambda payout: payout.status == "paid")
+
+
+def _buying(wishes) -> set[int]:
+    """The wishes (ids) the fund is buying or has bought: a payout not rejected, withdrawn or
+    reversed."""
+    return _with_payout(wishes, lambda payout: payout.status.not_in(ENDED_PAYOUTS))
 
 
 def fulfil_paid(now: datetime) -> int:
@@ -656,9 +717,7 @@ def _shown(wishes, now: datetime) -> list[Shown]:
         if wish.status == "fulfilled" or wish.id in paid:
             shown.append(Shown(wish, "fulfilled", done.get(wish.id) or live.get(wish.id)))
         elif wish.id in live:
-            shown.append(Shown(wish, "claimed", live[wish.id],
-                               funded=takes_money(wish) and (wish.donation_id is not None
-                                                             or wish.id in gifts)))
+            shown.append(Shown(wish, "claimed", live[wish.id], funded=wish.id in gifts))
         else:
             shown.append(Shown(wish, "open", None))
     return shown

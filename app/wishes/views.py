@@ -202,7 +202,7 @@ def _detail(wish: Wish, **forms):
     refused = any(f.errors for f in forms.values())
     return render("wishes/detail.html", http_status=422 if refused else 200, fund=g.fund,
                   wish=wish, shown=services.shown_of(wish),
-                  paid_online=services.funding([wish]).get(wish.id, (None,))[0],
+                  paid_with=services.funding([wish]).get(wish.id, (None,))[0],
                   live=services.live_claim(wish), history=services.claim_history(wish),
                   project=services.wish_project(), mask_contact=mask_contact,
                   mask_name=mask_name, expired=services.is_expired,
