@@ -1,9 +1,10 @@
 """关爱发放 set-ups shared by the aid tests: valid ID numbers, a running ¥80 voucher
-programme, people enrolled by a vote."""
+programme, people enrolled by a vote, a person due for the yearly review, a change of the
+programme waiting for its vote."""
 
 from datetime import timedelta
 
-from app.aid import services
+from app.aid import changes, services
 from app.auth.models import User
 from app.clock import local_today
 from app.db_types import utcnow
@@ -55,3 +56,42 @@ def enrol(programme, ids=VALID_IDS, *, recuse=None):
     motion = services.put_to_vote(programme, person("chair"))
     decide(motion, person("chair"), recuse=recuse)
     return motion
+
+
+def old_enrolment(days_ago: int = 340):
+    """A programme that began over a year ago and one person enrolled ``days_ago``."""
+    today = local_today()
+    programme = running_programme(starts_on=today - timedelta(days=400))
+    services.propose(
+        programme,
+        services.PersonInput(
+            name="王秀英",
+            id_number=VALID_IDS[0],
+            village_group="一组",
+            household="一组 8 号",
+            situation="独居",
+            starts_on=today - timedelta(days=days_ago),
+        ),
+        person("social_worker"),
+    )
+    decide(services.put_to_vote(programme, person("chair")), person("chair"))
+    return programme, services.enrolments(programme)[0]
+
+
+def change_input(programme, **kw) -> changes.ChangeInput:
+    """The programme's terms as they are but for ``kw``, with a reason."""
+    values = dict(
+        value=str(programme.value_fen // 100),
+        frequency=programme.frequency,
+        ends_on=programme.ends_on,
+        rule=programme.rule,
+        budget=str(programme.proposal.requested_fen // 100),
+        reason="物价上涨",
+    )
+    values.update(kw)
+    return changes.ChangeInput(**values)
+
+
+def pending_change(programme, by: str = "social_worker", **kw):
+    """New terms (``kw``) proposed by ``by``, waiting for the chair to put them to the vote."""
+    return changes.propose_change(programme, change_input(programme, **kw), person(by))

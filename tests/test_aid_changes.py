@@ -21,22 +21,17 @@ from app.todo.services import waiting_for
 from app.validation import Invalid
 from tenants import fund_scope, using
 
-from .aid_setup import VALID_IDS, decide, enrol, running_programme
+from .aid_setup import (
+    VALID_IDS,
+    change_input,
+    decide,
+    enrol,
+    old_enrolment,
+    pending_change,
+    running_programme,
+)
 from .conftest import LOGINS
 from .helpers import person
-
-
-def change_input(programme, **kw) -> changes.ChangeInput:
-    values = dict(
-        value=str(programme.value_fen // 100),
-        frequency=programme.frequency,
-        ends_on=programme.ends_on,
-        rule=programme.rule,
-        budget=str(programme.proposal.requested_fen // 100),
-        reason="物价上涨",
-    )
-    values.update(kw)
-    return changes.ChangeInput(**values)
 
 
 def vote_no(motion, chair):
@@ -65,11 +60,7 @@ def test_a_carried_change_applies_from_the_next_period_and_keeps_what_was_made(f
     today = local_today()
     period = services.periods.period_of("monthly", today)
     assert services.make_entitlements(programme, period) == 3
-    change = changes.propose_change(
-        programme,
-        change_input(programme, value="100", budget="3000", rule="70 周岁以上独居或空巢老人"),
-        person("social_worker"),
-    )
+    change = pending_change(programme, value="100", budget="3000", rule="70 周岁以上独居或空巢老人")
     assert programme.value_fen == 8000  # proposed only: nothing changes yet
     assert changes.change_state(change) == "proposed"
     member = person("member")
@@ -107,16 +98,13 @@ def test_a_lost_vote_leaves_the_programme_as_it_was(fund):
         programme.rule,
         programme.proposal.requested_fen,
     )
-    change = changes.propose_change(
+    change = pending_change(
         programme,
-        change_input(
-            programme,
-            value="120",
-            frequency="quarterly",
-            ends_on=local_today() + timedelta(days=200),
-            budget="5000",
-        ),
-        person("chair"),
+        by="chair",
+        value="120",
+        frequency="quarterly",
+        ends_on=local_today() + timedelta(days=200),
+        budget="5000",
     )
     motion = changes.put_to_vote(change, person("chair"))
     vote_no(motion, person("chair"))
@@ -130,7 +118,7 @@ def test_a_lost_vote_leaves_the_programme_as_it_was(fund):
         programme.proposal.requested_fen,
     ) == before
     assert changes.pending(programme) is None  # another change may be proposed now
-    changes.propose_change(programme, change_input(programme, value="90"), person("chair"))
+    pending_change(programme, by="chair", value="90")
 
 
 def test_a_frequency_change_starts_with_a_whole_period_of_the_new_kind():
@@ -143,9 +131,7 @@ def test_a_frequency_change_starts_with_a_whole_period_of_the_new_kind():
 
 def test_after_a_frequency_change_the_old_periods_stay_and_the_new_ones_follow(fund):
     programme = running_programme(starts_on=local_today().replace(day=1) - timedelta(days=70))
-    change = changes.propose_change(
-        programme, change_input(programme, frequency="quarterly"), person("social_worker")
-    )
+    change = pending_change(programme, frequency="quarterly")
     decide(changes.put_to_vote(change, person("chair")), person("chair"))
     assert programme.frequency == "quarterly"
     found = changes.periods_of(programme, local_today())
@@ -192,9 +178,9 @@ def test_bad_change_input_is_refused_beside_the_field_and_nothing_is_written(fun
 
 def test_one_change_at_a_time_and_only_of_a_running_programme(fund):
     programme = running_programme()
-    changes.propose_change(programme, change_input(programme, value="90"), person("chair"))
+    pending_change(programme, by="chair", value="90")
     with pytest.raises(Invalid, match="已在等待"):
-        changes.propose_change(programme, change_input(programme, value="95"), person("chair"))
+        pending_change(programme, by="chair", value="95")
     proposed = services.create_programme(
         services.ProgrammeInput(
             title="未表决的项目",
@@ -210,7 +196,7 @@ def test_one_change_at_a_time_and_only_of_a_running_programme(fund):
         person("social_worker"),
     )
     with pytest.raises(Invalid):
-        changes.propose_change(proposed, change_input(proposed, value="60"), person("chair"))
+        pending_change(proposed, by="chair", value="60")
 
 
 def test_the_change_pages_refuse_bad_input_with_422_and_show_the_versions(app, fund, client, auth):
@@ -271,26 +257,6 @@ def test_the_change_pages_refuse_bad_input_with_422_and_show_the_versions(app, f
 
 
 # --- the yearly review -----------------------------------------------------------------------
-
-
-def old_enrolment(days_ago: int = 340):
-    """A programme that began over a year ago and one person enrolled ``days_ago``."""
-    today = local_today()
-    programme = running_programme(starts_on=today - timedelta(days=400))
-    services.propose(
-        programme,
-        services.PersonInput(
-            name="王秀英",
-            id_number=VALID_IDS[0],
-            village_group="一组",
-            household="一组 8 号",
-            situation="独居",
-            starts_on=today - timedelta(days=days_ago),
-        ),
-        person("social_worker"),
-    )
-    decide(services.put_to_vote(programme, person("chair")), person("chair"))
-    return programme, services.enrolments(programme)[0]
 
 
 def test_a_review_due_shows_for_the_social_worker_and_continue_extends_a_year(fund):
@@ -448,6 +414,13 @@ def test_the_annual_report_counts_the_aid_and_names_no_one(fund):
         "people": 3,
         "per_period_fen": 8000,
         "spent_fen": 8000,
+        "versions": [  # the demo raised the budget only: one amount in every month
+            {
+                "periods": voucher["versions"][0]["periods"],
+                "frequency": "monthly",
+                "per_period_fen": 8000,
+            }
+        ],
     }
     assert ReportData.from_json(data.to_json()).aid == data.aid
     text = disclosure.as_csv(data).decode("utf-8")
@@ -458,3 +431,76 @@ def test_the_annual_report_counts_the_aid_and_names_no_one(fund):
         fund, period("quarterly", local_today().year, (local_today().month - 1) // 3 + 1)
     )
     assert quarterly.aid == []  # the section is the annual report's
+
+
+def raised_from_next_month():
+    """A ¥80 monthly programme running since January, ¥100 carried today (from next month on),
+    with the months of this year so far as a report writes them."""
+    today = local_today()
+    programme = running_programme(title="物价调整后的购物券", starts_on=date(today.year, 1, 1))
+    decide(
+        changes.put_to_vote(pending_change(programme, value="100", budget="3000"), person("chair")),
+        person("chair"),
+    )
+    this_month = services.periods.period_of("monthly", today)
+    first = f"{today.year}-01"
+    return programme, this_month if this_month == first else f"{first} – {this_month}"
+
+
+def test_the_annual_report_shows_each_periods_amount_never_a_change_still_to_come(fund):
+    """A change carried today takes effect next month: this year's report keeps ¥80 for every
+    month begun so far, and the months after show ¥100 once they have begun."""
+    from app.disclosure import services as disclosure
+    from app.disclosure.reports import compute, period
+
+    today = local_today()
+    programme, months = raised_from_next_month()
+    assert programme.value_fen == 10000  # carried: the programme holds the new terms already
+    data = compute(fund, period("annual", today.year))
+    row = next(a for a in data.aid if a["title"] == programme.title)
+    assert (row["frequency"], row["per_period_fen"]) == ("monthly", 8000)
+    assert row["versions"] == [{"periods": months, "frequency": "monthly", "per_period_fen": 8000}]
+    line = next(r for r in disclosure.rows(data) if programme.title in str(r[1]))
+    assert "¥80.00" in line[1] and "¥100.00" not in line[1]
+    # Over the next month too (the next year's first, in December), each period has its own.
+    after = next_month(today)
+    versions = changes.versions_between(programme, date(today.year, 1, 1), after)
+    assert [(v.first, v.last, v.terms.value_fen) for v in versions] == [
+        (f"{today.year}-01", services.periods.period_of("monthly", today), 8000),
+        (services.periods.period_of("monthly", after),) * 2 + (10000,),
+    ]
+
+
+def test_a_report_over_a_change_shows_each_amount_beside_its_months(app, fund, monkeypatch):
+    """Read once next month has begun, a report from January on has both amounts, each with
+    the months it was in force, on the page (and its PDF) and in the spreadsheets."""
+    from flask import render_template
+
+    from app.aid import figures
+    from app.disclosure import services as disclosure
+    from app.disclosure.reports import ReportData
+
+    today = local_today()
+    january, after = date(today.year, 1, 1), next_month(today)
+    programme, months = raised_from_next_month()
+    monkeypatch.setattr(figures, "local_today", lambda: after)
+    row = next(a for a in figures.report_rows(january, after) if a["title"] == programme.title)
+    assert (row["per_period_fen"], len(row["versions"])) == (10000, 2)
+    data = ReportData(
+        fund=fund.name,
+        kind="annual",
+        year=today.year,
+        quarter=0,
+        start=str(january),
+        end=str(after),
+        aid=[row],
+    )
+    line = next(r for r in disclosure.rows(data) if programme.title in str(r[1]))[1]
+    assert line == (
+        f"{programme.title}：0 人，{months} 每期 ¥80.00；"
+        f"{services.periods.period_of('monthly', after)} 每期 ¥100.00"
+    )
+    with app.test_request_context():
+        html = render_template("disclosure/_report_body.html", data=data)
+    cells = html[html.index('id="report-aid"') :]
+    assert f"{months} 每月</span> 80.00" in cells and "每月</span> 100.00" in cells

@@ -3,18 +3,17 @@ yearly review due, a hand-out still to sign, forms refused with 422), on a 390 p
 the phone-first checks (taps of 44 px, nothing wider than the screen, one date format) and
 axe finds nothing serious."""
 
-from datetime import timedelta
-
 import pytest
 from sqlalchemy import select
 
-from app.aid import changes, services
+from app.aid import services
 from app.aid.models import Programme
 from app.clock import local_today
 from app.extensions import db
 from app.funds.models import Fund
 from tenants import fund_scope, using
 
+from .aid_setup import old_enrolment, pending_change
 from .axe_checks import violations
 from .conftest import PHONE
 from .helpers import FUND, TOWNSHIP
@@ -33,43 +32,15 @@ pytestmark = pytest.mark.browser
 def _states(app) -> dict:
     """A running programme with a change proposed and one person due for review; the demo
     voucher programme's hand-out not collected yet."""
-    from .aid_setup import VALID_IDS, decide, running_programme
-    from .helpers import person
-
     with app.app_context():
         fund = db.session.scalar(select(Fund).where(Fund.slug == FUND))
         with using(fund_scope(fund.id)):
-            today = local_today()
-            programme = running_programme(starts_on=today - timedelta(days=400))
-            services.propose(
-                programme,
-                services.PersonInput(
-                    name="王秀英",
-                    id_number=VALID_IDS[0],
-                    village_group="一组",
-                    household="一组 8 号",
-                    situation="独居",
-                    starts_on=today - timedelta(days=340),
-                ),
-                person("social_worker"),
-            )
-            decide(services.put_to_vote(programme, person("chair")), person("chair"))
-            changes.propose_change(
-                programme,
-                changes.ChangeInput(
-                    value="100",
-                    frequency="monthly",
-                    ends_on=None,
-                    rule=programme.rule,
-                    budget="3000",
-                    reason="物价上涨",
-                ),
-                person("social_worker"),
-            )
+            programme, _enrolment = old_enrolment()
+            pending_change(programme, value="100", budget="3000")
             voucher = db.session.scalar(
                 select(Programme).where(Programme.kind == "voucher").order_by(Programme.id)
             )
-            period = services.periods.period_of("monthly", today)
+            period = services.periods.period_of("monthly", local_today())
             missed = next(
                 r.entitlement.id for r in services.sheet(voucher, period) if r.handout is None
             )

@@ -8,8 +8,10 @@ already made keep their amounts, and a period begun under the old terms ends und
 last day, the rule and the budget change when the vote carries. The changes, with the values
 before and after, are the programme's versions."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import islice
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -20,7 +22,6 @@ from app.db_types import utcnow
 from app.extensions import db
 from app.governance import motions
 from app.governance.models import Motion, Proposal
-from app.money import AmountError, parse_amount
 from app.payouts.models import Payout
 from app.validation import Invalid
 
@@ -118,19 +119,58 @@ def period_bounds(programme: Programme, period: str) -> tuple[date, date] | None
     return None
 
 
+def _walk(
+    programme: Programme, carried: list[ProgrammeChange], day: date
+) -> Iterator[tuple[str, date, date, Terms]]:
+    """The programme's periods begun by ``day``, newest first: each with its first and last day
+    and the terms in force in it (a change takes effect only at the start of a period)."""
+    if programme.frequency == Frequency.ONCE:
+        if programme.starts_on <= day:
+            yield (
+                periods.ONCE,
+                programme.starts_on,
+                programme.ends_on or date.max,
+                _terms_at(programme, carried, programme.starts_on),
+            )
+        return
+    day = min(day, programme.ends_on or day)
+    while day >= programme.starts_on:
+        terms = _terms_at(programme, carried, day)
+        period = periods.period_of(terms.frequency, day)
+        first, last = periods.bounds(period, terms.frequency, programme.starts_on, None)
+        yield period, first, last, terms
+        day = first - timedelta(days=1)
+
+
 def periods_of(programme: Programme, today: date, limit: int = 24) -> list[str]:
     """The programme's periods begun by today, newest first, each under its frequency."""
-    carried = _carried(programme)
-    if programme.frequency == Frequency.ONCE:
-        return [periods.ONCE] if programme.starts_on <= today else []
-    found: list[str] = []
-    day = min(today, programme.ends_on or today)
-    while day >= programme.starts_on and len(found) < limit:
-        frequency = _terms_at(programme, carried, day).frequency
-        found.append(periods.period_of(frequency, day))
-        first, _last = periods.bounds(found[-1], frequency, programme.starts_on, None)
-        day = first - timedelta(days=1)
-    return found
+    return [
+        period for period, *_rest in islice(_walk(programme, _carried(programme), today), limit)
+    ]
+
+
+@dataclass(frozen=True)
+class Version:
+    """The terms in force in a run of the programme's periods, first to last."""
+
+    first: str
+    last: str
+    terms: Terms
+
+
+def versions_between(programme: Programme, start: date, end: date) -> list[Version]:
+    """The terms in force in each of the programme's periods that overlap [start, end] and have
+    begun by ``end``, oldest first, periods in a row under the same terms taken together: a
+    change carried today and due next period shows only once that period has begun."""
+    found: list[Version] = []
+    for period, _first, last, terms in _walk(programme, _carried(programme), end):
+        if last < start:
+            break
+        if found and found[-1].terms == terms:
+            found[-1] = Version(period, found[-1].last, terms)
+        else:
+            found.append(Version(period, period, terms))
+    return found[::-1]
 
 
 def _spent(programme: Programme) -> int:
@@ -149,11 +189,10 @@ def propose_change(
     programme: Programme, data: ChangeInput, user, today: date | None = None
 ) -> ProgrammeChange:
     """New terms for the committee to vote on; the programme itself is not touched."""
-    from .services import state_of
+    from .services import parse_value_and_budget, state_of
 
     today = today or local_today()
     proposal = db.session.get(Proposal, programme.proposal_id)
-    errors = {}
     if state_of(programme) != "running" or proposal.status not in RUNNING:
         raise Invalid({"reason": _l("Only a running programme can be changed.")})
     if pending(programme) is not None:
@@ -164,15 +203,7 @@ def propose_change(
                 )
             }
         )
-    value = budget = None
-    try:
-        value = parse_amount(data.value)
-    except AmountError as error:
-        errors["value"] = error.args[0]
-    try:
-        budget = parse_amount(data.budget)
-    except AmountError as error:
-        errors["budget"] = error.args[0]
+    value, budget, errors = parse_value_and_budget(data.value, data.budget)
     if data.frequency not in Frequency.values():
         errors["frequency"] = _l("Choose how often.")
     elif data.frequency != programme.frequency and Frequency.ONCE in (
@@ -191,8 +222,6 @@ def propose_change(
     reason = (data.reason or "").strip()
     if not reason:
         errors["reason"] = _l("Say why the programme should change.")
-    if value and budget and value > budget:
-        errors["budget"] = _l("The budget is less than one person's amount for one period.")
     if budget and "budget" not in errors and budget < _spent(programme):
         errors["budget"] = _l("The budget cannot be less than what is already paid or asked for.")
     if errors:

@@ -6,11 +6,13 @@ from datetime import date
 
 from sqlalchemy import func, select
 
+from app.clock import local_today
 from app.extensions import db
 from app.governance.models import Motion
 from app.payouts.models import Payout
 
 from . import periods
+from .changes import versions_between
 from .models import Enrolment, Entitlement, Handout, Programme
 
 
@@ -38,25 +40,40 @@ def _people(start: date, end: date) -> dict[int, int]:
 
 
 def report_rows(start: date, end: date) -> list[dict]:
-    """The annual report's 关爱发放 section: each programme that ran in the period, with the
-    people it helped (a count), the amount per period and what was paid for it."""
+    """The annual report's 关爱发放 section: each programme with a period in [start, end]
+    begun by today, the people it helped (a count), what was paid for it, and the terms in
+    force in its periods (``versions``, oldest first, "2026-01 – 2026-11"): a change voted
+    through counts from the period it takes effect in, never before. ``frequency`` and
+    ``per_period_fen`` are the latest version's (a report published before versions were
+    kept has only these)."""
     from .services import state_of
 
+    until = min(end, local_today())
     paid = _paid_by_proposal(start, end)
     people = _people(start, end)
     rows = []
     for programme in db.session.scalars(select(Programme).order_by(Programme.id)):
         if state_of(programme) not in ("running", "ended"):
             continue
-        if programme.starts_on > end or (programme.ends_on and programme.ends_on < start):
+        versions = versions_between(programme, start, until)
+        if not versions:
             continue
+        latest = versions[-1].terms
         rows.append(
             {
                 "title": programme.title,
-                "frequency": programme.frequency,
+                "frequency": latest.frequency,
                 "people": people.get(programme.id, 0),
-                "per_period_fen": programme.value_fen,
+                "per_period_fen": latest.value_fen,
                 "spent_fen": int(paid.get(programme.proposal_id, 0)),
+                "versions": [
+                    {
+                        "periods": v.first if v.first == v.last else f"{v.first} – {v.last}",
+                        "frequency": v.terms.frequency,
+                        "per_period_fen": v.terms.value_fen,
+                    }
+                    for v in versions
+                ],
             }
         )
     return rows

@@ -73,22 +73,13 @@ class ProgrammeInput:
 def create_programme(data: ProgrammeInput, user) -> Programme:
     """A programme is a proposal to the committee: it runs once that proposal's vote passed
     and its public notice is over (the governance pages carry both)."""
-    errors = {}
+    value, budget, errors = parse_value_and_budget(data.value, data.budget)
     if data.kind not in AidKind.values():
         errors["kind"] = _l("Choose what is given.")
     if data.frequency not in Frequency.values():
         errors["frequency"] = _l("Choose how often.")
     if data.category not in CATEGORIES:
         errors["category"] = _l("Choose a category.")
-    value = budget = None
-    try:
-        value = parse_amount(data.value)
-    except AmountError as error:
-        errors["value"] = error.args[0]
-    try:
-        budget = parse_amount(data.budget)
-    except AmountError as error:
-        errors["budget"] = error.args[0]
     if data.kind == AidKind.GOODS and not (data.goods or "").strip():
         errors["goods"] = _l("Say what goods are given.")
     if data.starts_on is None:
@@ -97,8 +88,6 @@ def create_programme(data: ProgrammeInput, user) -> Programme:
         errors["ends_on"] = _l("The programme cannot end before it starts.")
     if not (data.rule or "").strip():
         errors["rule"] = _l("Write who is eligible, in words.")
-    if value and budget and value > budget:
-        errors["budget"] = _l("The budget is less than one person's amount for one period.")
     if errors:
         raise Invalid(errors)
     title = (data.title or "").strip()
@@ -116,6 +105,22 @@ def create_programme(data: ProgrammeInput, user) -> Programme:
     db.session.add(programme)
     db.session.flush()
     return programme
+
+
+def parse_value_and_budget(value: str, budget: str) -> tuple[int | None, int | None, dict]:
+    """A programme's amount per person per period and its budget, in fen, as a new programme
+    and a change of one take them: (value, budget, the messages by field), None where refused."""
+    errors = {}
+    fen = {}
+    for name, text in (("value", value), ("budget", budget)):
+        try:
+            fen[name] = parse_amount(text)
+        except AmountError as error:
+            errors[name] = error.args[0]
+    value_fen, budget_fen = fen.get("value"), fen.get("budget")
+    if value_fen and budget_fen and value_fen > budget_fen:
+        errors["budget"] = _l("The budget is less than one person's amount for one period.")
+    return value_fen, budget_fen, errors
 
 
 def _programme_description(data: ProgrammeInput, value: int) -> str:

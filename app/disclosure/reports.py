@@ -114,7 +114,8 @@ class ReportData:
     # volunteers who agreed to be named; the others are only counted.
     volunteering: dict = field(default_factory=dict)
     # 关爱发放 (annual reports): per programme its title, frequency, people (a count), amount
-    # per period and what was paid; never a name or an ID (app/aid/figures.py).
+    # per period, what was paid and the terms in force in its periods (versions); never a
+    # name or an ID (app/aid/figures.py).
     aid: list = field(default_factory=list)
 
     def to_json(self) -> str:

@@ -140,9 +140,16 @@ def rows(data: ReportData) -> list[list]:
         for name in v["named"]:  # only those who agreed to be named (Volunteer.show_name)
             out.append([_("Volunteering: named with their consent"), name])
     for a in data.aid:  # 关爱发放: people counted, never named
-        out.append([_("Aid hand-outs (关爱发放)"), _("%(title)s: %(n)d people, ¥%(a)s per "
-                    "period", title=a["title"], n=a["people"], a=yuan(a["per_period_fen"])),
-                    _y(a["spent_fen"])])
+        versions = a.get("versions") or []
+        if len(versions) > 1:  # the programme changed: each amount with its periods
+            item = _("%(title)s: %(n)d people, %(terms)s", title=a["title"], n=a["people"],
+                     terms=_("; ").join(_("¥%(a)s per period in %(periods)s",
+                                          a=yuan(v["per_period_fen"]), periods=v["periods"])
+                                        for v in versions))
+        else:
+            item = _("%(title)s: %(n)d people, ¥%(a)s per period", title=a["title"],
+                     n=a["people"], a=yuan(a["per_period_fen"]))
+        out.append([_("Aid hand-outs (关爱发放)"), item, _y(a["spent_fen"])])
     width = len(header())
     return [[_safe(cell) for cell in row] + [""] * (width - len(row)) for row in out]
 
