@@ -373,6 +373,33 @@ def test_a_fund_person_who_leads_sees_only_their_activitys_list_masked(client, a
     assert client.get(f"{base}/activities/{activity_id}").status_code == 403
 
 
+def fund_tabs(client) -> str:
+    """The fund's section navigation on the fund's first page."""
+    page = client.get(f"/f/{FUND}/").get_data(as_text=True)
+    start = page.index('<nav class="tabs"')
+    return page[start : page.index("</nav>", start)]
+
+
+def test_the_fund_navigation_offers_volunteers_to_a_leader_without_the_registry(client, auth):
+    """The treasurer reads no registry but leads the demo's 爱心义剪: the tab opens the
+    activities they lead. The committee member leads nothing and gets no tab."""
+    from app.auth.policy import may
+
+    assert not may("volunteer.read", {"treasurer"}) and not may("volunteer.read", {"member"})
+    tab = f'href="/f/{FUND}/volunteers/"'
+    auth.login(LOGINS["treasurer"])
+    assert tab in fund_tabs(client)
+    listing = client.get(f"/f/{FUND}/volunteers/").get_data(as_text=True)
+    assert "爱心义剪" in listing and "河道清洁" not in listing
+    auth.logout()
+    auth.login(LOGINS["member"])
+    tabs = fund_tabs(client)
+    assert tab not in tabs and f'href="/f/{FUND}/payouts/"' in tabs
+    auth.logout()
+    auth.login(LOGINS["secretary"])  # reads the registry, leads nothing
+    assert tab in fund_tabs(client)
+
+
 def test_the_policy_matches_the_issue():
     from app.auth.policy import allowed
 

@@ -4,9 +4,11 @@ and the public check page behind a certificate's QR code."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 
-from flask import abort, g, redirect, request, url_for
+from flask import Response, abort, g, redirect, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -16,35 +18,56 @@ from app.funds.models import Fund
 from app.notify.codes import per_phone
 from app.privacy import mask_id_number, mask_name
 from app.rendering import leave_for, render
-from app.validation import REFUSED, Invalid, attempt, attempt_flash
+from app.validation import REFUSED, Invalid, attempt, attempt_flash, int_or_none
 from tenants import SYSTEM, using
 from tenants.access import fund_access, open_access
 
 from . import bp, certificates, proof, services
 from .forms import CodeForm, PhoneForm
 from .models import Activity, ActivityStatus, Attendance, Certificate, Mark
-from .views import PREFIX, certificate_file, with_geolocation
+from .views import PREFIX, certificate_file, typed_marks, with_geolocation
 
 
-def _prove_step(back: str):
-    """Answer a POST of the number (send a code) or of the code (remember the number)."""
+@dataclass
+class _Posted:
+    """What a POST to a page opened with an SMS code left: the answer once a step is done,
+    else the status and the forms to show the page again with."""
+
+    done: Response | None = None
+    http_status: int = 200
+    phone_form: PhoneForm | None = None
+    code_form: CodeForm | None = None
+
+
+def _post(here: str, steps: tuple[str, ...] = (),
+          act: Callable[[str], object] | None = None) -> _Posted:
+    """Answer a POST to a volunteer's page at `here`: one of the page's own `steps` runs
+    `act(step)`, its refusal flashed above the page; any other step proves the number (the
+    number sends a code, the code remembers the number) or forgets it. A step done goes back
+    to the page."""
+    if request.method != "POST":
+        return _Posted()
     step = request.form.get("step")
-    if step == "leave":
+    if step in steps:
+        if attempt_flash(lambda: act(step)) is REFUSED:
+            return _Posted(http_status=422)
+        db.session.commit()
+    elif step == "leave":
         proof.forget()
-        return leave_for(back), None, None
-    if step == "verify":
+    elif step == "verify":
         code_form = CodeForm()
         if attempt(code_form, lambda: proof.verify(g.fund, code_form.phone.data,
                                                    code_form.code.data)) is REFUSED:
-            return None, None, code_form
+            return _Posted(http_status=422, code_form=code_form)
         db.session.commit()
-        return leave_for(back), None, None
-    phone_form = PhoneForm()
-    sent = attempt(phone_form, lambda: proof.send(g.fund, phone_form.phone.data))
-    if sent is REFUSED:
-        return None, phone_form, None
-    db.session.commit()
-    return None, None, CodeForm(formdata=None, phone=sent)
+    else:
+        phone_form = PhoneForm()
+        sent = attempt(phone_form, lambda: proof.send(g.fund, phone_form.phone.data))
+        if sent is REFUSED:
+            return _Posted(http_status=422, phone_form=phone_form)
+        db.session.commit()
+        return _Posted(code_form=CodeForm(formdata=None, phone=sent))
+    return _Posted(done=leave_for(here))
 
 
 def _me_page(http_status: int = 200, phone_form=None, code_form=None):
@@ -75,13 +98,11 @@ def _me_page(http_status: int = 200, phone_form=None, code_form=None):
 @fund_access("public")
 @per_phone("volunteer")
 def me():
-    if request.method == "POST":
-        done, phone_form, code_form = _prove_step(url_for("volunteers.me"))
-        if done is not None:
-            return done
-        failed = (phone_form and phone_form.errors) or (code_form and code_form.errors)
-        return _me_page(422 if failed else 200, phone_form=phone_form, code_form=code_form)
-    return _me_page()
+    posted = _post(url_for("volunteers.me"))
+    if posted.done is not None:
+        return posted.done
+    return _me_page(posted.http_status, phone_form=posted.phone_form,
+                    code_form=posted.code_form)
 
 
 def _proved_volunteer():
@@ -129,40 +150,31 @@ def check(activity_id: int, check_token: str):
     if check_token != activity.check_token:
         abort(404)
     here = url_for("volunteers.check", activity_id=activity.id, check_token=check_token)
-    phone_form = code_form = None
-    failed = False
-    if request.method == "POST" and request.form.get("step") in ("in", "out"):
+
+    def act(step: str):
         volunteer = _proved_volunteer()
         row = volunteer and services.attendance_of(activity, volunteer)
+        if row is None:
+            raise Invalid({"code": _("You have not signed up for this activity. Ask the "
+                                     "leader to add you.")})
+        if step == "in":
+            # The phone's position, when the volunteer let the browser share it
+            # (static/js/checkin-position.js); none is taken, as 位置未核实.
+            services.check_in(row, activity, position=services.Position.parse(
+                request.form.get("latitude"), request.form.get("longitude")))
+        else:
+            services.check_out(row, activity)
 
-        def act():
-            if row is None:
-                raise Invalid({"code": _("You have not signed up for this activity. Ask the "
-                                         "leader to add you.")})
-            if request.form["step"] == "in":
-                # The phone's position, when the volunteer let the browser share it
-                # (static/js/checkin-position.js); none is taken, as 位置未核实.
-                services.check_in(row, activity, position=services.Position.parse(
-                    request.form.get("latitude"), request.form.get("longitude")))
-            else:
-                services.check_out(row, activity)
-
-        if attempt_flash(act) is not REFUSED:
-            db.session.commit()
-            return leave_for(here)
-        failed = True
-    elif request.method == "POST":
-        done, phone_form, code_form = _prove_step(here)
-        if done is not None:
-            return done
-        failed = bool((phone_form and phone_form.errors) or (code_form and code_form.errors))
+    posted = _post(here, ("in", "out"), act)
+    if posted.done is not None:
+        return posted.done
     volunteer = _proved_volunteer()
     row = services.attendance_of(activity, volunteer) if volunteer else None
     return with_geolocation(render(
-        "volunteers/check.html", block="content", http_status=422 if failed else 200,
+        "volunteers/check.html", block="content", http_status=posted.http_status,
         activity=activity, volunteer=volunteer, row=row,
-        proved=proof.proved(g.fund) is not None, phone_form=phone_form or PhoneForm(),
-        code_form=code_form, window=services.window(activity)))
+        proved=proof.proved(g.fund) is not None, phone_form=posted.phone_form or PhoneForm(),
+        code_form=posted.code_form, window=services.window(activity)))
 
 
 @bp.route(PREFIX + "/me/lead/<int:activity_id>", methods=["GET", "POST"])
@@ -173,49 +185,33 @@ def lead(activity_id: int):
     SMS code: they check people in and out and mark the list, and see this list only, the ID
     numbers masked. Anyone else proved here finds no such page."""
     activity = db.get_or_404(Activity, activity_id)
-    here = url_for("volunteers.lead", activity_id=activity.id)
-    phone_form = code_form = None
-    failed = False
-    step = request.form.get("step") if request.method == "POST" else None
-    if step in ("in", "out", "marks"):
+
+    def act(step: str):
         leader = _proved_volunteer()
         if not services.led_by(activity, leader):
             abort(404)
+        if step == "marks":
+            return services.mark_list(activity, typed_marks(), None, volunteer=leader)
+        row = db.session.get(Attendance, int_or_none(request.form.get("attendance_id")) or 0)
+        if row is None or row.activity_id != activity.id:
+            raise Invalid({"code": _("Choose someone on this activity's list.")})
+        if step == "in":
+            return services.leader_check_in(row, activity)
+        return services.check_out(row, activity)
 
-        def act():
-            if step == "marks":
-                marks = {int(k[5:]): v for k, v in request.form.items()
-                         if k.startswith("mark-") and k[5:].isascii() and k[5:].isdigit()}
-                return services.mark_list(activity, marks, None, volunteer=leader)
-            row = db.session.get(Attendance, _int(request.form.get("attendance_id")))
-            if row is None or row.activity_id != activity.id:
-                raise Invalid({"code": _("Choose someone on this activity's list.")})
-            if step == "in":
-                return services.leader_check_in(row, activity)
-            return services.check_out(row, activity)
-
-        if attempt_flash(act) is not REFUSED:
-            db.session.commit()
-            return leave_for(here)
-        failed = True
-    elif request.method == "POST":
-        done, phone_form, code_form = _prove_step(here)
-        if done is not None:
-            return done
-        failed = bool((phone_form and phone_form.errors) or (code_form and code_form.errors))
+    posted = _post(url_for("volunteers.lead", activity_id=activity.id), ("in", "out", "marks"),
+                   act)
+    if posted.done is not None:
+        return posted.done
     proved = proof.proved(g.fund) is not None
     leader = _proved_volunteer()
     if proved and not services.led_by(activity, leader):
         abort(404)
     rows = services.attendances(activity) if proved else []
-    return render("volunteers/lead.html", block="content", http_status=422 if failed else 200,
+    return render("volunteers/lead.html", block="content", http_status=posted.http_status,
                   activity=activity, proved=proved, rows=rows, marks=Mark,
                   masked={r.id: mask_id_number(r.volunteer.id_number) for r in rows},
-                  phone_form=phone_form or PhoneForm(), code_form=code_form)
-
-
-def _int(value) -> int:
-    return int(value) if value and value.isascii() and value.isdigit() and len(value) < 10 else 0
+                  phone_form=posted.phone_form or PhoneForm(), code_form=posted.code_form)
 
 
 @bp.route("/v/<cert_token>")

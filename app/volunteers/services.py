@@ -422,6 +422,16 @@ def may_lead(activity: Activity, user: User) -> bool:
     return activity.leader_id == user.id or may("volunteer.manage")
 
 
+def opens_volunteers(user: User) -> bool:
+    """Whether the fund's volunteering pages are for this person: whoever reads the registry,
+    and a person of the fund with no such role who leads one of its activities (the index then
+    lists theirs alone), so that a leader reaches their list from the fund's navigation."""
+    if may("volunteer.read"):
+        return True
+    return may("activity.lead") and db.session.scalar(
+        select(Activity.id).where(Activity.leader_id == user.id).limit(1)) is not None
+
+
 def led_by(activity: Activity, volunteer: Volunteer | None) -> bool:
     """The volunteer (proved by an SMS code) named the activity's leader."""
     return volunteer is not None and activity.leader_volunteer_id == volunteer.id

@@ -73,6 +73,12 @@ def volunteer_season():
     return services.season()
 
 
+@bp.app_template_global("opens_volunteers")
+def caller_opens_volunteers() -> bool:
+    """The fund navigation's 志愿者 tab (templates/macros/fund.html)."""
+    return services.opens_volunteers(current_user)
+
+
 @bp.app_template_filter()
 def hours(minutes: int | None) -> str:
     return services.hours_text(minutes or 0)
@@ -323,15 +329,19 @@ def leader_check_out(activity_id: int, attendance_id: int):
     return _leader_move(activity_id, attendance_id, services.check_out)
 
 
+def typed_marks() -> dict[int, str]:
+    """The marks a leader chose, by attendance id, from the list's "mark-<id>" fields (the
+    fund person's list and a volunteer leader's)."""
+    return {int(key[5:]): value for key, value in request.form.items()
+            if key.startswith("mark-") and key[5:].isascii() and key[5:].isdigit()}
+
+
 @bp.route(PREFIX + "/activities/<int:activity_id>/marks", methods=["POST"])
 @fund_access("activity.lead")
 def mark_list(activity_id: int):
     activity = _led_activity(activity_id)
-    marks = {}
-    for key, value in request.form.items():
-        if key.startswith("mark-") and key[5:].isascii() and key[5:].isdigit():
-            marks[int(key[5:])] = value
-    if attempt_flash(lambda: services.mark_list(activity, marks, current_user)) is not REFUSED:
+    if attempt_flash(lambda: services.mark_list(activity, typed_marks(),
+                                                current_user)) is not REFUSED:
         db.session.commit()
     return leave_for(url_for("volunteers.activity", activity_id=activity.id))
 
