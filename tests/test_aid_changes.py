@@ -144,6 +144,23 @@ def test_after_a_frequency_change_the_old_periods_stay_and_the_new_ones_follow(f
         services.period_bounds(programme, services.periods.period_of("quarterly", local_today()))
 
 
+def test_the_public_pages_show_the_terms_in_force_until_a_change_begins(fund, client):
+    """A carried monthly → quarterly change starts with the next quarter: until then the
+    board, the aid page and the staff list still say monthly (and its amount)."""
+    programme = running_programme(starts_on=local_today().replace(day=1) - timedelta(days=70))
+    enrol(programme)
+    change = pending_change(programme, frequency="quarterly", value="240")
+    decide(changes.put_to_vote(change, person("chair")), person("chair"))
+    db.session.commit()
+    assert (programme.frequency, programme.value_fen) == ("quarterly", 24000)
+    [shown] = [s for s in services.public_summaries() if s.programme.id == programme.id]
+    assert (shown.terms.frequency, shown.terms.value_fen) == ("monthly", 8000)
+    later = services.summary(programme, change.effective_from)
+    assert (later.terms.frequency, later.terms.value_fen) == ("quarterly", 24000)
+    page = client.get(f"/f/{fund.slug}/aid/public").get_data(as_text=True)
+    assert "¥80.00" in page and "每月" in page and "每季度" not in page
+
+
 @pytest.mark.parametrize(
     ("field", "values"),
     [

@@ -27,7 +27,7 @@ from app.uploads import check as check_upload
 from app.validation import Invalid
 
 from . import periods
-from .changes import terms_on
+from .changes import Terms, terms_on
 from .models import (
     AidKind,
     Beneficiary,
@@ -617,6 +617,7 @@ class Summary:
     per_period_fen: int
     spent_fen: int  # paid payouts on the programme
     names: list[str]  # masked, of those who consent, when the programme's rule allows
+    terms: Terms  # in force today: a carried change shows from the period it starts
 
 
 def summary(programme: Programme, today: date | None = None, *, masked_names: bool = False
@@ -631,9 +632,9 @@ def summary(programme: Programme, today: date | None = None, *, masked_names: bo
     names = []
     if masked_names and programme.public_names:
         names = [mask_name(e.beneficiary.name) for e in current if e.beneficiary.name_consent]
-    value = terms_on(programme, today).value_fen  # a carried change may start next period
-    return Summary(programme, state_of(programme), len(current), value * len(current),
-                   int(spent or 0), names)
+    terms = terms_on(programme, today)  # a carried change may start next period
+    return Summary(programme, state_of(programme), len(current), terms.value_fen * len(current),
+                   int(spent or 0), names, terms)
 
 
 def programmes() -> list[Programme]:
