@@ -463,6 +463,12 @@ H5_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 
 def handler(service: Service):
     class Handler(BaseHTTPRequestHandler):
+        # Keep-alive as the real gateway's HTTP/1.1 (every answer has a Content-Length),
+        # so a client that keeps its connection pays no new handshake per call; headers
+        # and body go out as separate writes, which Nagle's algorithm would hold ~40 ms.
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
+
         def _body(self) -> bytes:
             return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 

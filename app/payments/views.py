@@ -94,9 +94,11 @@ def donate():
     started = attempt(form, start) if form.is_submitted() else REFUSED
     if started is not REFUSED:
         gateway, donation, payment = started
-        db.session.commit()
+        # Before the commit expires the fund and the gift: a gateway's own page (Alipay) then
+        # needs no second transaction to read them again.
         status_url = external_url("payments.status", fund_slug=g.fund.slug,
                                   donation_id=donation.id, returned=1)
+        db.session.commit()
         checkout = gateway.checkout(payment, status_url)
         if checkout.redirect:  # the gateway's own page (Alipay, WeChat H5)
             return leave_for(checkout.redirect)

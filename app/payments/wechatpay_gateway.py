@@ -10,11 +10,14 @@ only then does it become an Event.
 import json
 import logging
 import secrets
+import threading
 import time
 from collections.abc import Mapping
 from datetime import timedelta
 from functools import lru_cache
 
+import requests
+import wechatpayv3.core
 from flask_babel import lazy_gettext as _l
 from wechatpayv3 import WeChatPay, WeChatPayType
 
@@ -58,6 +61,25 @@ START_FAILED = _l("WeChat Pay did not answer. Nothing was charged: please try ag
 REFUND_FAILED = _l("WeChat Pay refused the refund or did not answer. Nothing was refunded: check "
                    "the amount, or try again later.")
 QUERY_FAILED = _l("WeChat Pay did not answer. Your gift is recorded as soon as it does.")
+
+
+class _KeptConnections:
+    """Stands in for the requests module in the SDK's core, whose get/post/… open a new
+    connection (a TCP and TLS handshake with WeChat) for every call: here they go through one
+    requests.Session per thread, which keeps the connection alive for the next order (on
+    loopback against tests/fake_wechatpay.py: ~4 → ~2 ms an order's call). Per thread: a
+    Session is not meant to be shared between threads."""
+
+    _local = threading.local()
+
+    def __getattr__(self, verb: str):
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+        return getattr(session, verb)
+
+
+wechatpayv3.core.requests = _KeptConnections()
 
 
 @lru_cache(maxsize=32)
