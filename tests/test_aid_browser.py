@@ -58,7 +58,9 @@ class Phone:
 
 def sign(page) -> None:
     """A finger's stroke on the signature pad."""
-    box = page.locator("#signature-pad").bounding_box()
+    pad = page.locator("#signature-pad[data-ready]")
+    pad.wait_for()  # the pad's script has run: a stroke before it would be lost
+    box = pad.bounding_box()
     page.mouse.move(box["x"] + 30, box["y"] + 100)
     page.mouse.down()
     for step in range(1, 12):

@@ -25,4 +25,5 @@
   canvas.closest("form").addEventListener("submit", function () {
     field.value = drawn ? canvas.toDataURL("image/png") : "";
   });
+  canvas.dataset.ready = "1";  // strokes count from here (a test waits for it)
 })();
