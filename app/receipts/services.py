@@ -106,9 +106,14 @@ def waiting_for_receipt() -> list:
 
 def existing_receipt(donation: Donation) -> Receipt | None:
     """The valid receipt, single or annual, that already acknowledges this gift."""
-    return db.session.scalar(select(Receipt).join(
-        ReceiptGift, ReceiptGift.receipt_id == Receipt.id).where(
-        ReceiptGift.donation_id == donation.id, ReceiptGift.valid))
+    # The link first, then the receipt by its key: as one join, PostgreSQL's plan for a table
+    # its statistics still think small (receipts issued one after another all day) read the
+    # links once for every receipt of the fund, and issuing slowed from ~3 to ~24 ms a
+    # receipt over 600. The fund is named so the partial unique index can find the link.
+    receipt_id = db.session.scalar(select(ReceiptGift.receipt_id).where(
+        ReceiptGift.fund_id == donation.fund_id, ReceiptGift.donation_id == donation.id,
+        ReceiptGift.valid))
+    return db.session.get(Receipt, receipt_id) if receipt_id else None
 
 
 def check_issue(donation: Donation, name: str) -> str:
@@ -222,7 +227,8 @@ def receipts_of(donation: Donation) -> list[Receipt]:
     """Every receipt that acknowledged this gift, single or annual, valid or voided."""
     return list(db.session.scalars(select(Receipt).join(
         ReceiptGift, ReceiptGift.receipt_id == Receipt.id).where(
-        ReceiptGift.donation_id == donation.id).order_by(Receipt.id)))
+        ReceiptGift.fund_id == donation.fund_id, ReceiptGift.donation_id == donation.id)
+        .order_by(Receipt.id)))
 
 
 def listed_gifts(receipt: Receipt) -> list[ReceiptGift]:
