@@ -635,3 +635,21 @@ def new_proposal(title="村口路灯维修", amount="3600", user=None, submit=Tr
 def open_vote(**kw) -> Motion:
     return motions.open_motion(new_proposal(), person("chair"), **kw)
 
+
+def fire_calls(calls, timeout: float = 120) -> list[int]:
+    """Run every call (returning a response) at the same moment; their HTTP statuses, none of
+    them 500."""
+    start = threading.Barrier(len(calls))
+    statuses = [None] * len(calls)
+
+    def run(i, call):
+        start.wait()
+        statuses[i] = call().status_code
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    assert 500 not in statuses and None not in statuses, statuses
+    return statuses

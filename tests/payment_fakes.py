@@ -13,7 +13,6 @@ from the merchant platform.
 """
 
 import json
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -209,22 +208,3 @@ def ledger(app, donation_id: int) -> list[tuple[str, int]]:
         return [(e.kind, e.amount_fen) for e in session.scalars(
             select(LedgerEntry).where(LedgerEntry.donation_id == donation_id)
             .order_by(LedgerEntry.id))]
-
-
-def fire(calls) -> list[int]:
-    """Run every call (returning a response) at the same moment; their HTTP statuses, none of
-    them 500."""
-    start = threading.Barrier(len(calls))
-    statuses = [None] * len(calls)
-
-    def run(i, call):
-        start.wait()
-        statuses[i] = call().status_code
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert 500 not in statuses and None not in statuses, statuses
-    return statuses

@@ -2,7 +2,6 @@
 and counting who won."""
 
 import contextlib
-import threading
 
 import requests
 from sqlalchemy import select
@@ -12,6 +11,7 @@ from app.funds.models import Fund
 from tenants import fund_scope, using
 
 from .conftest import LOGINS, PASSWORD, page_csrf_token
+from .helpers import fire_calls
 
 N = 6  # clicks fired together
 FUND = "donggangcun"
@@ -52,20 +52,8 @@ class Person:
 
 def fire(*clicks: tuple[Person, str, dict]) -> list[int]:
     """Send every (person, path, form) at the same moment; the statuses, none of them 500."""
-    start = threading.Barrier(len(clicks))
-    statuses = [None] * len(clicks)
-
-    def click(i, who, path, data):
-        start.wait()
-        statuses[i] = who.post(path, data).status_code
-
-    threads = [threading.Thread(target=click, args=(i, *c)) for i, c in enumerate(clicks)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(180)
-    assert 500 not in statuses and None not in statuses, statuses
-    return statuses
+    return fire_calls([lambda who=who, path=path, data=data: who.post(path, data)
+                       for who, path, data in clicks], timeout=180)
 
 
 def done(statuses: list[int]) -> int:

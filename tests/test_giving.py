@@ -24,7 +24,8 @@ from app.ledger.models import LedgerEntry
 from tenants import fund_scope, using
 
 from .conftest import ARTIFACTS, LOGINS, PASSWORD
-from .payment_fakes import WECHAT, fire, looking
+from .helpers import fire_calls
+from .payment_fakes import WECHAT, looking
 
 FUND = "donggangcun"
 
@@ -329,7 +330,7 @@ def test_one_bill_imported_twice_at_once_and_one_line_matched_twice_count_once(
                              files={"file": ("bill.csv", bill)}, data={"kind": "wechat"},
                              allow_redirects=False, timeout=60)
 
-    assert fire([send_bill] * 4) == [302] * 4
+    assert fire_calls([send_bill] * 4) == [302] * 4
     with in_fund(app):
         lines = db.session.scalars(select(BillLine).where(
             BillLine.serial.in_(["4200007701", "4200007702"]))).all()
@@ -344,7 +345,7 @@ def test_one_bill_imported_twice_at_once_and_one_line_matched_twice_count_once(
             data={f"line{line_id}-donation": str(donation_id)}, allow_redirects=False,
             timeout=60)
 
-    statuses = fire([match(reports[0]), match(reports[1])] * 2)
+    statuses = fire_calls([match(reports[0]), match(reports[1])] * 2)
     assert statuses.count(302) == 1 and set(statuses) <= {302, 422}, statuses
     with in_fund(app):
         confirmed = db.session.scalars(select(Donation).where(

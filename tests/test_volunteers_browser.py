@@ -18,7 +18,8 @@ from app.extensions import db
 from app.volunteers.models import Activity, Attendance
 from tenants import SYSTEM, using
 
-from .conftest import LOGINS, PASSWORD, PHONE, no_sideways_scroll, received, shot
+from .browser_steps import sign_in
+from .conftest import LOGINS, PHONE, no_sideways_scroll, received, shot
 
 pytestmark = pytest.mark.browser
 
@@ -45,14 +46,6 @@ class Phones:
     def close(self):
         for context in self.contexts:
             context.close()
-
-
-def sign_in(page, base: str, login: str) -> None:
-    page.goto(f"{base}/auth/login")
-    page.locator("input[name=login]").fill(login)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("form button[type=submit]").last.click()
-    page.wait_for_url(re.compile(r"^(?!.*/auth/login).*$"))
 
 
 def prove(page, fake_sms, phone: str) -> None:

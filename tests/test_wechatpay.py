@@ -27,7 +27,8 @@ from app.payments import orders
 from tenants import township_scope, using
 
 from .conftest import LOGINS, PASSWORD
-from .payment_fakes import DESKTOP, PHONE, WECHAT, fire, give, ledger, looking, newest, row
+from .helpers import fire_calls
+from .payment_fakes import DESKTOP, PHONE, WECHAT, give, ledger, looking, newest, row
 
 FUND = "donggangcun"
 WEBHOOK = "/payments/wechatpay/webhook"
@@ -302,7 +303,7 @@ def test_the_same_payment_notified_and_queried_at_once_is_booked_once(app, clien
     wechatpay.fake.pay(donation.gateway_ref, notify=False)
     held = wechatpay.fake.held()[0]
     check = f"{wechatpay.url}/f/{FUND}/donate/{donation.id}/check"
-    statuses = fire([
+    statuses = fire_calls([
         *[lambda: requests.post(held["url"], data=held["body"].encode(),
                                 headers=held["headers"], timeout=60)] * 3,
         *[lambda: requests.post(check, allow_redirects=False, timeout=60)] * 3])
@@ -320,7 +321,7 @@ def test_parallel_refunds_of_one_wechat_gift_refund_it_once(app, client, wechatp
             "login": LOGINS["treasurer"], "password": PASSWORD})
         cookies = treasurer.cookies.get_dict()
     url = f"{wechatpay.url}/f/{FUND}/donations/{donation.id}/refund"
-    statuses = fire([lambda: requests.post(url, cookies=cookies, allow_redirects=False,
+    statuses = fire_calls([lambda: requests.post(url, cookies=cookies, allow_redirects=False,
                                            data={"amount": "150", "reason": "退回"},
                                            timeout=60)] * 4)
     assert statuses.count(302) == 1 and set(statuses) <= {302, 422}, statuses
