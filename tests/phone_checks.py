@@ -5,8 +5,7 @@ from pathlib import Path
 
 from playwright.sync_api import Error as PlaywrightError
 
-from .conftest import LOGINS, PASSWORD
-from .helpers import enrol_in_two_step, portal_token_in
+from .axe_checks import signed_in_context
 
 DESKTOP = {"width": 1280, "height": 800}
 SHOTS = Path(__file__).resolve().parent.parent / "var" / "artifacts" / "phone-first"
@@ -124,23 +123,6 @@ CHECK = """([phone, exceptions, scrollers, anyDateShape, dateShapes]) => {
 }"""
 
 
-def browser_context(browser, base: str, app, who: str, lang: str, viewport):
-    context = browser.new_context(viewport=viewport, locale="zh-CN")
-    if lang == "en":
-        context.request.post(f"{base}/lang", form={"lang": "en", "next": "/"})
-    if who == "donor":
-        token = portal_token_in(app)
-        assert context.request.post(f"{base}/portal/in/{token}", max_redirects=0).status == 302
-    elif who == "pending_2fa":
-        context.request.post(f"{base}/auth/login", max_redirects=0, form={
-            "login": enrol_in_two_step(app), "password": PASSWORD})
-    elif who != "anonymous":
-        response = context.request.post(f"{base}/auth/login", max_redirects=0,
-                                        form={"login": LOGINS[who], "password": PASSWORD})
-        assert response.status == 302, f"login as {who} failed"
-    return context
-
-
 def walk(app, base: str, browser, pages, viewport, visit) -> list[str]:
     """Open each page as its person, one browser page per person and language; the pages
     that did not answer 200 (a new route missing from NOT_PAGES, say), to report with the rest."""
@@ -149,8 +131,8 @@ def walk(app, base: str, browser, pages, viewport, visit) -> list[str]:
         for spec in pages:
             key = (spec.who, spec.lang)
             if key not in opened:
-                opened[key] = browser_context(browser, base, app, spec.who, spec.lang,
-                                              viewport).new_page()
+                opened[key] = signed_in_context(browser, base, app, spec.who, spec.lang,
+                                                viewport).new_page()
             page = opened[key]
             try:
                 response = page.goto(f"{base}{spec.path}", wait_until="load")

@@ -14,7 +14,7 @@ from app.funds.models import Fund
 from tenants import fund_scope, using
 
 from .aid_setup import old_enrolment, pending_change
-from .axe_checks import violations
+from .axe_checks import signed_in_context, violations
 from .conftest import PHONE
 from .helpers import FUND, TOWNSHIP
 from .phone_checks import (
@@ -23,7 +23,6 @@ from .phone_checks import (
     DATES,
     SCROLLERS,
     SMALL_TARGET_EXCEPTIONS,
-    browser_context,
 )
 
 pytestmark = pytest.mark.browser
@@ -72,7 +71,7 @@ def test_the_aid_pages_fit_a_phone_and_pass_axe_in_every_state(app, live_server,
     try:
         for who, path, submit in pages:
             if who not in opened:
-                context = browser_context(browser, live_server, app, who, "zh", PHONE)
+                context = signed_in_context(browser, live_server, app, who, "zh", PHONE)
                 opened[who] = context.new_page()
             page = opened[who]
             response = page.goto(f"{live_server}{path}", wait_until="load")
