@@ -23,6 +23,7 @@ The locks are the kernel's (flock): a run that dies lets go of them.
 
 import fcntl
 import hashlib
+import json
 import os
 import shutil
 import sys
@@ -119,6 +120,19 @@ def entry(kind: str, entry_key: str, build: Callable[[Path, str], None],
         yield folder
     finally:
         in_use.close()
+
+
+def kept(folder: Path, name: str, make: Callable[[], object]) -> object:
+    """What make() returns (plain JSON), made once for the entry in `folder`: by whichever
+    process of any run asks first, while the others wait for it and then read it."""
+    path = folder / f"{name}.json"
+    with open(folder / f"{name}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.exists():
+            part = path.with_name(f"{path.name}.part")
+            part.write_text(json.dumps(make()))
+            os.rename(part, path)
+        return json.loads(path.read_text())
 
 
 def _take(kind, entry_key, valid, drop_database, list_databases):

@@ -20,6 +20,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from app import create_app
 
+from . import template_cache
 from .conftest import BASE_CONFIG, LOGINS
 from .helpers import FUND, app_rules, login_for, route_url, signed_in
 
@@ -159,10 +160,19 @@ PERSONAS = ["chair", "treasurer", "secretary", "member", "social_worker", "super
 _FOUND: dict[str, tuple[str, dict[str, str], set[str]]] = {}
 
 
-def found_forms(app) -> dict[str, tuple[str, dict[str, str], set[str]]]:
-    """endpoint -> (a page showing the form, its fields with values, its file fields)."""
-    if _FOUND:
-        return _FOUND
+def found_forms(app, database) -> dict[str, tuple[str, dict[str, str], set[str]]]:
+    """endpoint -> (a page showing the form, its fields with values, its file fields).
+    Reading every page as seven people takes 20-40 s: done once for the template (kept beside
+    it), not by every worker of every run."""
+    if not _FOUND:
+        found = template_cache.kept(database.folder, "fuzz-forms", lambda: _find_forms(app))
+        _FOUND.update({e: (page, fields, set(files)) for e, (page, fields, files)
+                       in found.items()})
+    return _FOUND
+
+
+def _find_forms(app) -> dict[str, list]:
+    found = {}
     adapter = app.url_map.bind("localhost")
     for persona in PERSONAS:
         client = signed_in(app, LOGINS[persona])
@@ -178,11 +188,11 @@ def found_forms(app) -> dict[str, tuple[str, dict[str, str], set[str]]]:
                     endpoint, _ = adapter.match(urlsplit(action).path, method="POST")
                 except (NotFound, MethodNotAllowed):
                     continue
-                page, known, known_files = _FOUND.setdefault(endpoint, (url, {}, set()))
+                page, known, known_files = found.setdefault(endpoint, [url, {}, []])
                 for name, value in fields.items():
                     known.setdefault(name, value)
-                known_files |= files
-    return _FOUND
+                known_files.extend(sorted(set(files) - set(known_files)))
+    return found
 
 
 def _post_endpoints() -> list[str]:
@@ -193,8 +203,8 @@ def _post_endpoints() -> list[str]:
 POST_ENDPOINTS = _post_endpoints()
 
 
-def test_every_post_route_is_fuzzed(app):
-    forms = found_forms(app)
+def test_every_post_route_is_fuzzed(app, database):
+    forms = found_forms(app, database)
     missing = [e for e in POST_ENDPOINTS if e not in forms and e not in UNSHOWN]
     assert missing == [], f"no page shows these forms: add their fields to UNSHOWN: {missing}"
     assert len(forms) > 40
@@ -218,8 +228,8 @@ def _rule(app, endpoint):
 
 
 @pytest.mark.parametrize("endpoint", POST_ENDPOINTS)
-def test_hostile_input_never_breaks_a_form(app, endpoint):
-    forms = found_forms(app)
+def test_hostile_input_never_breaks_a_form(app, database, endpoint):
+    forms = found_forms(app, database)
     rule = _rule(app, endpoint)
     login = login_for(app, rule)
     page, defaults, file_fields = forms.get(endpoint, (None, {}, set()))
