@@ -178,8 +178,9 @@ class Database:
                 db.session.commit()
             db.session.remove()
             db.engine.dispose()
+        # Not the demo's job queue: the notices it queued are no test's work.
         shutil.copytree(_VAR, folder / "var", symlinks=True,
-                        ignore=shutil.ignore_patterns("fonts"))
+                        ignore=shutil.ignore_patterns("fonts", "huey.db*"))
         if DB_KIND == "sqlite":
             stat = (folder / "template.db").stat()
             (folder / "template.stat").write_text(f"{stat.st_size} {stat.st_mtime_ns}")
@@ -311,7 +312,10 @@ def app(database, request):
     """A fresh app and database; @pytest.mark.config(KEY=value) overrides the config."""
     config = database.copy()
     marker = request.node.get_closest_marker("config")
-    app = create_app({**BASE_CONFIG, **config, **(marker.kwargs if marker else {})})
+    # Its own job queue: in the process's one, a test's worker ran the tasks every earlier
+    # test had queued (against their databases, or against its own).
+    queue = {"HUEY_FILE": Path(tempfile.mkdtemp(prefix="huey-", dir=_VAR)) / "huey.db"}
+    app = create_app({**BASE_CONFIG, **config, **queue, **(marker.kwargs if marker else {})})
     app.config["OUTBOX_DIR"] = Path(tempfile.mkdtemp(prefix="outbox-", dir=_VAR))
     yield app
     with app.app_context():

@@ -44,11 +44,31 @@ def events(app) -> list[tuple[str, str]]:
 def native_gift(app, client, **form) -> Donation:
     page = give(client, FUND, "wechatpay", DESKTOP, **form)
     assert page.status_code == 200, page.get_data(as_text=True)
-    assert 'src="data:image/png;base64,' in page.get_data(as_text=True)  # the QR to scan
+    assert 'src="data:image/svg+xml;' in page.get_data(as_text=True)  # the QR to scan
     donation = newest(app)
     assert (donation.status, donation.gateway, donation.channel) == (
         "pending", "wechatpay", "wechat")
     return donation
+
+
+def scanned(page: str) -> str:
+    """What a phone reads from the pay page's QR code: the image drawn as a browser would
+    (WeasyPrint, then PDFium, on white around it) and decoded by OpenCV's QR reader."""
+    import cv2
+    import numpy
+    import pypdfium2
+    import weasyprint
+
+    image = re.search(r'<img src="(data:image/svg\+xml;[^"]+)"', page)[1]
+    pdf = weasyprint.HTML(string=(
+        "<style>@page { size: 400px; margin: 0 }</style>"
+        f'<img src="{image}" width="240" height="240" style="margin: 80px">')).write_pdf()
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        pixels = numpy.array(document[0].render(scale=1).to_pil().convert("L"))
+    finally:
+        document.close()
+    return cv2.QRCodeDetector().detectAndDecode(pixels)[0]
 
 
 def post_raw(client, notification: dict, **changes):
@@ -82,6 +102,16 @@ def test_a_native_gift_counts_once_the_signed_notification_arrives(app, client, 
     assert events(app) == [(f"pay:{paid['transaction_id']}", "confirmed")]
     status = client.get(f"/f/{FUND}/donate/{donation.id}/status").get_data(as_text=True)
     assert "hx-trigger" not in status
+
+
+def test_on_a_computer_the_pay_page_shows_the_order_s_code_url_as_a_qr_code(app, client,
+                                                                             wechatpay):
+    page = give(client, FUND, "wechatpay", DESKTOP)
+    assert page.status_code == 200, page.get_data(as_text=True)
+    at_gateway = {o["out_trade_no"]: o for o in wechatpay.fake.orders()}[newest(app).gateway_ref]
+    # The fake's code_url: WeChat's Native scheme with ten characters of the prepay id.
+    assert scanned(page.get_data(as_text=True)) == (
+        f"weixin://wxpay/bizpayurl?pr={at_gateway['prepay_id'][2:12]}")
 
 
 def test_a_gift_to_a_project_carries_its_designation_in_order_and_attach(app, client, wechatpay):
