@@ -15,7 +15,7 @@ from app.funds.models import Fund
 from app.validation import MAX_ID, int_or_none
 from tenants import SYSTEM, using
 
-from .conftest import LOGINS, PASSWORD
+from .conftest import LOGINS, PASSWORD, Auth
 
 FUND = "/f/donggangcun"
 TOWNSHIP = "/t/luwan"
@@ -59,9 +59,10 @@ def test_anything_else_is_no_id(value):
 
 @pytest.mark.parametrize("value", BAD_NUMBERS)
 @pytest.mark.parametrize("who, url, name", QUERY_NUMBERS)
-def test_a_bad_number_in_a_query_string_is_ignored_or_refused(client, auth, who, url, name,
+def test_a_bad_number_in_a_query_string_is_ignored_or_refused(reading_app, who, url, name,
                                                               value):
-    auth.login(LOGINS[who])
+    client = reading_app.test_client()
+    Auth(client).login(LOGINS[who])
     response = client.get(url, query_string={name: value})
     assert response.status_code in (200, 404, 422), response.status_code
 
