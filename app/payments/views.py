@@ -94,18 +94,21 @@ def donate():
     started = attempt(form, start) if form.is_submitted() else REFUSED
     if started is not REFUSED:
         gateway, donation, payment = started
-        # Before the commit expires the fund and the gift: a gateway's own page (Alipay) then
-        # needs no second transaction to read them again.
+        # The answer is made before the commit (should the commit fail, none of it is sent):
+        # after it, the fund and the gift are expired, and reading them again would cost a
+        # second transaction (on SQLite one that takes the write lock again, behind any
+        # other writer).
         status_url = external_url("payments.status", fund_slug=g.fund.slug,
                                   donation_id=donation.id, returned=1)
-        db.session.commit()
         checkout = gateway.checkout(payment, status_url)
         if checkout.redirect:  # the gateway's own page (Alipay, WeChat H5)
-            return leave_for(checkout.redirect)
-        response = render(checkout.template, fund=g.fund, donation=donation,
-                          return_url=status_url, **checkout.context)
+            response = leave_for(checkout.redirect)
+        else:
+            response = render(checkout.template, fund=g.fund, donation=donation,
+                              return_url=status_url, **checkout.context)
         if checkout.csp:  # only the page that takes the payment loads the gateway's script
             response.headers["Content-Security-Policy"] = checkout.csp
+        db.session.commit()
         return response
     response = render_form("payments/donate.html", form, block="form", fund=g.fund,
                            **donate_context(g.fund))

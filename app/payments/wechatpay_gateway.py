@@ -9,12 +9,14 @@ only then does it become an Event.
 
 import json
 import logging
+import os
 import secrets
 import threading
 import time
 from collections.abc import Mapping
 from datetime import timedelta
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 import requests
 import wechatpayv3.core
@@ -23,7 +25,7 @@ from wechatpayv3 import WeChatPay, WeChatPayType
 
 from app.clock import LOCAL
 from app.db_types import utcnow
-from app.receipts.render import qr_data_uri
+from app.receipts.render import qr_svg_data_uri
 
 from . import orders
 from .credentials import TOWNSHIP
@@ -63,19 +65,40 @@ REFUND_FAILED = _l("WeChat Pay refused the refund or did not answer. Nothing was
 QUERY_FAILED = _l("WeChat Pay did not answer. Your gift is recorded as soon as it does.")
 
 
+class _Session(requests.Session):
+    """A Session that reads the environment once per host: requests otherwise reads every
+    variable for a proxy, and ~/.netrc, again on every call (~0.3 ms an order). No netrc: its
+    password would replace the SDK's signed Authorization header."""
+
+    def __init__(self):
+        super().__init__()
+        self.trust_env = False
+        self.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get(
+            "CURL_CA_BUNDLE") or True
+        self._proxies: dict[str, dict] = {}
+
+    def request(self, method, url, *args, **kwargs):
+        if not kwargs.get("proxies"):  # the SDK's own setting, None unless it is given one
+            host = urlsplit(url).netloc
+            if host not in self._proxies:  # HTTPS_PROXY and the like, NO_PROXY applied
+                self._proxies[host] = requests.utils.get_environ_proxies(url)
+            kwargs["proxies"] = self._proxies[host]
+        return super().request(method, url, *args, **kwargs)
+
+
 class _KeptConnections:
     """Stands in for the requests module in the SDK's core, whose get/post/… open a new
     connection (a TCP and TLS handshake with WeChat) for every call: here they go through one
-    requests.Session per thread, which keeps the connection alive for the next order (on
-    loopback against tests/fake_wechatpay.py: ~4 → ~2 ms an order's call). Per thread: a
-    Session is not meant to be shared between threads."""
+    Session per thread, which keeps the connection alive for the next order (on loopback
+    against tests/fake_wechatpay.py: ~4 → ~2 ms an order's call). Per thread: a Session is
+    not meant to be shared between threads."""
 
     _local = threading.local()
 
     def __getattr__(self, verb: str):
         session = getattr(self._local, "session", None)
         if session is None:
-            session = self._local.session = requests.Session()
+            session = self._local.session = _Session()
         return getattr(session, verb)
 
 
@@ -185,7 +208,7 @@ class WeChatPayGateway:
                             {"mode": "jsapi", "jsapi": json.dumps(
                                 {k: v for k, v in details.items() if k != "mode"})})
         return Checkout("payments/pay_wechat.html",
-                        {"mode": "native", "qr": qr_data_uri(details["code_url"])})
+                        {"mode": "native", "qr": qr_svg_data_uri(details["code_url"])})
 
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> Event:
         # Checked before the SDK sees them: with another key id it would go and fetch

@@ -21,10 +21,21 @@ def amount_in_words(fen: int) -> str:
     return "人民币" + cn2an.an2cn(f"{fen // 100}.{fen % 100:02d}", "rmb")
 
 
+def _qr(url: str) -> segno.QRCode:
+    # A fixed mask skips scoring all eight (~15 ms a receipt); any mask decodes the same.
+    return segno.make(url, error="m", mask=2)
+
+
 def qr_data_uri(url: str) -> str:
-    # A small PNG: WeasyPrint paints it far faster than an SVG of hundreds of squares. A fixed
-    # mask skips scoring all eight (~15 ms a receipt); any mask decodes the same.
-    return segno.make(url, error="m", mask=2).png_data_uri(scale=6, border=0)
+    # A small PNG: WeasyPrint paints it far faster than an SVG of hundreds of squares.
+    return _qr(url).png_data_uri(scale=6, border=0)
+
+
+def qr_svg_data_uri(url: str) -> str:
+    """The QR code for a browser: an SVG takes ~0.4 ms less to make than the PNG (a page
+    shows one per order) and stays sharp at any size (viewBox, no size of its own). White
+    behind it, as the PNG has: the page's colours never show through the code."""
+    return _qr(url).svg_data_uri(border=0, omitsize=True, light="#fff")
 
 
 # An annual receipt's page holds this many gifts with the header, the facts, the total and the
