@@ -25,6 +25,10 @@ from tenants import SYSTEM, using  # noqa: E402
 from tenants.access import open_access  # noqa: E402
 
 N = int(os.environ.get("BENCH_N", "200"))
+# A PostgreSQL database with the demo already in it (migrated and loaded with this code, and
+# SHANLIN_VAR_DIR holding its data key and files), copied instead of migrating and loading
+# anew: the tests' own template, for their small runs of make load (tests/test_load.py).
+TEMPLATE = os.environ.get("BENCH_TEMPLATE", "")
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 CONFIG = {"RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False, "SESSION_COOKIE_SECURE": False,
           "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", "DEMO_DONATIONS_PER_FUND": 200}
@@ -69,13 +73,14 @@ def bench_app(kind: str, overrides: dict | None = None):
         return
     from tenants.rls import grant_app_role
 
-    _admin(f"CREATE DATABASE {name}")
+    _admin(f"CREATE DATABASE {name}" + (f" TEMPLATE {TEMPLATE}" if TEMPLATE else ""))
     owner = _url(name, "postgres")
     app = create_app({**config, "SQLALCHEMY_DATABASE_URI": _url(name, name),
                       "MIGRATION_DATABASE_URL": owner})
     try:
         with app.app_context():
-            upgrade()
+            if not TEMPLATE:
+                upgrade()
             engine = create_engine(owner)
             with engine.begin() as connection:
                 grant_app_role(connection, name)
@@ -111,12 +116,19 @@ def _loading_config(app) -> dict:
                                        "DEMO_RECEIPTS_PER_FUND", "PASSWORD_HASH_METHOD")}
 
 
+def demo(password: str) -> None:
+    """Inside loading(app) and the system scope: the demo data, unless the database was
+    copied from a TEMPLATE that holds it."""
+    if not TEMPLATE:
+        build(password)
+        db.session.commit()
+
+
 def demo_and_new_fund(password: str) -> int:
     """Inside loading(app): the demo data and one more fund of 芦湾镇, 大桥村 (daqiaocun), for
     a benchmark to fill. Returns the new fund's id."""
     with using(SYSTEM):
-        build(password)
-        db.session.commit()
+        demo(password)
         luwan = db.session.scalar(select(Township).where(Township.slug == "luwan"))
         fund = funds.create_fund(luwan, "大桥村社区慈善基金", host_charity="苏州市慈善总会",
                                  receipt_prefix="DQC", village="大桥村", slug="daqiaocun")

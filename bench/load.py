@@ -36,7 +36,7 @@ from collections import defaultdict
 from datetime import timedelta
 from pathlib import Path
 
-from .common import bench_app, loading, postgres_reachable
+from .common import bench_app, demo, loading, postgres_reachable
 from .serve import BIN, ROOT, app_env, gunicorn
 
 SECONDS = int(os.environ.get("LOAD_SECONDS", "60"))
@@ -54,19 +54,18 @@ def prepare(app, voters: int, treasurers: int) -> dict:
     from app.auth import services as accounts
     from app.auth.roles import Role
     from app.db_types import utcnow
-    from app.demo.data import HOST, build
+    from app.demo.data import HOST
     from app.extensions import db
     from app.funds import services as funds
-    from app.funds.models import Township
+    from app.funds.models import Fund, Township
     from app.governance import committees, motions, proposals
     from tenants import SYSTEM, fund_scope, using
 
     password = app.config["DEMO_PASSWORD"]
     with loading(app):
         with using(SYSTEM):
-            demo = build(password)
-            db.session.commit()
-            demo_funds = [(f.slug, f.id) for f in demo.funds.values()]
+            demo(password)
+            demo_funds = db.session.execute(select(Fund.slug, Fund.id).order_by(Fund.id)).all()
             luwan = db.session.scalar(select(Township).where(Township.slug == "luwan"))
             fund = funds.create_fund(luwan, "负载村社区慈善基金", host_charity=HOST,
                                      receipt_prefix="FZC", village="负载村", slug=FUND_SLUG)

@@ -45,7 +45,7 @@ from urllib.parse import urlencode, urlsplit
 
 from tests import fake_process
 
-from .common import bench_app, loading, postgres_reachable
+from .common import bench_app, demo, loading, postgres_reachable
 from .giving import _fakes
 from .load import read_stats, report
 from .serve import BIN, ROOT, app_env, free_port, gunicorn, stop
@@ -65,14 +65,12 @@ def prepare(app) -> dict:
     from sqlalchemy import select
 
     from app.campaigns.models import Campaign, CampaignFund
-    from app.demo.data import build
     from app.extensions import db
     from app.funds.models import Fund
     from tenants import SYSTEM, using
 
     with loading(app), using(SYSTEM):
-        build(app.config["DEMO_PASSWORD"])
-        db.session.commit()
+        demo(app.config["DEMO_PASSWORD"])
         campaign = db.session.scalar(select(Campaign).order_by(Campaign.id))
         villages = [
             {

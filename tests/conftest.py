@@ -358,6 +358,18 @@ def app(database, request):
         yield app
 
 
+def template_demo(database, var: Path) -> dict:
+    """The environment that has make load's benchmarks (bench/common.py) copy the template,
+    with its demo, instead of migrating and loading anew (~25 s): the database, its files
+    and keys in `var`, the demo's password and size."""
+    shutil.copytree(database.folder / "var", var, symlinks=True, dirs_exist_ok=True)
+    (var / "fonts").symlink_to(_FONTS)
+    size = str(BASE_CONFIG["DEMO_DONATIONS_PER_FUND"])
+    return {"BENCH_TEMPLATE": database.template, "SHANLIN_VAR_DIR": str(var),
+            "DEMO_PASSWORD": PASSWORD, "DEMO_DONATIONS_PER_FUND": size,
+            "SURGE_DEMO_DONATIONS": size}
+
+
 @pytest.fixture(scope="module")
 def reading_app(database):
     """One app and database for a module's tests that only read (GETs, which never write:

@@ -9,17 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import DB_KIND, PG_ADMIN_URL
+from .conftest import DB_KIND, PG_ADMIN_URL, template_demo
 
 pytestmark = [pytest.mark.postgres,
               pytest.mark.skipif(DB_KIND != "postgresql", reason="needs PostgreSQL")]
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_voting_and_recording_at_once_keep_every_invariant(tmp_path):
+def test_voting_and_recording_at_once_keep_every_invariant(tmp_path, database):
     env = {**os.environ, "TEST_POSTGRES_URL": PG_ADMIN_URL, "LOAD_SECONDS": "15",
-           "LOAD_VOTERS": "8", "LOAD_TREASURERS": "4", "DEMO_DONATIONS_PER_FUND": "60",
-           "DEMO_RECEIPTS_PER_FUND": "4", "SHANLIN_VAR_DIR": str(tmp_path)}
+           "LOAD_VOTERS": "8", "LOAD_TREASURERS": "4", **template_demo(database, tmp_path)}
     result = subprocess.run([sys.executable, "-m", "bench.load"], cwd=ROOT, env=env,
                             capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import DB_KIND, PG_ADMIN_URL
+from .conftest import DB_KIND, PG_ADMIN_URL, template_demo
 
 pytestmark = [
     pytest.mark.postgres,
@@ -19,7 +19,7 @@ pytestmark = [
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_a_small_giving_surge_keeps_every_invariant(tmp_path):
+def test_a_small_giving_surge_keeps_every_invariant(tmp_path, database):
     env = {
         **os.environ,
         "TEST_POSTGRES_URL": PG_ADMIN_URL,
@@ -27,9 +27,7 @@ def test_a_small_giving_surge_keeps_every_invariant(tmp_path):
         "SURGE_SECONDS": "10",
         "SURGE_READERS": "8",
         "SURGE_WORKERS": "2",
-        "SURGE_DEMO_DONATIONS": "40",
-        "DEMO_RECEIPTS_PER_FUND": "4",
-        "SHANLIN_VAR_DIR": str(tmp_path),
+        **template_demo(database, tmp_path),
     }
     result = subprocess.run(
         [sys.executable, "-m", "bench.surge"],
