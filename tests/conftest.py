@@ -152,7 +152,7 @@ class Database:
         self.role = APP_ROLE
         self.copies = 0
         # Copies are made one ahead and dropped behind, while tests run (a PostgreSQL copy
-        # of the 50 MB template takes as long as many a test): one thread, one spare copy.
+        # of the 31 MB template takes as long as many a test): one thread, one spare copy.
         self.background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-db")
         self.spare = None
         self.where = ""  # PostgreSQL: where and how the copies are made (_ram_tablespace)

@@ -165,13 +165,15 @@ def found_forms(app, database) -> dict[str, tuple[str, dict[str, str], set[str]]
     Reading every page as seven people takes 20-40 s: done once for the template (kept beside
     it), not by every worker of every run."""
     if not _FOUND:
-        found = template_cache.kept(database.folder, "fuzz-forms", lambda: _find_forms(app))
+        found = template_cache.kept(database.folder, "fuzz-forms", lambda: {
+            e: (page, fields, sorted(files)) for e, (page, fields, files)
+            in _find_forms(app).items()})
         _FOUND.update({e: (page, fields, set(files)) for e, (page, fields, files)
                        in found.items()})
     return _FOUND
 
 
-def _find_forms(app) -> dict[str, list]:
+def _find_forms(app) -> dict[str, tuple[str, dict[str, str], set[str]]]:
     found = {}
     adapter = app.url_map.bind("localhost")
     for persona in PERSONAS:
@@ -188,10 +190,10 @@ def _find_forms(app) -> dict[str, list]:
                     endpoint, _ = adapter.match(urlsplit(action).path, method="POST")
                 except (NotFound, MethodNotAllowed):
                     continue
-                page, known, known_files = found.setdefault(endpoint, [url, {}, []])
+                page, known, known_files = found.setdefault(endpoint, (url, {}, set()))
                 for name, value in fields.items():
                     known.setdefault(name, value)
-                known_files.extend(sorted(set(files) - set(known_files)))
+                known_files |= files
     return found
 
 

@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 
 from .conftest import LOGINS
-from .helpers import FUND, PERSONAS, expected_outcome, member_login, sample_url
+from .helpers import FUND, PERSONAS, expected_outcome, member_login, sample_url, signed_in
 
 
 def scoped_rules(app: Flask):
@@ -39,11 +39,7 @@ def test_isolation_matrix(app, persona):
             login = LOGINS[persona]
         elif persona == "this_fund_member":
             login = member_login(access) if kind == "fund" else LOGINS["chair"]
-        client = clients.pop(login, None)
-        if client is None:
-            client = app.test_client()
-            if login:
-                client.post("/auth/login", data={"login": login, "password": "demo-password-1"})
+        client = clients.pop(login, None) or signed_in(app, login)
         response = client.open(sample_url(app, rule), method=method)
         if method == "GET":
             clients[login] = client
