@@ -331,6 +331,26 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+_COMPILED_SQL: dict[str, tuple] = {}
+
+
+def _share_compiled_sql(app) -> None:
+    """Every test's app has its own engine, and an engine keeps the SQL it compiled from each
+    statement in a cache of its own, keyed on its dialect: each test compiled anew every query
+    it ran, ~1.6 ms each, a tenth to a fifth of a test's time. The process's engines share
+    the first one's dialect (initialized by a first connection, as an engine does) and its
+    cache, as one long-lived engine would in production; they are alike (one database kind,
+    one configuration), so what one compiled is what another would."""
+    with app.app_context():
+        engine = db.engine
+        key = engine.url.drivername
+        if key not in _COMPILED_SQL:
+            with engine.connect():  # the dialect learns the server's version and settings
+                pass
+            _COMPILED_SQL[key] = (engine.dialect, engine._compiled_cache)
+        engine.dialect, engine._compiled_cache = _COMPILED_SQL[key]
+
+
 @contextmanager
 def fresh_app(database, overrides: dict | None = None):
     """An app on its own copy of the template, dropped afterwards."""
@@ -340,6 +360,7 @@ def fresh_app(database, overrides: dict | None = None):
     queue = {"HUEY_FILE": Path(tempfile.mkdtemp(prefix="huey-", dir=_VAR)) / "huey.db"}
     app = create_app({**BASE_CONFIG, **config, **queue, **(overrides or {})})
     app.jinja_env.bytecode_cache = COMPILED_TEMPLATES
+    _share_compiled_sql(app)
     app.config["OUTBOX_DIR"] = Path(tempfile.mkdtemp(prefix="outbox-", dir=_VAR))
     try:
         yield app
