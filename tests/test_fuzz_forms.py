@@ -238,7 +238,11 @@ def test_hostile_input_never_breaks_a_form(app, database, endpoint):
     unshown = UNSHOWN.get(endpoint, set())
     defaults = {**{n: "" for n in unshown if not n.startswith("files:")}, **defaults}
     file_fields = file_fields | {n[6:] for n in unshown if n.startswith("files:")}
-    seen = fuzz(app, route_url(app, rule), login, defaults, file_fields)
+    seen, accepted = fuzz(app, route_url(app, rule), login, defaults, file_fields)
+    if not accepted:
+        # Every post was refused (4xx), and a refused form keeps nothing (test_bad_input.py):
+        # there is nothing stored to look for. Most forms refuse all of it.
+        return
     # Where what was stored is shown: the pages the form led to and the fund's listings.
     client = signed_in(app, login)
     for path in sorted(seen | ({page} if page else set())) + LISTINGS:
@@ -252,12 +256,15 @@ def test_hostile_input_never_breaks_a_form(app, database, endpoint):
 EACH_FIELD = ("a\x00b", "x" * 100_000, SCRIPT)
 
 
-def fuzz(app, url, login, defaults, file_fields, examples: int = 12) -> set[str]:
-    """Post hostile values to one form; returns the pages it redirected to."""
+def fuzz(app, url, login, defaults, file_fields, examples: int = 12) -> tuple[set[str], bool]:
+    """Post hostile values to one form; returns the pages it redirected to, and whether it
+    accepted any (answered below 400)."""
     client = signed_in(app, login)
     seen = set()
+    accepted = False
 
     def send(values, files, htmx):
+        nonlocal accepted
         data = dict(values)
         for name, (content, filename) in files.items():
             data[name] = (io.BytesIO(content), filename)
@@ -266,6 +273,7 @@ def fuzz(app, url, login, defaults, file_fields, examples: int = 12) -> set[str]
                                content_type="multipart/form-data" if files else None)
         assert response.status_code < 500, f"POST {url}: {response.status_code} for {values!r}"
         assert unescaped(response) == [], f"POST {url} echoed markup for {values!r}"
+        accepted = accepted or response.status_code < 400
         if response.location and urlsplit(response.location).path.startswith(("/f/", "/t/")):
             seen.add(urlsplit(response.location).path)
         if response.status_code == 302 and "/auth/login" in (response.location or ""):
@@ -287,7 +295,7 @@ def fuzz(app, url, login, defaults, file_fields, examples: int = 12) -> set[str]
         send(values, files, htmx)
 
     post()
-    return seen
+    return seen, accepted
 
 
 def test_the_fuzzer_finds_a_crash_and_an_echo(app):

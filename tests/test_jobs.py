@@ -496,13 +496,13 @@ def test_a_job_whose_worker_is_killed_is_finished_by_the_next_worker(app, fund):
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
         "HUEY_FILE": str(app.config["HUEY_FILE"]), "HUEY_NAME": app.config["HUEY_NAME"],
         "JOBS_DIR": str(app.config["JOBS_DIR"]), "HUEY_URL": "", "REDIS_URL": "",
-        "SLOW_SECONDS": "0.4", "JOBS_HEARTBEAT_SECONDS": "0.2", "JOBS_STALE_SECONDS": "2",
+        "JOBS_HEARTBEAT_SECONDS": "0.2", "JOBS_STALE_SECONDS": "2",
     }
 
-    def worker():
+    def worker(slow_seconds: str):
         return subprocess.Popen([sys.executable, "-m", "flask", "jobs", "worker"], cwd=ROOT,
-                                env=environment, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True)
+                                env={**environment, "SLOW_SECONDS": slow_seconds},
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
     def this_years():
         # A GET's transaction: a reader beside the worker's write lock, never queued behind it.
@@ -513,7 +513,7 @@ def test_a_job_whose_worker_is_killed_is_finished_by_the_next_worker(app, fund):
 
     before = {receipt.id for receipt in this_years()}
     job_id = start(app, fund, "annual_receipts", {"year": year})
-    first = worker()
+    first = worker("0.4")  # slowed, to be killed in the middle
     try:
         deadline = time.monotonic() + 60
         while len(this_years()) < len(before) + 2:  # mid-job: a few receipts issued
@@ -524,7 +524,7 @@ def test_a_job_whose_worker_is_killed_is_finished_by_the_next_worker(app, fund):
         first.communicate(timeout=30)
     assert job_row(app, fund.id, job_id).status == "running"
     time.sleep(2.5)  # the heartbeat is older than JOBS_STALE_SECONDS now
-    second = worker()
+    second = worker("0")  # the rest at full speed
     try:
         job = wait_for(app, fund.id, job_id, "done", seconds=60)
     finally:
