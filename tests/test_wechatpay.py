@@ -53,7 +53,9 @@ def native_gift(app, client, **form) -> Donation:
 
 def scanned(page: str) -> str:
     """What a phone reads from the pay page's QR code: the image drawn as a browser would
-    (WeasyPrint, then PDFium, on white around it) and decoded by OpenCV's QR reader."""
+    (WeasyPrint, then PDFium, on white around it) and decoded by OpenCV's QR reader: its
+    ArUco-based one, as the classic one missed about one code in forty (4 of 150 random ones,
+    and the suite failed on one); this one read all of 705."""
     import cv2
     import numpy
     import pypdfium2
@@ -68,7 +70,7 @@ def scanned(page: str) -> str:
         pixels = numpy.array(document[0].render(scale=1).to_pil().convert("L"))
     finally:
         document.close()
-    return cv2.QRCodeDetector().detectAndDecode(pixels)[0]
+    return cv2.QRCodeDetectorAruco().detectAndDecode(pixels)[0]
 
 
 def post_raw(client, notification: dict, **changes):
