@@ -339,7 +339,9 @@ def test_flask_jobs_worker_runs_a_large_import_and_stops_on_ctrl_c(app, fund, tr
     # receipts for the imported gifts (~16 s of PDFs), which ctrl-c rightly waits for. What
     # is tested here is the import and the stop.
     with app.app_context(), using(fund_scope(fund.id)):
-        receipts.settings(fund.id).issue_mode = "manual"
+        row = receipts.settings(fund.id)
+        receipts.save_settings(fund.id, issue_mode="manual", thanks=row.thanks, seal=None,
+                               checker_id=row.checker_id, separate_signers=row.separate_signers)
         db.session.commit()
     rows = reading.BACKGROUND_ROWS + 1
     before = counts(app, fund.id)
