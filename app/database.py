@@ -1,5 +1,6 @@
 """The database connection: SQLite made to keep PostgreSQL's promise about locks, lock(),
-and on_commit(): work that may run only once the session's transaction has committed.
+on_commit(): work that may run only once the session's transaction has committed, and
+kept(): a read a request asks for several times, made once while nothing changes.
 
 PostgreSQL holds a row read by ``lock()`` (SELECT … FOR UPDATE) until commit. SQLite has no row
 locks and ignores FOR UPDATE, and pysqlite opens a transaction only at the first write, so two
@@ -33,6 +34,7 @@ BUSY_TIMEOUT_MS = 30_000  # a writer waits this long for the one before it, then
 READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 WRITE_LOCKED = "shanlin_write_locked"  # connection.info: this transaction holds the lock
 ON_COMMIT = "shanlin_on_commit"  # session.info: what to run once this transaction commits
+KEPT = "shanlin_kept"  # session.info: kept() reads, until a write or the transaction ends
 
 
 def configure(engine: Engine) -> None:
@@ -79,11 +81,34 @@ def on_commit(fn: Callable[[], object]) -> None:
     session.info.setdefault(ON_COMMIT, []).append(fn)
 
 
+def kept(name: str, read: Callable[[], object]) -> object:
+    """What ``read()`` returns, read once in ``db.session`` until the session writes (a flush,
+    a bulk statement) or its transaction ends: a page asks for the caller's memberships three
+    or four times (the access check, two-step sign-in, 待我处理, the list of their funds)."""
+    reads = db.session().info.setdefault(KEPT, {})
+    if name not in reads:
+        reads[name] = read()
+    return reads[name]
+
+
 def install(session_class: type[Session]) -> None:
-    """Attach on_commit's hooks to the app's session class; called once by create_app()."""
+    """Attach on_commit's and kept()'s hooks to the app's session class; called once by
+    create_app()."""
     if not event.contains(session_class, "after_commit", _run_committed):
         event.listen(session_class, "after_commit", _run_committed)
         event.listen(session_class, "after_soft_rollback", _drop_rolled_back)
+        event.listen(session_class, "after_flush", _forget_kept)
+        event.listen(session_class, "after_transaction_end", _forget_kept)
+        event.listen(session_class, "do_orm_execute", _forget_kept_on_write)
+
+
+def _forget_kept(session: Session, *_) -> None:
+    session.info.pop(KEPT, None)
+
+
+def _forget_kept_on_write(state) -> None:
+    if not state.is_select:
+        state.session.info.pop(KEPT, None)
 
 
 def _run_committed(session: Session) -> None:

@@ -7,8 +7,10 @@ PostgreSQL each transaction also carries the scope in ``shanlin.fund_ids`` for t
 security policies (tenants.rls), so a filter forgotten here still returns nothing there.
 """
 
+import functools
+
 from sqlalchemy import Table, event, inspect, literal_column, text
-from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.orm import Mapper, ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.sql import visitors
 
 from .context import (
@@ -21,12 +23,18 @@ from .context import (
 from .model import FundOwned
 
 
+@functools.cache
 def _fund_owned_tables() -> frozenset:
+    """Asked for every statement, so made once; mappers configured later (a model imported
+    late) empty the cache (the listener below)."""
     from app.extensions import db
 
     return frozenset(
         m.local_table for m in db.Model.registry.mappers if issubclass(m.class_, FundOwned)
     )
+
+
+event.listen(Mapper, "after_configured", _fund_owned_tables.cache_clear)
 
 
 def _touches_fund_owned(state: ORMExecuteState) -> bool:

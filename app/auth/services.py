@@ -9,6 +9,7 @@ from sqlalchemy import or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.clock import local_today
+from app.database import kept
 from app.db_types import utcnow
 from app.extensions import db
 from app.funds.models import Township
@@ -115,8 +116,13 @@ def current_memberships(user, day: date | None = None) -> list[Membership]:
     if not user.is_authenticated:
         return []
     day = day or local_today()
-    rows = db.session.scalars(select(Membership).where(Membership.user_id == user.id))
-    return [m for m in rows if m.current_on(day)]
+    return [m for m in memberships_of(user.id) if m.current_on(day)]
+
+
+def memberships_of(user_id: int) -> list[Membership]:
+    """All the user's memberships, past and future too, read once per request (kept())."""
+    return kept(f"memberships:{user_id}", lambda: list(db.session.scalars(
+        select(Membership).where(Membership.user_id == user_id))))
 
 
 def load_user(session_id: str) -> User | None:

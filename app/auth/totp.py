@@ -17,11 +17,10 @@ from sqlalchemy import delete, select
 from app.clock import local_today
 from app.db_types import utcnow
 from app.extensions import db
-from app.funds.models import Township
 
 from .models import Membership, RecoveryCode, User
 from .roles import Role
-from .services import end_sessions
+from .services import end_sessions, memberships_of
 
 ISSUER = "Shanlin 善邻"
 RECOVERY_CODES = 10
@@ -139,20 +138,15 @@ def key_roles(user: User, day: date | None = None) -> list[Membership]:
     """The user's current memberships that hold keys: township admin, platform admin,
     treasurer. Their sign-ins and two-step events are audited."""
     day = day or local_today()
-    rows = db.session.scalars(select(Membership).where(
-        Membership.user_id == user.id,
-        Membership.role.in_((Role.TOWNSHIP_ADMIN, Role.PLATFORM_ADMIN, Role.TREASURER))))
-    return [m for m in rows if m.current_on(day)]
+    return [m for m in memberships_of(user.id) if m.current_on(day)
+            and m.role in (Role.TOWNSHIP_ADMIN, Role.PLATFORM_ADMIN, Role.TREASURER)]
 
 
 def township_requires(user: User) -> bool:
     """Is the user a current admin of a township that requires two-step sign-in?"""
     today = local_today()
-    rows = db.session.scalars(
-        select(Membership).join(Township, Township.id == Membership.township_id)
-        .where(Membership.user_id == user.id, Membership.role == Role.TOWNSHIP_ADMIN,
-               Township.require_admin_2fa.is_(True)))
-    return any(m.current_on(today) for m in rows)
+    return any(m.role == Role.TOWNSHIP_ADMIN and m.current_on(today)
+               and m.township.require_admin_2fa for m in memberships_of(user.id))
 
 
 def enrolment_required(user: User) -> bool:
