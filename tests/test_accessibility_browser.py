@@ -183,3 +183,20 @@ def test_form_errors_and_htmx_answers_pass_axe(app, live_server, browser):
     shot(page, "a11y-03-batch-suggestions-phone")
     treasurer.close()
     assert not problems, "\n".join(problems)
+
+
+def test_the_check_finds_what_is_serious_and_only_that(browser):
+    """The check runs only the rules that can find something serious (tests/axe_checks.py):
+    a page with serious and critical faults is still caught, each by its rule, and a page
+    whose only faults are moderate passes."""
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    page.set_content('<html lang="zh-CN"><head><title>t</title></head><body><main><h1>t</h1>'
+                     '<img src="data:,"><button></button>'
+                     '<p style="color:#bbb;background:#fff">浅灰色的字</p></main></body></html>')
+    found = {v.split(" ")[0] for v in violations(page)}
+    assert {"image-alt", "button-name", "color-contrast"} <= found, found
+    page.set_content('<html lang="zh-CN"><head><title>t</title></head><body>'
+                     '<h3>没有主区域，标题跳级</h3><p>正文</p></body></html>')
+    assert violations(page) == []  # landmark-one-main, heading-order, region: moderate
+    context.close()
