@@ -5,6 +5,7 @@ databases and a login role that owns no table, and the app connects as that role
 row-level security is in force exactly as in production.
 """
 
+import functools
 import gc
 import inspect
 import json
@@ -128,11 +129,16 @@ def _pg_url(database: str, user: str = "postgres") -> str:
     return re.sub(r"//[^@/]*@([^/]+)/[^?]*", rf"//{user}@\1/{database}", PG_ADMIN_URL)
 
 
+@functools.cache
+def _pg_admin_engine():
+    """One pool of admin connections a process: a connection of its own for each CREATE and
+    DROP DATABASE started and ended two PostgreSQL backends for every test."""
+    return create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+
+
 def _pg_admin(sql: str) -> None:
-    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
+    with _pg_admin_engine().connect() as connection:
         connection.execute(text(sql))
-    engine.dispose()
 
 
 # The template (migrations + demo) is kept across runs in var/test-cache (tests/
@@ -484,7 +490,10 @@ def live_server(app):
     thread.join(5)
 
 
-@pytest.fixture(scope="module")
+# One Chromium for each test process, as pytest-playwright keeps one: starting it cost ~1 s of
+# CPU, once for every browser test module a worker took (some 20 in a run); each test opens
+# contexts of its own.
+@pytest.fixture(scope="session")
 def browser():
     playwright_api = pytest.importorskip("playwright.sync_api")
     if not shutil.which("chromium") and not shutil.os.path.exists(CHROMIUM):
