@@ -4,7 +4,7 @@ entitlements appear, two sign on the phone, the shop's page redeems one voucher,
 shows 未领取, the payout to the shop is approved by two keys, and the public page shows
 3 people and ¥240 without a name.
 
-Screenshots: test-artifacts/screenshots/aid-NN-<step>.png."""
+Screenshots: test-artifacts/screenshots/aid-NN-<step>.jpg."""
 
 import re
 from datetime import timedelta

@@ -2,7 +2,7 @@
 1:1 match capped at ¥10,000 and ¥500 per gift; gifts arrive through the WeChat Pay fake; the
 leaderboard moves; an ¥800 gift is matched ¥500; the cap runs out and the page says so; a
 refund gives the match back; each village's board and ledger agree.
-Screenshots: test-artifacts/screenshots/campaign-NN-<step>.png."""
+Screenshots: test-artifacts/screenshots/campaign-NN-<step>.jpg."""
 
 import re
 

@@ -6,7 +6,7 @@ proposes a project and the chair opens a vote, every member finds it in 待我�
 SMS at the fake endpoint (tests/fake_sms.py), and they vote.
 
 Notices are delivered as the request commits (HUEY_IMMEDIATE). Screenshots:
-test-artifacts/screenshots/first-day-NN-<step>.png.
+test-artifacts/screenshots/first-day-NN-<step>.jpg.
 """
 
 import re

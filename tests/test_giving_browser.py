@@ -2,7 +2,7 @@
 我要捐赠 to the donate page, Alipay chosen, Alipay's cashier (the local fake, reached through
 the form's redirect, which the page's CSP must allow), paying, and back to the thank-you page
 that shows the gift counted. A computer gets WeChat Pay's QR code. The treasurer's matching
-screen on a phone. Screenshots: test-artifacts/screenshots/giving-*.png."""
+screen on a phone. Screenshots: test-artifacts/screenshots/giving-*.jpg."""
 
 import pytest
 

@@ -7,7 +7,7 @@ public notice board and in the township's figures.
 
 Every step is a person in a browser; only the clock is the test's: the every-minute worker
 tick (jobs.services.run_every_minute) is called where the worker would run it. Screenshots:
-test-artifacts/screenshots/journey-<viewport>-<lang>-NN-<step>.png.
+test-artifacts/screenshots/journey-<viewport>-<lang>-NN-<step>.jpg.
 """
 
 import re

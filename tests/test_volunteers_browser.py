@@ -3,7 +3,7 @@ volunteers prove their numbers by SMS code and sign up, check in by the activity
 the leader marks and confirms the list, the chair confirms the hours, one volunteer gets a
 certificate and its QR check page states the same hours as the PDF.
 
-Screenshots: test-artifacts/screenshots/volunteers-NN-<step>.png.
+Screenshots: test-artifacts/screenshots/volunteers-NN-<step>.jpg.
 """
 
 import re

@@ -2,7 +2,7 @@
 it on the wall with the SMS code from the fake endpoint, the 社工 records the hand-over, the
 wall shows it fulfilled and the donor's receipt exists.
 
-Screenshots: test-artifacts/screenshots/wishes-NN-<step>.png.
+Screenshots: test-artifacts/screenshots/wishes-NN-<step>.jpg.
 """
 
 import re
