@@ -173,3 +173,21 @@ def test_a_collision_between_two_requests_answers_409_not_500(app, client):
     response = client.get("/collide")
     assert response.status_code == 409
     assert "有人同时修改了这里" in response.get_data(as_text=True)
+
+
+def test_a_page_in_one_language_renders_a_document_in_another_and_back(app):
+    """Templates look their language up once a request (app.i18n.translations); a receipt in
+    an English donor's language, rendered inside a Chinese treasurer's request, is still
+    English, and the page after it Chinese again."""
+    from flask import render_template_string
+
+    from app.i18n import translations
+
+    said = "{{ _('Donations') }} {{ ngettext('%(num)d gift', '%(num)d gifts', 2) }}"
+    with app.test_request_context():
+        chinese = render_template_string(said)
+        with force_locale("en"):
+            english = render_template_string(said)
+            assert translations().ugettext("Donations") == "Donations"
+        assert render_template_string(said) == chinese
+    assert chinese.startswith("捐赠") and english == "Donations 2 gifts"
