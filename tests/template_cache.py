@@ -167,7 +167,7 @@ def _prune(current: Path, drop_database, list_databases) -> None:
                 continue  # a run is using it
             _remove(old, drop_database)
     for part in CACHE.glob("*.part-*"):
-        if not _alive(int(part.name.rsplit("-", 1)[1])):
+        if not alive(int(part.name.rsplit("-", 1)[1])):
             _remove(part, drop_database)
     for lock in CACHE.glob("*.lock"):  # left by a build that was killed
         if time.time() - _stamp(lock.parent, lock.name) > MAX_AGE:
@@ -188,7 +188,7 @@ def _built(folder: Path) -> bool:
     return folder.is_dir() and ".part-" not in folder.name
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
