@@ -5,6 +5,7 @@ databases and a login role that owns no table, and the app connects as that role
 row-level security is in force exactly as in production.
 """
 
+import atexit
 import functools
 import gc
 import inspect
@@ -27,6 +28,8 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 from jinja2 import BytecodeCache
 
+from . import template_cache
+
 # Hypothesis draws the same examples on every run, so a failure in CI fails here too and a
 # green run is not luck. HYPOTHESIS_PROFILE=explore draws new ones, to look for more.
 # No deadline: with the suite spread over every core, a slow example is load, not a bug.
@@ -35,7 +38,25 @@ hypothesis_settings.register_profile("repeatable", derandomize=True, database=No
 hypothesis_settings.register_profile("explore", database=None, deadline=None)
 hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
-_VAR = Path(tempfile.mkdtemp(prefix="shanlin-test-var-"))
+# Test processes write their files (each test's database copy, its job queue's SQLite file,
+# its mail) in RAM where the machine has it: on disk, the fsync at each commit made the
+# kernel write out what the next test deletes anyway (a slice of four files on SQLite: 34 s
+# instead of 31 s). Each process removes its folders when it ends; the next run removes
+# those of a run that died.
+SCRATCH = Path("/dev/shm") if os.access("/dev/shm", os.W_OK) else Path(tempfile.gettempdir())
+
+
+def scratch_folder(name: str) -> Path:
+    for old in SCRATCH.glob("shanlin-test-*"):
+        if not template_cache.alive(int(old.name.rsplit("-", 1)[1])):
+            shutil.rmtree(old, ignore_errors=True)
+    folder = SCRATCH / f"shanlin-test-{name}-{os.getpid()}"
+    folder.mkdir(exist_ok=True)
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
+
+
+_VAR = scratch_folder("var")
 # The GB 2312 font cut (~4 s to make) is the machine's, kept in var/fonts like under make run,
 # not made again by every test process in its own folder.
 _FONTS = Path(__file__).resolve().parent.parent / "var" / "fonts"
@@ -53,8 +74,6 @@ from app.demo.data import build  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.funds.models import Fund  # noqa: E402
 from tenants import SYSTEM, fund_scope, using  # noqa: E402
-
-from . import template_cache  # noqa: E402
 
 
 def _compile_url_builders_once() -> None:
@@ -312,28 +331,10 @@ def _pg_drop(name: str) -> None:
     _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-RAM = Path("/dev/shm")
-
-
-def _copies_folder(tmp_path_factory) -> Path:
-    """Where this process's SQLite copies go: in RAM where the machine has it, like the
-    PostgreSQL ones (a test's 15 MB copy written to disk, and SQLite's fsyncs at each commit,
-    made the kernel write much of it out: a slice of four files took 34 s instead of 31 s);
-    the folders of runs that died go at the next run."""
-    if DB_KIND != "sqlite" or not os.access(RAM, os.W_OK):
-        return tmp_path_factory.mktemp("db")
-    for old in RAM.glob("shanlin-test-*"):
-        if not template_cache.alive(int(old.name.rsplit("-", 1)[1])):
-            shutil.rmtree(old, ignore_errors=True)
-    folder = RAM / f"shanlin-test-{os.getpid()}"
-    folder.mkdir()
-    return folder
-
-
 @pytest.fixture(scope="session")
 def database(tmp_path_factory):
     """The template, from the cache or built for it, cloned for every test."""
-    database = Database(_copies_folder(tmp_path_factory))
+    database = Database(scratch_folder("db"))  # SQLite's copies; PostgreSQL's are its own
     key = os.environ["SHANLIN_TEST_CACHE_KEY"]
     listing = None
     if DB_KIND == "postgresql":
@@ -346,8 +347,6 @@ def database(tmp_path_factory):
         shutil.copytree(folder / "var", _VAR, symlinks=True, dirs_exist_ok=True)
         yield database
         database.close()
-        if database.root.is_relative_to(RAM):
-            shutil.rmtree(database.root, ignore_errors=True)
 
 
 def pytest_collection_finish(session):
