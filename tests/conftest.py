@@ -47,8 +47,9 @@ SCRATCH = Path("/dev/shm") if os.access("/dev/shm", os.W_OK) else Path(tempfile.
 
 
 def scratch_folder(name: str) -> Path:
-    for old in SCRATCH.glob("shanlin-test-*"):
-        if not template_cache.alive(int(old.name.rsplit("-", 1)[1])):
+    for old in SCRATCH.glob("shanlin-test-*-*"):
+        pid = old.name.rsplit("-", 1)[1]
+        if pid.isdigit() and not template_cache.alive(int(pid)):
             shutil.rmtree(old, ignore_errors=True)
     folder = SCRATCH / f"shanlin-test-{name}-{os.getpid()}"
     folder.mkdir(exist_ok=True)
@@ -332,7 +333,7 @@ def _pg_drop(name: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def database(tmp_path_factory):
+def database():
     """The template, from the cache or built for it, cloned for every test."""
     database = Database(scratch_folder("db"))  # SQLite's copies; PostgreSQL's are its own
     key = os.environ["SHANLIN_TEST_CACHE_KEY"]
@@ -498,10 +499,26 @@ SHOTS = ARTIFACTS / "screenshots"
 PHONE = {"width": 390, "height": 844}
 
 
+def _closed_before_sent(app):
+    """The app, each response's body read whole and closed before the server sends it. When a
+    browser resets the connection (Chromium cancels a script's request as a test moves on),
+    werkzeug's server raises while it drains the socket, before it closes the body: the open
+    static file then surfaced as an unraisable ResourceWarning in whichever test ran next."""
+    def wsgi(environ, start_response):
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return wsgi
+
+
 @pytest.fixture
 def live_server(app):
     port = free_port()
-    server = make_server("127.0.0.1", port, app, threaded=True)
+    server = make_server("127.0.0.1", port, _closed_before_sent(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{port}"
