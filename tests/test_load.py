@@ -27,4 +27,6 @@ def test_voting_and_recording_at_once_keep_every_invariant(tmp_path, database):
                   "each fund's ledger balance equals the sum", "audit chains verify"):
         assert f"PASS  {check}" in out, out[-4000:]
     assert "8 of 8 electors voted" in out
-    assert "issue receipt" in out and "record donation" in out
+    # The whole report on a failure (it failed twice on a saturated machine without saying
+    # which row was missing: pytest cut the string).
+    assert "issue receipt" in out and "record donation" in out, out[-6000:]
