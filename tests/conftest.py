@@ -285,12 +285,9 @@ if WORKER == "gw" or "SHANLIN_TEST_CACHE_KEY" not in os.environ:  # once, for th
 
 
 def _pg_databases(like: str) -> list[str]:
-    engine = create_engine(PG_ADMIN_URL)
-    with engine.connect() as connection:
-        names = connection.scalars(text("SELECT datname FROM pg_database WHERE datname LIKE :n"),
-                                   {"n": like}).all()
-    engine.dispose()
-    return list(names)
+    with _pg_admin_engine().connect() as connection:
+        return list(connection.scalars(
+            text("SELECT datname FROM pg_database WHERE datname LIKE :n"), {"n": like}))
 
 
 # Each CREATE DATABASE (a copy of the 31 MB template through the WAL) and DROP DATABASE (a
