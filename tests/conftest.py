@@ -21,7 +21,7 @@ import time
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
@@ -188,6 +188,8 @@ class Database:
         self.background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-db")
         self.spare = None
         self.where = ""  # PostgreSQL: where and how the copies are made (_ram_tablespace)
+        self.held: ExitStack | None = None  # the cache entries taken (serve)
+        self.day = ""  # the key of the one in use: of the day it serves
 
     def template_config(self) -> dict:
         if DB_KIND == "sqlite":
@@ -241,8 +243,31 @@ class Database:
             stat = (folder / "template.db").stat()
             (folder / "template.stat").write_text(f"{stat.st_size} {stat.st_mtime_ns}")
 
+    def serve(self, held: ExitStack) -> None:
+        """Take today's entry of the cache, built if no run has built it yet, and hold it (in
+        `held`, until the session ends) with those taken before."""
+        self.held, self.day = held, template_cache.dated(os.environ["SHANLIN_TEST_CACHE_KEY"])
+        listing = None
+        if DB_KIND == "postgresql":
+            listing = lambda: _pg_databases(f"shanlin_cache_{template_cache.CHECKOUT}_%")  # noqa: E731
+        folder = held.enter_context(template_cache.entry(
+            DB_KIND, self.day, self.make, self.valid, _pg_drop, listing))
+        self.use(folder)
+        if DB_KIND == "postgresql" and not self.where:
+            self.where = _ram_tablespace()
+        # Its uploaded files; the keys are the same in every entry this process builds or
+        # takes (a build reuses those in var/, copied there from the first entry).
+        shutil.copytree(folder / "var", _VAR, symlinks=True, dirs_exist_ok=True)
+
     def copy(self) -> dict:
-        """A copy of the template for one test: the spare one, and another spare begun."""
+        """A copy of the template for one test: the spare one, and another spare begun.
+        After midnight, of the new day's template: a test of "today" on yesterday's demo
+        fails (a term that began today is withdrawn when it ends, not ended)."""
+        if template_cache.dated(os.environ["SHANLIN_TEST_CACHE_KEY"]) != self.day:
+            if self.spare is not None:
+                self.drop_copy(self.spare.result())
+                self.spare = None
+            self.serve(self.held)
         config = (self.spare or self.background.submit(self._make)).result()
         self.spare = self.background.submit(self._make)
         return config
@@ -333,16 +358,8 @@ def _pg_drop(name: str) -> None:
 def database():
     """The template, from the cache or built for it, cloned for every test."""
     database = Database(scratch_folder("db"))  # SQLite's copies; PostgreSQL's are its own
-    key = os.environ["SHANLIN_TEST_CACHE_KEY"]
-    listing = None
-    if DB_KIND == "postgresql":
-        listing = lambda: _pg_databases(f"shanlin_cache_{template_cache.CHECKOUT}_%")  # noqa: E731
-    with template_cache.entry(DB_KIND, key, database.make, database.valid, _pg_drop,
-                              listing) as folder:
-        database.use(folder)
-        if DB_KIND == "postgresql":
-            database.where = _ram_tablespace()
-        shutil.copytree(folder / "var", _VAR, symlinks=True, dirs_exist_ok=True)
+    with ExitStack() as held:
+        database.serve(held)
         yield database
         database.close()
 

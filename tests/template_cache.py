@@ -9,7 +9,9 @@ packages' versions and the Python version. A change to any of them names a new e
 
 The demo is dated from the moment it is built (a vote opened two hours ago, terms that began
 today), and the tests expect a demo a few minutes old, as a run's own was. So an entry serves
-for an hour at most, and only on the day it was built (the day is part of the key).
+for an hour at most, and only on the day it was built (the day is part of its key, dated()):
+a run that goes past midnight, in UTC or in Shanghai, takes the new day's entry for its next
+tests (conftest asks before every copy).
 
 Several pytest runs may work on one checkout at once (each with its xdist workers):
 - an entry is built in a folder of its own and renamed into place when complete, so nobody
@@ -46,13 +48,12 @@ INPUTS = ("app", "tenants", "migrations", "templates", "static", "pyproject.toml
 
 
 def key(*extra: str) -> str:
-    """The hash of what the template is made from; `extra`: the kind and the build's config."""
+    """The hash of what the template is made from; `extra`: the kind and the build's config.
+    It takes a second or two (every file of the app): once a run; dated() adds the day."""
     digest = hashlib.sha256()
     site = Path(sysconfig.get_paths()["purelib"])
     packages = sorted(p.name for p in site.glob("*.dist-info"))  # their names carry versions
-    now = datetime.now(UTC)
-    days = (now.date().isoformat(), now.astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat())
-    for part in (sys.version, *days, *extra, *packages):
+    for part in (sys.version, *extra, *packages):
         digest.update(part.encode() + b"\0")
     for path in _inputs():
         try:
@@ -61,6 +62,13 @@ def key(*extra: str) -> str:
             continue
         digest.update(f"{path.relative_to(ROOT)}\0{len(content)}\0".encode() + content)
     return digest.hexdigest()[:20]
+
+
+def dated(base: str) -> str:
+    """The entry's key: key()'s, and today's date in UTC and in Shanghai (the demo's "today")."""
+    now = datetime.now(UTC)
+    days = (now.date().isoformat(), now.astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat())
+    return hashlib.sha256("\0".join((base, *days)).encode()).hexdigest()[:20]
 
 
 def _inputs() -> Iterator[Path]:

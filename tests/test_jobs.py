@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -78,9 +79,15 @@ def job_row(app, fund_id: int, job_id: int) -> Job:
         return job
 
 
-def wait_for(app, fund_id: int, job_id: int, status: str, seconds: float = 20) -> Job:
+def wait_for(app, fund_id: int, job_id: int, status: str, seconds: float = 20,
+             progress: Callable[[], int] | None = None) -> Job:
+    """The job once it has `status`, within `seconds`, or within `seconds` of the last time
+    progress() grew."""
     deadline = time.monotonic() + seconds
+    done = progress() if progress else 0
     while (job := job_row(app, fund_id, job_id)).status != status:
+        if progress and (now := progress()) > done:
+            deadline, done = time.monotonic() + seconds, now
         assert time.monotonic() < deadline, f"job {job_id} is {job.status}, not {status}"
         time.sleep(0.05)
     return job
@@ -528,7 +535,10 @@ def test_a_job_whose_worker_is_killed_is_finished_by_the_next_worker(app, fund):
     time.sleep(2.5)  # the heartbeat is older than JOBS_STALE_SECONDS now
     second = worker("0")  # the rest at full speed
     try:
-        job = wait_for(app, fund.id, job_id, "done", seconds=60)
+        # A minute to start and take the job over, and for each next receipt: each is a PDF,
+        # slow when every core is busy (a minute for them all failed there).
+        job = wait_for(app, fund.id, job_id, "done", seconds=60,
+                       progress=lambda: len(this_years()))
     finally:
         second.send_signal(signal.SIGINT)
         output, _ = second.communicate(timeout=60)
