@@ -1,7 +1,9 @@
 """What every benchmark needs: an app on a fresh database (SQLite, or PostgreSQL as a
 non-owner role under row-level security), and timings printed with a ratio to a baseline."""
 
+import atexit
 import os
+import shutil
 import statistics
 import tempfile
 import time
@@ -9,7 +11,17 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
-os.environ.setdefault("SHANLIN_VAR_DIR", tempfile.mkdtemp(prefix="shanlin-bench-"))
+
+def scratch(prefix: str) -> Path:
+    """A new folder in the temporary directory, removed when this process exits (every run
+    left its folders behind before)."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
+if "SHANLIN_VAR_DIR" not in os.environ:
+    os.environ["SHANLIN_VAR_DIR"] = str(scratch("shanlin-bench-"))
 
 from flask import render_template_string  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402

@@ -11,7 +11,6 @@ a burst of other work on the machine does not land on one page only. Client and 
 the machine's cores."""
 
 import os
-import tempfile
 
 from sqlalchemy import select
 
@@ -19,7 +18,7 @@ from app.campaigns.models import Campaign
 from app.extensions import db
 from tenants import SYSTEM, using
 
-from .common import bench_app
+from .common import bench_app, scratch
 from .disclosure import DONATIONS, PAYOUTS, load_big_fund
 from .serve import app_env, gunicorn, wrk
 
@@ -33,7 +32,7 @@ CAMPAIGN_GOAL = 0.5  # issue 23: the campaign page on a giving day
 def run(kind: str) -> None:
     with bench_app(kind) as app:
         _fund_id, loaded = load_big_fund(app)
-        env = app_env(app, tempfile.mkdtemp(prefix="shanlin-wrk-"))
+        env = app_env(app, str(scratch("shanlin-wrk-")))
         pages = [("plain Jinja page, 50 rows (baseline)", "/bench/plain"),
                  (f"/f/daqiaocun/public ({DONATIONS:,} donations, {PAYOUTS:,} payouts)",
                   "/f/daqiaocun/public"),

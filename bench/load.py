@@ -31,13 +31,12 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from datetime import timedelta
 from pathlib import Path
 
-from .common import bench_app, demo, loading, postgres_reachable
+from .common import bench_app, demo, loading, postgres_reachable, scratch
 from .serve import BIN, ROOT, app_env, gunicorn
 
 SECONDS = int(os.environ.get("LOAD_SECONDS", "60"))
@@ -123,14 +122,19 @@ def run_locust(base: str, plan_file: Path, csv_prefix: Path, users: int, seconds
         raise RuntimeError(f"locust exited with {process.returncode}: {err[-3000:]}")
 
 
-def read_stats(csv_prefix: Path) -> tuple[list[dict], dict]:
+def read_stats(csv_prefix: Path) -> tuple[list[dict], dict, list[dict]]:
+    """Locust's rows per request kind, its failures per kind and error, and the exceptions
+    raised in the users' tasks (a page without the form a user looks for: no request of that
+    kind is made, and no failure counted)."""
     with open(f"{csv_prefix}_stats.csv", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     failures: dict = defaultdict(lambda: defaultdict(int))
     with open(f"{csv_prefix}_failures.csv", encoding="utf-8") as f:
         for row in csv.DictReader(f):
             failures[row["Name"]][row["Error"]] += int(row["Occurrences"])
-    return rows, failures
+    with open(f"{csv_prefix}_exceptions.csv", encoding="utf-8") as f:
+        exceptions = list(csv.DictReader(f))
+    return rows, failures, exceptions
 
 
 def check(app, plan: dict) -> list[tuple[str, bool, str]]:
@@ -221,7 +225,7 @@ def main(seconds: int = SECONDS, voters: int = VOTERS, treasurers: int = TREASUR
     if not postgres_reachable():
         print("make load needs PostgreSQL (TEST_POSTGRES_URL); it is not reachable.")
         return 1
-    work = Path(tempfile.mkdtemp(prefix="shanlin-load-"))
+    work = scratch("shanlin-load-")
     with bench_app("postgresql", {"DEMO_DONATIONS_PER_FUND": DEMO_DONATIONS}) as app:
         start = time.perf_counter()
         plan = prepare(app, voters, treasurers)
@@ -238,12 +242,13 @@ def main(seconds: int = SECONDS, voters: int = VOTERS, treasurers: int = TREASUR
               f"treasurers for {seconds} s", flush=True)
         with gunicorn(env, workers=WORKERS) as base:
             run_locust(base, plan_file, work / "locust", users, seconds + TAIL)
-        rows, failures = read_stats(work / "locust")
+        rows, failures, exceptions = read_stats(work / "locust")
         results = check(app, plan)
-    return report(rows, failures, results, seconds)
+    return report(rows, failures, exceptions, results, seconds)
 
 
-def report(rows: list[dict], failures: dict, results: list, seconds: int) -> int:
+def report(rows: list[dict], failures: dict, exceptions: list[dict], results: list,
+           seconds: int) -> int:
     width = max([22, *(len(row["Name"]) + 2 for row in rows)])
     print(f"\n  {'request kind':<{width}}{'requests':>9}{'req/s':>8}{'p50 ms':>8}{'p95 ms':>8}"
           f"{'5xx':>6}{'other failures':>16}")
@@ -263,8 +268,14 @@ def report(rows: list[dict], failures: dict, results: list, seconds: int) -> int
     for name, errors in failures.items():
         for error, n in errors.items():
             print(f"    {name}: {error} × {n}")
+    for exception in exceptions:
+        where = exception["Traceback"].strip().splitlines()[-2:]  # the line that raised
+        print(f"    exception × {exception['Count']}: {exception['Message']}\n      "
+              + "\n      ".join(line.strip() for line in where))
+    raised = sum(int(exception["Count"]) for exception in exceptions)
     results = [("no 5xx response", fivexx_total == 0, f"{fivexx_total} 5xx"),
                ("no other unexpected response", other_total == 0, f"{other_total} failures"),
+               ("no exception in a user's task", raised == 0, f"{raised} exceptions"),
                *results]
     print()
     for what, passed, details in results:

@@ -35,7 +35,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -45,7 +44,7 @@ from urllib.parse import urlencode, urlsplit
 
 from tests import fake_process
 
-from .common import bench_app, demo, loading, postgres_reachable
+from .common import bench_app, demo, loading, postgres_reachable, scratch
 from .giving import _fakes
 from .load import read_stats, report
 from .serve import BIN, ROOT, app_env, free_port, gunicorn, stop
@@ -363,7 +362,7 @@ def main() -> int:
     if not postgres_reachable():
         print("make load's surge needs PostgreSQL (TEST_POSTGRES_URL); it is not reachable.")
         return 1
-    work = Path(tempfile.mkdtemp(prefix="shanlin-surge-"))
+    work = scratch("shanlin-surge-")
     (work / "fakes").mkdir()
     wx, ali, settings = _fakes(work / "fakes")
     try:
@@ -408,12 +407,12 @@ def main() -> int:
                 run_locust(base, plan_file, work / "locust", donor_users + READERS, SECONDS + TAIL)
                 replayed = replay(base, wx[1], ali[1])
             fakes = records(wx[1], ali[1])
-            rows, failures = read_stats(work / "locust")
+            rows, failures, exceptions = read_stats(work / "locust")
             results = check(app, plan, fakes, replayed)
     finally:
         fake_process.stop(wx[0], wx[2])
         fake_process.stop(ali[0], ali[2])
-    return report(rows, failures, results, SECONDS)
+    return report(rows, failures, exceptions, results, SECONDS)
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ def test_a_small_giving_surge_keeps_every_invariant(tmp_path, database):
     out = result.stdout
     for check in (
         "no 5xx response",
+        "no exception in a user's task",
         "every payment at the fakes booked once",
         "no notification left waiting",
         "each notification sent again",

@@ -95,14 +95,17 @@ def append(session: Session, chain, entries: list[dict]) -> None:
     security sees exactly that fund for these statements, then the current scope again.
     """
     connection = session.connection()
-    pg_fund = connection.dialect.name == "postgresql" and chain != PLATFORM
+    # The connection has the current scope's settings already (tenants.scoping sets them at
+    # each begin and scope change): most commits happen in the chain's own fund scope.
+    rescope = (connection.dialect.name == "postgresql" and chain != PLATFORM
+               and _pg_settings(fund_scope(chain)) != _pg_settings(current_scope()))
     if chain == PLATFORM:
         table, head_model, key_column, key = (PlatformAuditEntry.__table__, PlatformAuditHead,
                                               PlatformAuditHead.id, 1)
     else:
         table, head_model, key_column, key = (AuditEntry.__table__, AuditHead,
                                               AuditHead.fund_id, chain)
-    if pg_fund:
+    if rescope:
         connection.execute(_SET_SCOPE_SQL, _pg_settings(fund_scope(chain)))
     seq, prev = _lock_head(connection, head_model, key_column, key)
     rows = []
@@ -117,7 +120,7 @@ def append(session: Session, chain, entries: list[dict]) -> None:
     connection.execute(table.insert(), rows)  # one executemany, no ORM bookkeeping
     connection.execute(update(head_model.__table__).where(key_column == key)
                        .values(seq=seq, hash=prev))
-    if pg_fund:  # on failure the transaction rolls back, and these settings with it
+    if rescope:  # on failure the transaction rolls back, and these settings with it
         connection.execute(_SET_SCOPE_SQL, _pg_settings(current_scope()))
 
 
