@@ -176,12 +176,13 @@ def found_forms(app, database) -> dict[str, tuple[str, dict[str, str], set[str]]
 def _find_forms(app) -> dict[str, tuple[str, dict[str, str], set[str]]]:
     found = {}
     adapter = app.url_map.bind("localhost")
+    # A file or a fragment has no form (and a PDF takes long); each URL is found once, not
+    # once for every persona (a sample is a query or two).
+    urls = [route_url(app, rule) for rule in app_rules(app, "GET")
+            if rule.endpoint not in NOT_PAGES]
     for persona in PERSONAS:
         client = signed_in(app, LOGINS[persona])
-        for rule in app_rules(app, "GET"):
-            if rule.endpoint in NOT_PAGES:  # a file or a fragment: no form (a PDF takes long)
-                continue
-            url = route_url(app, rule)
+        for url in urls:
             response = client.get(url)
             if response.mimetype != "text/html" or response.status_code != 200:
                 continue
