@@ -6,6 +6,7 @@ row-level security is in force exactly as in production.
 """
 
 import atexit
+import copy
 import functools
 import gc
 import inspect
@@ -20,6 +21,7 @@ import threading
 import time
 import urllib.request
 import uuid
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -101,6 +103,42 @@ def _compile_url_builders_once() -> None:
 
 
 _compile_url_builders_once()
+
+
+def _parse_url_rules_once() -> None:
+    """werkzeug also parses each rule's string into the parts its matcher is made of (regular
+    expressions, weights): a fifth of create_app's time. The parts depend only on the string
+    and the converters of the map; the suite parses each once and gives each app's rule what
+    parsing leaves on it (its trace, arguments, and converters: copies bound to its map)."""
+    from werkzeug.routing.rules import Rule
+
+    parse = Rule._parse_rule
+    parsed = {}
+    converters_of = weakref.WeakKeyDictionary()  # map -> its converters, as part of a key
+
+    def parse_rule(self, rule):
+        if self.map not in converters_of:
+            converters_of[self.map] = tuple(sorted(self.map.converters.items()))
+        key = (rule, converters_of[self.map])
+        if key not in parsed:
+            trace, known = len(self._trace), set(self._converters)
+            parts = list(parse(self, rule))
+            parsed[key] = (parts, self._trace[trace:], {
+                name: converter for name, converter in self._converters.items()
+                if name not in known})
+            return parts
+        parts, trace, converters = parsed[key]
+        self._trace.extend(trace)
+        for name, converter in converters.items():
+            self._converters[name] = bound = copy.copy(converter)
+            bound.map = self.map
+            self.arguments.add(name)
+        return parts
+
+    Rule._parse_rule = parse_rule
+
+
+_parse_url_rules_once()
 # Python's collector ran its youngest generation every 700 new objects, and looked through
 # every object of the process now and then, the app's modules and the test modules included:
 # ~10 % of a test's time, with an app, an engine and many ORM objects made for each. Fewer,
