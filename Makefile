@@ -11,13 +11,13 @@ export FLASK_APP := wsgi.py
 # (pytest's workers, job workers, the payment and SMS fakes, gunicorn, locust).
 unexport PYTHONDONTWRITEBYTECODE
 TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
-# Debian packages the tests need: a browser, Chinese fonts, fast font subsetting, PDF tools,
-# a QR decoder (zbarimg) to read the codes printed on receipts.
+# Debian packages the tests need: a browser (Chromium's headless shell), Chinese fonts, fast
+# font subsetting, PDF tools, a QR decoder (zbarimg) to read the codes printed on receipts.
 # openjdk-17-jre-headless runs the Nu HTML checker (vnu.jar); wrk loads gunicorn in make bench.
 # `make run` needs only the fonts (receipts of the demo data are rendered while it loads) and
 # HarfBuzz's subsetter; `make test` needs them all.
 RUN_APT_PACKAGES := fonts-noto-cjk fonts-wqy-microhei libharfbuzz-subset0
-APT_PACKAGES := $(RUN_APT_PACKAGES) chromium poppler-utils zbar-tools postgresql-client openjdk-17-jre-headless wrk
+APT_PACKAGES := $(RUN_APT_PACKAGES) chromium-headless-shell poppler-utils zbar-tools postgresql-client openjdk-17-jre-headless wrk
 
 .PHONY: messages run test test-sqlite test-postgres bench load load-surge lint system-deps run-deps apt-packages translations db clean
 
