@@ -226,7 +226,7 @@ class Database:
         self.background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="test-db")
         self.spare = None
         self.where = ""  # PostgreSQL: where and how the copies are made (_ram_tablespace)
-        self.held: ExitStack | None = None  # the cache entries taken (serve)
+        self.held = ExitStack()  # the cache entries taken (serve), held until close()
         self.day = ""  # the key of the one in use: of the day it serves
 
     def template_config(self) -> dict:
@@ -281,14 +281,14 @@ class Database:
             stat = (folder / "template.db").stat()
             (folder / "template.stat").write_text(f"{stat.st_size} {stat.st_mtime_ns}")
 
-    def serve(self, held: ExitStack) -> None:
-        """Take today's entry of the cache, built if no run has built it yet, and hold it (in
-        `held`, until the session ends) with those taken before."""
-        self.held, self.day = held, template_cache.dated(os.environ["SHANLIN_TEST_CACHE_KEY"])
+    def serve(self) -> None:
+        """Take today's entry of the cache, built if no run has built it yet, and hold it
+        with those taken before until the session ends."""
+        self.day = template_cache.dated(os.environ["SHANLIN_TEST_CACHE_KEY"])
         listing = None
         if DB_KIND == "postgresql":
             listing = lambda: _pg_databases(f"shanlin_cache_{template_cache.CHECKOUT}_%")  # noqa: E731
-        folder = held.enter_context(template_cache.entry(
+        folder = self.held.enter_context(template_cache.entry(
             DB_KIND, self.day, self.make, self.valid, _pg_drop, listing))
         self.use(folder)
         if DB_KIND == "postgresql" and not self.where:
@@ -305,7 +305,7 @@ class Database:
             if self.spare is not None:
                 self.drop_copy(self.spare.result())
                 self.spare = None
-            self.serve(self.held)
+            self.serve()
         config = (self.spare or self.background.submit(self._make)).result()
         self.spare = self.background.submit(self._make)
         return config
@@ -317,6 +317,7 @@ class Database:
         if self.spare is not None:
             self.background.submit(self._drop, self.spare.result())
         self.background.shutdown(wait=True)
+        self.held.close()
 
     def _make(self) -> dict:
         self.copies += 1
@@ -396,10 +397,9 @@ def _pg_drop(name: str) -> None:
 def database():
     """The template, from the cache or built for it, cloned for every test."""
     database = Database(scratch_folder("db"))  # SQLite's copies; PostgreSQL's are its own
-    with ExitStack() as held:
-        database.serve(held)
-        yield database
-        database.close()
+    database.serve()
+    yield database
+    database.close()
 
 
 def pytest_collection_finish(session):

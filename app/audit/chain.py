@@ -97,8 +97,9 @@ def append(session: Session, chain, entries: list[dict]) -> None:
     connection = session.connection()
     # The connection has the current scope's settings already (tenants.scoping sets them at
     # each begin and scope change): most commits happen in the chain's own fund scope.
-    rescope = (connection.dialect.name == "postgresql" and chain != PLATFORM
-               and _pg_settings(fund_scope(chain)) != _pg_settings(current_scope()))
+    chain_scope = _pg_settings(fund_scope(chain)) if chain != PLATFORM else None
+    rescope = (connection.dialect.name == "postgresql" and chain_scope is not None
+               and chain_scope != _pg_settings(current_scope()))
     if chain == PLATFORM:
         table, head_model, key_column, key = (PlatformAuditEntry.__table__, PlatformAuditHead,
                                               PlatformAuditHead.id, 1)
@@ -106,7 +107,7 @@ def append(session: Session, chain, entries: list[dict]) -> None:
         table, head_model, key_column, key = (AuditEntry.__table__, AuditHead,
                                               AuditHead.fund_id, chain)
     if rescope:
-        connection.execute(_SET_SCOPE_SQL, _pg_settings(fund_scope(chain)))
+        connection.execute(_SET_SCOPE_SQL, chain_scope)
     seq, prev = _lock_head(connection, head_model, key_column, key)
     rows = []
     for entry in entries:
