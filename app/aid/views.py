@@ -4,7 +4,6 @@ what was given, and the public page of the programmes."""
 
 import io
 
-import segno
 from flask import (
     Blueprint,
     abort,
@@ -27,6 +26,7 @@ from app.clock import local_today
 from app.donations.models import Designation
 from app.extensions import db, limiter
 from app.money import fen_to_input, yuan
+from app.qr import svg_data_uri
 from app.rendering import leave_for, render, render_form
 from app.uploads import read as read_upload
 from app.urls import external_url
@@ -322,9 +322,8 @@ def handout(entitlement_id: int):
                if r.entitlement.id == entitlement.id)
     qr = None
     if row.voucher is not None and row.handout is not None:
-        qr = segno.make(external_url("aid.voucher", fund_slug=g.fund.slug,
-                                     voucher_code=row.voucher.code),
-                        error="m").svg_data_uri(scale=5, border=2)
+        qr = svg_data_uri(external_url("aid.voucher", fund_slug=g.fund.slug,
+                                       voucher_code=row.voucher.code))
     return render_form("aid/handout.html", form, block="form", item=item, row=row, qr=qr)
 
 

@@ -6,10 +6,10 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-import segno
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 
+from app import qr
 from app.audit import record
 from app.codes import Code
 from app.db_types import utcnow
@@ -163,4 +163,4 @@ def link(token: str) -> str:
 
 def qr_code(token: str) -> str:
     """The link as a QR code (an SVG data URI) to scan from the admin's phone or a print."""
-    return segno.make(link(token), error="m").svg_data_uri(scale=5, border=2)
+    return qr.svg_data_uri(link(token))

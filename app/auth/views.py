@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from flask_login.config import COOKIE_NAME
 
+from app import qr
 from app.audit import record
 from app.db_types import utcnow
 from app.extensions import db, limiter
@@ -158,7 +159,7 @@ def security():
             return render("auth/recovery_codes.html", codes=codes)
     uri = totp.provisioning_uri(user, secret)
     return render_form("auth/security.html", form, block="form", user=user, uri=uri,
-                       secret=secret, qr=totp.qr_svg_data_uri(uri),
+                       secret=secret, qr=qr.svg_data_uri(uri),
                        required=totp.enrolment_required(user))
 
 
