@@ -159,14 +159,14 @@ def _register_blueprints(app: Flask) -> None:
 def _register_tenancy(app: Flask) -> None:
     from tenants import access
 
-    from .auth.services import current_memberships, load_user
+    from .auth.policy import fund_roles, may, may_enter_township
+    from .auth.services import load_user
+    from .auth.views import require_enrolment
+    from .extensions import login_manager
     from .funds.services import fund_by_slug, township_by_slug
 
-    access.init_app(app, memberships=current_memberships, fund_by_slug=fund_by_slug,
-                    township_by_slug=township_by_slug)
-    from .auth.views import require_enrolment
-
+    access.init_app(app, fund_by_slug=fund_by_slug, township_by_slug=township_by_slug,
+                    roles_in_fund=fund_roles, may=may, may_enter_township=may_enter_township,
+                    unauthorized=login_manager.unauthorized)
     app.before_request(require_enrolment)  # after enforce(): a township may require two-step
-    from .extensions import login_manager
-
     login_manager.user_loader(load_user)

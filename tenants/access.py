@@ -14,29 +14,28 @@ from dataclasses import dataclass
 from flask import Flask, abort, current_app, g, request
 from flask_login import current_user
 
-from app.auth.policy import allowed, may
-from app.auth.roles import PUBLIC, Role
-from app.extensions import login_manager
-
 from .context import fund_scope, set_scope, township_scope
+
+PUBLIC = "public"  # a route anyone may open, signed in or not
 
 
 @dataclass(frozen=True)
 class Access:
     kind: str  # "fund" | "township" | "global"
-    allow: frozenset[str]  # roles and tags (PUBLIC, ANY_MEMBER); a fund route's from the table
-    action: str | None = None  # a fund route's action in app.auth.policy
+    allow: frozenset[str] = frozenset()  # a route outside any tenant: PUBLIC or "login"
+    action: str | None = None  # a fund route's action in the application's policy table
 
 
 def fund_access(action: str):
     """Declare a fund route by the action it performs ("payout.approve", "public",
-    "fund.enter"): app.auth.policy's table says who may. An unknown action fails at import."""
-    return _declare(Access("fund", allowed(action), action))
+    "fund.enter"): the application's policy table (Lookups.may) says who may. An action the
+    table does not know fails when the app is made (init_app)."""
+    return _declare(Access("fund", action=action))
 
 
 def township_access():
-    """Township routes are for that township's admins (and platform admins)."""
-    return _declare(Access("township", frozenset({Role.TOWNSHIP_ADMIN})))
+    """Township routes are for that township's overseers (Lookups.may_enter_township)."""
+    return _declare(Access("township"))
 
 
 def open_access(*allow: str):
@@ -57,9 +56,12 @@ class Lookups:
     """What this layer asks the application, given to init_app, so that it imports no
     feature (the features import its decorators and FundOwned)."""
 
-    memberships: Callable[[object], list]  # a user's memberships in force today
     fund_by_slug: Callable[[str | None], object | None]
     township_by_slug: Callable[[str | None], object | None]
+    roles_in_fund: Callable[[object, object], set[str]]  # (user, fund): the caller's roles
+    may: Callable[[str, set[str]], bool]  # (action, roles); an unknown action raises KeyError
+    may_enter_township: Callable[[object, object], bool]  # (user, township)
+    unauthorized: Callable[[], object]  # the answer to a caller not signed in
 
 
 EXTENSION = "shanlin_tenants"
@@ -69,7 +71,11 @@ def init_app(app: Flask, **lookups: Callable) -> None:
     """Resolve the tenant of every request with these lookups (see Lookups): slugs out of the
     view arguments and back into url_for(), the caller checked before the view, the scope
     ended with the request."""
-    app.extensions[EXTENSION] = Lookups(**lookups)
+    app.extensions[EXTENSION] = found = Lookups(**lookups)
+    for view in app.view_functions.values():  # fail now on an action the table does not know
+        access = getattr(view, "access", None)
+        if access is not None and access.kind == "fund":
+            found.may(access.action, set())
     app.url_value_preprocessor(pop_slugs)
     app.url_defaults(add_slugs)
     app.before_request(enforce)
@@ -78,27 +84,6 @@ def init_app(app: Flask, **lookups: Callable) -> None:
 
 def _lookups() -> Lookups:
     return current_app.extensions[EXTENSION]
-
-
-def fund_roles(user, fund) -> set[str]:
-    """The caller's roles in this fund, with "township_admin"/"platform_admin" for overseers."""
-    roles = set()
-    for m in _lookups().memberships(user):
-        if m.role == Role.PLATFORM_ADMIN:
-            roles.add(Role.PLATFORM_ADMIN)
-        elif m.role == Role.TOWNSHIP_ADMIN and m.township_id == fund.township_id:
-            roles.add(Role.TOWNSHIP_ADMIN)
-        elif m.fund_id == fund.id:
-            roles.add(m.role)
-    return roles
-
-
-def may_enter_township(user, township) -> bool:
-    return any(
-        m.role == Role.PLATFORM_ADMIN
-        or (m.role == Role.TOWNSHIP_ADMIN and m.township_id == township.id)
-        for m in _lookups().memberships(user)
-    )
 
 
 def pop_slugs(endpoint, values) -> None:
@@ -146,8 +131,8 @@ def enforce() -> None:
         if fund is None:
             abort(404)
         g.fund = fund
-        g.roles = fund_roles(current_user, fund)
-        if not may(access.action, g.roles):
+        g.roles = _lookups().roles_in_fund(current_user, fund)
+        if not _lookups().may(access.action, g.roles):
             _refuse()
         if request.method not in ("GET", "HEAD", "OPTIONS") and not fund.is_active:
             abort(403)  # a suspended or archived fund is read-only
@@ -156,7 +141,7 @@ def enforce() -> None:
         township = _lookups().township_by_slug(g.get("township_slug"))
         if township is None:
             abort(404)
-        if not may_enter_township(current_user, township):
+        if not _lookups().may_enter_township(current_user, township):
             _refuse()
         g.township = township
         set_scope(township_scope(township.id, [f.id for f in township.funds]))
@@ -171,5 +156,5 @@ def leave(_error=None) -> None:
 
 def _refuse():
     if not current_user.is_authenticated:
-        abort(login_manager.unauthorized())
+        abort(_lookups().unauthorized())
     abort(403)

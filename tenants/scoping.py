@@ -24,17 +24,20 @@ from .model import FundOwned
 
 
 @functools.cache
-def _fund_owned_tables() -> frozenset:
+def fund_owned_tables() -> frozenset:
     """Asked for every statement, so made once; mappers configured later (a model imported
     late) empty the cache (the listener below)."""
-    from app.extensions import db
+    tables, classes = set(), list(FundOwned.__subclasses__())
+    while classes:
+        cls = classes.pop()
+        classes.extend(cls.__subclasses__())
+        mapper = inspect(cls, raiseerr=False)  # None for a class that is not mapped
+        if mapper is not None:
+            tables.add(mapper.local_table)
+    return frozenset(tables)
 
-    return frozenset(
-        m.local_table for m in db.Model.registry.mappers if issubclass(m.class_, FundOwned)
-    )
 
-
-event.listen(Mapper, "after_configured", _fund_owned_tables.cache_clear)
+event.listen(Mapper, "after_configured", fund_owned_tables.cache_clear)
 
 
 def _touches_fund_owned(state: ORMExecuteState) -> bool:
@@ -46,7 +49,7 @@ def _touches_fund_owned(state: ORMExecuteState) -> bool:
     """
     if any(issubclass(m.class_, FundOwned) for m in state.all_mappers):
         return True
-    owned = _fund_owned_tables()
+    owned = fund_owned_tables()
     return any(isinstance(e, Table) and e in owned for e in visitors.iterate(state.statement))
 
 

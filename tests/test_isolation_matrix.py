@@ -9,7 +9,15 @@ import pytest
 from flask import Flask
 
 from .conftest import LOGINS
-from .helpers import FUND, PERSONAS, expected_outcome, member_login, sample_url, signed_in
+from .helpers import (
+    FUND,
+    PERSONAS,
+    admits,
+    expected_outcome,
+    member_login,
+    sample_url,
+    signed_in,
+)
 
 
 def scoped_rules(app: Flask):
@@ -30,20 +38,19 @@ def test_isolation_matrix(app, persona):
     # test_reads.py), made anew after a POST, which may have changed the person or the session.
     clients = {}
     for rule in scoped_rules(app):
-        view = app.view_functions[rule.endpoint]
-        access = view.access
+        allow = admits(app.view_functions[rule.endpoint].access)
         kind = "fund" if "fund_slug" in rule.arguments else "township"
         method = "GET" if "GET" in rule.methods else sorted(rule.methods - {"OPTIONS"})[0]
         login = None
         if persona not in ("anonymous", "this_fund_member"):
             login = LOGINS[persona]
         elif persona == "this_fund_member":
-            login = member_login(access) if kind == "fund" else LOGINS["chair"]
+            login = member_login(allow) if kind == "fund" else LOGINS["chair"]
         client = clients.pop(login, None) or signed_in(app, login)
         response = client.open(sample_url(app, rule), method=method)
         if method == "GET":
             clients[login] = client
-        expected = expected_outcome(kind, access, persona)
+        expected = expected_outcome(kind, allow, persona)
         body = response.get_data().decode(errors="replace")  # PDFs and photos are bytes
         if expected == "allowed":  # past the door: the view answered (a 422 is the view's)
             ok = response.status_code not in (401, 403, 404, 500) \

@@ -14,7 +14,7 @@ from app.extensions import db
 from app.privacy import Sealed
 from tenants import SYSTEM, using
 
-from .helpers import SPECIAL, _special, app_rules, route_url, sample_url
+from .helpers import SPECIAL, _special, admits, app_rules, route_url, sample_url
 
 SHORTEST = 2  # a one-character value (a surname alone) would be found in any page
 
@@ -49,7 +49,7 @@ def text_of(response) -> str:
 def public_paths(app) -> list[str]:
     paths = []
     for rule in app_rules(app, "GET"):
-        if PUBLIC not in app.view_functions[rule.endpoint].access.allow:
+        if PUBLIC not in admits(app.view_functions[rule.endpoint].access):
             continue
         if rule.endpoint in SPECIAL:
             paths.append(sample_url(app, rule, {"token": lambda r=rule: _special(app, r.endpoint)}))

@@ -14,7 +14,8 @@ from collections.abc import Iterable
 
 from flask import g
 
-from .roles import ANY_MEMBER, PUBLIC, Role
+from .roles import ANY_MEMBER, KEY_ROLES, PUBLIC, Role
+from .services import current_memberships
 
 # Donors' and gifts' personal data; the money pages and reports.
 _READ_MONEY = (Role.TREASURER, Role.SOCIAL_WORKER, Role.CHAIR, Role.SUPERVISOR, Role.TOWNSHIP_ADMIN)
@@ -111,8 +112,8 @@ POLICY: dict[str, tuple[str, ...]] = {
     # 联合劝募 (app/campaigns): the township creates and closes campaigns for its funds; the
     # fund page links there for them. Campaign routes are township routes (@township_access).
     "campaign.manage": (Role.TOWNSHIP_ADMIN,),
-    # Shown the two-step sign-in link on the fund page: they hold the fund's money keys.
-    "account.two_step": (Role.TREASURER,),
+    # Shown the two-step sign-in link on the fund page: they hold keys.
+    "account.two_step": KEY_ROLES,
 }
 
 
@@ -128,6 +129,27 @@ def may(action: str, roles: Iterable[str] | None = None) -> bool:
     if PUBLIC in allow or (ANY_MEMBER in allow and held):
         return True
     return Role.PLATFORM_ADMIN in held or bool(held & allow)
+
+
+def fund_roles(user, fund) -> set[str]:
+    """The caller's roles in this fund today, with "township_admin" for the fund's township's
+    admins and "platform_admin" for the platform's: the roles the table is asked about."""
+    roles = set()
+    for m in current_memberships(user):
+        if m.role == Role.PLATFORM_ADMIN:
+            roles.add(Role.PLATFORM_ADMIN)
+        elif m.role == Role.TOWNSHIP_ADMIN and m.township_id == fund.township_id:
+            roles.add(Role.TOWNSHIP_ADMIN)
+        elif m.fund_id == fund.id:
+            roles.add(m.role)
+    return roles
+
+
+def may_enter_township(user, township) -> bool:
+    """A township's pages are for its own admins and the platform's."""
+    return any(m.role == Role.PLATFORM_ADMIN
+               or (m.role == Role.TOWNSHIP_ADMIN and m.township_id == township.id)
+               for m in current_memberships(user))
 
 
 def register(app) -> None:

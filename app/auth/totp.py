@@ -18,7 +18,7 @@ from app.db_types import utcnow
 from app.extensions import db
 
 from .models import Membership, RecoveryCode, User
-from .roles import Role
+from .roles import KEY_ROLES, Role
 from .services import end_sessions, memberships_of
 
 ISSUER = "Shanlin 善邻"
@@ -129,11 +129,10 @@ def recovery_codes_left(user: User) -> int:
 
 
 def key_roles(user: User, day: date | None = None) -> list[Membership]:
-    """The user's current memberships that hold keys: township admin, platform admin,
-    treasurer. Their sign-ins and two-step events are audited."""
+    """The user's current memberships that hold keys (KEY_ROLES). Their sign-ins and
+    two-step events are audited."""
     day = day or local_today()
-    return [m for m in memberships_of(user.id) if m.current_on(day)
-            and m.role in (Role.TOWNSHIP_ADMIN, Role.PLATFORM_ADMIN, Role.TREASURER)]
+    return [m for m in memberships_of(user.id) if m.current_on(day) and m.role in KEY_ROLES]
 
 
 def township_requires(user: User) -> bool:
