@@ -25,6 +25,7 @@ import weakref
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import settings as hypothesis_settings
@@ -520,12 +521,29 @@ def system(app):
 
 @pytest.fixture
 def fund(app):
-    """东港村 (DGC) in its own scope, inside an app context: what a member's page sees. A test
-    module whose tests need more (a request context, the other fund's ids) defines its own."""
+    """东港村 (DGC) in its own scope, inside an app context: what a member's page sees."""
     with app.app_context():
         dgc = db.session.scalar(select(Fund).where(Fund.receipt_prefix == "DGC"))
         with using(fund_scope(dgc.id)):
             yield dgc
+
+
+@pytest.fixture
+def fund_in_request(app, fund):
+    """`fund` inside a POST request, as a treasurer's page would be. The request's own host is
+    deliberately not PUBLIC_URL: links must never follow it."""
+    with app.test_request_context(base_url="http://typed-by-someone.example", method="POST"):
+        yield fund
+
+
+@pytest.fixture
+def fund_ids(app):
+    """东港村's id and slug, and 南塘村's as `other_`: plain values, no context left open, for
+    tests that go through the client or a worker and open their own contexts."""
+    with app.app_context(), using(SYSTEM):
+        dgc, ntc = (db.session.scalar(select(Fund).where(Fund.receipt_prefix == prefix))
+                    for prefix in ("DGC", "NTC"))
+        return SimpleNamespace(id=dgc.id, slug=dgc.slug, other_id=ntc.id, other_slug=ntc.slug)
 
 
 # Demo people by what they are to 东港村 (DGC) and 芦湾镇, the fund and township under test.

@@ -2,7 +2,6 @@
 
 from datetime import UTC, date, datetime, timedelta
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -10,9 +9,7 @@ from sqlalchemy import select
 from app.disclosure.reports import Period, booking_day, compute
 from app.donations.models import Channel, Designation, Donation
 from app.extensions import db
-from app.funds.models import Fund
 from app.ledger.models import EntryKind, LedgerEntry
-from tenants import fund_scope, using
 
 START = date(2025, 1, 1)
 
@@ -24,14 +21,6 @@ payout = st.tuples(st.integers(1, 3_000_00), st.booleans(), moment, st.booleans(
 period = st.one_of(st.builds(lambda y: Period("annual", y, 0), st.sampled_from([2025, 2026])),
                    st.builds(lambda y, q: Period("quarterly", y, q),
                              st.sampled_from([2025, 2026]), st.integers(1, 4)))
-
-
-@pytest.fixture
-def fund(app):
-    with app.app_context():
-        dgc = db.session.scalar(select(Fund).where(Fund.receipt_prefix == "DGC"))
-        with using(fund_scope(dgc.id)):
-            yield dgc
 
 
 def _entry(fund, **kw) -> LedgerEntry:

@@ -18,7 +18,7 @@ from app.funds.models import Fund
 from app.receipts import render, services
 from app.receipts.models import ReceiptSettings
 from app.validation import Invalid
-from tenants import SYSTEM, fund_scope, using
+from tenants import SYSTEM, using
 
 from .conftest import LOGINS
 from .pdf_checks import image_count, keep_png, page_count, pdf_text, squeezed
@@ -27,14 +27,6 @@ from .pdf_checks import image_count, keep_png, page_count, pdf_text, squeezed
 def person(login: str) -> User:
     with using(SYSTEM):
         return db.session.scalar(select(User).where(User.phone == login))
-
-
-@pytest.fixture
-def fund(app):
-    with app.test_request_context(base_url="http://typed-by-someone.example", method="POST"):
-        dgc = db.session.scalar(select(Fund).where(Fund.receipt_prefix == "DGC"))
-        with using(fund_scope(dgc.id)):
-            yield dgc
 
 
 def gift(amount="1050", name="张三丰", donor=None, day=None, **kw) -> Donation:
@@ -46,7 +38,7 @@ def gift(amount="1050", name="张三丰", donor=None, day=None, **kw) -> Donatio
 
 # --- receipts -------------------------------------------------------------------------------
 
-def test_receipt_names_issuer_checker_and_the_fund_under_its_seal(fund, tmp_path):
+def test_receipt_names_issuer_checker_and_the_fund_under_its_seal(fund_in_request, tmp_path):
     treasurer = person(LOGINS["treasurer"])
     receipt = services.issue(gift("1050"), user=treasurer)
     data = services.file(receipt).data
@@ -75,8 +67,8 @@ def test_every_demo_fund_has_a_seal_naming_it(app):
         assert funds and all(seals.get(f.id) for f in funds)
 
 
-def test_a_fund_without_a_seal_prints_its_signers(fund, tmp_path):
-    row = services.settings(fund.id)
+def test_a_fund_without_a_seal_prints_its_signers(fund_in_request, tmp_path):
+    row = services.settings(fund_in_request.id)
     row.seal_png = None
     receipt = services.issue(gift("300"), user=person(LOGINS["secretary"]))
     data = services.file(receipt).data
@@ -85,9 +77,9 @@ def test_a_fund_without_a_seal_prints_its_signers(fund, tmp_path):
     assert image_count(data) == 1  # the QR code only
 
 
-def test_issuer_and_checker_are_two_people_when_the_fund_says_so(fund):
+def test_issuer_and_checker_are_two_people_when_the_fund_says_so(fund_in_request):
     treasurer = person(LOGINS["treasurer"])
-    services.save_settings(fund.id, issue_mode="manual", thanks="", seal=None,
+    services.save_settings(fund_in_request.id, issue_mode="manual", thanks="", seal=None,
                            checker_id=treasurer.id, separate_signers=True)
     with pytest.raises(Invalid):
         services.issue(gift("100"), user=treasurer)
@@ -95,18 +87,18 @@ def test_issuer_and_checker_are_two_people_when_the_fund_says_so(fund):
     receipt = services.issue(gift("100"), user=person(LOGINS["chair"]))
     assert (receipt.issuer, receipt.checker) == ("王秀英", "李建国")
     # A fund whose rules allow it: one person may do both.
-    services.save_settings(fund.id, issue_mode="manual", thanks="", seal=None,
+    services.save_settings(fund_in_request.id, issue_mode="manual", thanks="", seal=None,
                            checker_id=treasurer.id, separate_signers=False)
     receipt = services.issue(gift("100"), user=treasurer)
     assert (receipt.issuer, receipt.checker) == ("李建国", "李建国")
 
 
-def test_the_chair_issuing_is_checked_by_the_next_person(fund):
+def test_the_chair_issuing_is_checked_by_the_next_person(fund_in_request):
     receipt = services.issue(gift("100"), user=person(LOGINS["chair"]))
     assert receipt.issuer == "王秀英" and receipt.checker not in ("王秀英", "")
 
 
-def test_a_gift_in_kind_states_item_quantity_and_valuation(fund, tmp_path):
+def test_a_gift_in_kind_states_item_quantity_and_valuation(fund_in_request, tmp_path):
     donation = gift("42100", name="东港米业有限公司", channel="in_kind",
                     item_description="大米（10 公斤装）", item_quantity="421 袋",
                     valuation_basis="按供货超市零售价每袋 ¥100.00 计")
@@ -127,7 +119,7 @@ def _gifts_of_one_donor(count: int) -> list[Donation]:
     return [gift(str(100 + n), donor=donor, day=day) for n, day in enumerate(days)]
 
 
-def test_annual_receipt_of_five_gifts_is_one_page_with_its_total(fund, tmp_path):
+def test_annual_receipt_of_five_gifts_is_one_page_with_its_total(fund_in_request, tmp_path):
     gifts = _gifts_of_one_donor(5)
     receipt = services.issue_annual(gifts[0].donor, local_today().year,
                                     user=person(LOGINS["treasurer"]))
@@ -138,7 +130,8 @@ def test_annual_receipt_of_five_gifts_is_one_page_with_its_total(fund, tmp_path)
     assert "收款单位（盖章）：" in words and "扫码查验" in words and "开票人：李建国" in words
 
 
-def test_annual_receipt_of_25_gifts_continues_with_header_number_and_pages(fund, tmp_path):
+def test_annual_receipt_of_25_gifts_continues_with_header_number_and_pages(
+        fund_in_request, tmp_path):
     gifts = _gifts_of_one_donor(25)
     receipt = services.issue_annual(gifts[0].donor, local_today().year,
                                     user=person(LOGINS["treasurer"]))
@@ -157,7 +150,7 @@ def test_annual_receipt_of_25_gifts_continues_with_header_number_and_pages(fund,
     keep_png(data, "annual-receipt-25", tmp_path)
 
 
-def test_voided_and_reissued_receipts_read_plainly(fund, client, tmp_path):
+def test_voided_and_reissued_receipts_read_plainly(fund_in_request, client, tmp_path):
     first = services.issue(gift("800"), user=person(LOGINS["treasurer"]))
     services.void(first, "捐赠人姓名写错")
     second = services.reissue(first, name="张三峰", user=person(LOGINS["treasurer"]))
@@ -173,11 +166,12 @@ def test_voided_and_reissued_receipts_read_plainly(fund, client, tmp_path):
     assert f'href="/r/{second.token}"' in page and second.number in page
 
 
-def test_the_seal_sits_over_the_fund_name_not_the_thanks(fund):
+def test_the_seal_sits_over_the_fund_name_not_the_thanks(fund_in_request):
     """The seal's box is centred on the fund's name after 收款单位 (laid out, not guessed)."""
     receipt = services.issue(gift("500"), user=person(LOGINS["treasurer"]))
-    options = services.settings(fund.id)
-    document = render.receipt_document(receipt, fund, code="ABCD-EFGH", seal=options.seal_png)
+    options = services.settings(fund_in_request.id)
+    document = render.receipt_document(receipt, fund_in_request, code="ABCD-EFGH",
+                                       seal=options.seal_png)
 
     def boxes(box):
         yield box
@@ -195,7 +189,7 @@ def test_the_seal_sits_over_the_fund_name_not_the_thanks(fund):
 
 # --- resolutions ----------------------------------------------------------------------------
 
-def test_a_resolution_reads_like_the_committee_record(fund, tmp_path):
+def test_a_resolution_reads_like_the_committee_record(fund_in_request, tmp_path):
     from app.governance import motions, proposals, resolutions
     from app.governance.models import ResolutionFile
 
@@ -241,7 +235,7 @@ def test_a_resolution_reads_like_the_committee_record(fund, tmp_path):
     keep_png(stored.data, "resolution", tmp_path)
 
 
-def test_resolution_numbers_run_per_fund_and_year(fund):
+def test_resolution_numbers_run_per_fund_and_year(fund_in_request):
     from app.governance import motions
 
     from .helpers import open_vote

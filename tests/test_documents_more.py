@@ -26,14 +26,6 @@ from .payout_setup import final_project, request
 from .pdf_checks import image_count, keep_png, pdf_text, squeezed
 
 
-@pytest.fixture
-def fund(app):
-    with app.test_request_context(method="POST"):
-        dgc = db.session.scalar(select(Fund).where(Fund.receipt_prefix == "DGC"))
-        with using(fund_scope(dgc.id)):
-            yield dgc
-
-
 @contextmanager
 def in_fund(app):
     """Setup in 东港村's scope whose rows the client then sees: committed at the end."""
@@ -48,7 +40,7 @@ def in_fund(app):
 # --- payouts name their budget line -----------------------------------------------------------
 
 
-def test_a_payout_of_a_project_with_lines_must_name_one(fund):
+def test_a_payout_of_a_project_with_lines_must_name_one(fund_in_request):
     project = final_project()  # 材料费 3000, 人工费 2000
     before = db.session.scalar(select(func.count(Payout.id)))
     with pytest.raises(Invalid) as refused:
@@ -63,7 +55,7 @@ def test_a_payout_of_a_project_with_lines_must_name_one(fund):
     assert request(project, "800", budget_line_id=second.id).budget_line_id == second.id
 
 
-def test_a_project_of_one_line_pays_from_it_and_one_without_lines_from_none(fund):
+def test_a_project_of_one_line_pays_from_it_and_one_without_lines_from_none(fund_in_request):
     single = final_project(amount="1000", budget="书包 1000", title="书包")
     assert request(single, "300", budget_line_id=None).budget_line_id == single.lines[0].id
     bare = final_project(amount="1000", budget="", title="无科目项目")
@@ -99,7 +91,7 @@ def _spending_adds_up(data) -> None:
             assert sum(fen for _item, fen in project["lines"]) == project["fen"], project
 
 
-def test_the_report_spending_by_line_adds_up_to_the_spending(fund):
+def test_the_report_spending_by_line_adds_up_to_the_spending(fund_in_request):
     from app.disclosure.reports import Period, compute
 
     project = final_project()
@@ -110,14 +102,14 @@ def test_the_report_spending_by_line_adds_up_to_the_spending(fund):
         payouts.approve(payout, person("supervisor"))
         payouts.mark_paid(payout, person("treasurer"), f"L{amount}", local_today())
     payouts.reverse(payout, person("treasurer"), "重复付款")
-    data = compute(fund, Period("annual", local_today().year, 0))
+    data = compute(fund_in_request, Period("annual", local_today().year, 0))
     _spending_adds_up(data)
     mine = next(p for p in data.projects if p["title"] == project.title)
     assert mine["fen"] == 130000 and sorted(mine["lines"]) == [["人工费", 50000], ["材料费", 80000]]
     assert data.spending_fen > 0
 
 
-def test_the_demo_payouts_name_their_lines_and_its_reports_add_up(fund):
+def test_the_demo_payouts_name_their_lines_and_its_reports_add_up(fund_in_request):
     from app.disclosure.models import Report
     from app.disclosure.reports import Period, ReportData, compute
     from app.governance.models import BudgetLine
@@ -128,21 +120,21 @@ def test_the_demo_payouts_name_their_lines_and_its_reports_add_up(fund):
     # A payout without a line only where the project has none.
     assert [p for p, line in rows if line is None and p in lined] == []
     for year in (local_today().year - 1, local_today().year):
-        data = compute(fund, Period("annual", year, 0))
+        data = compute(fund_in_request, Period("annual", year, 0))
         _spending_adds_up(data)
         assert all(item != "未归入预算科目" for p in data.projects for item, _fen in p["lines"])
-    this_year = compute(fund, Period("annual", local_today().year, 0))
+    this_year = compute(fund_in_request, Period("annual", local_today().year, 0))
     assert any(p["lines"] for p in this_year.projects)  # the demo's spending is by line
     for stored in db.session.scalars(select(Report)):
         _spending_adds_up(ReportData.from_json(stored.data))
 
 
-def test_the_report_pdf_shows_spending_by_line_and_its_total(fund, tmp_path):
+def test_the_report_pdf_shows_spending_by_line_and_its_total(fund_in_request, tmp_path):
     from app.disclosure.reports import Period, compute
     from app.disclosure.services import report_pdf
 
-    data = compute(fund, Period("annual", local_today().year, 0))
-    body = report_pdf(fund, data)
+    data = compute(fund_in_request, Period("annual", local_today().year, 0))
+    body = report_pdf(fund_in_request, data)
     words = squeezed(pdf_text(body, tmp_path))
     assert "食材采购" in words and "未归入预算科目" not in words
     assert f"合计¥{data.spending_fen / 100:,.2f}" in words or (
@@ -154,7 +146,8 @@ def test_the_report_pdf_shows_spending_by_line_and_its_total(fund, tmp_path):
 # --- the meeting a resolution records -----------------------------------------------------------
 
 
-def test_an_online_vote_is_chaired_by_the_chair_and_recorded_by_the_secretary(fund, tmp_path):
+def test_an_online_vote_is_chaired_by_the_chair_and_recorded_by_the_secretary(
+        fund_in_request, tmp_path):
     motion = open_vote()
     assert motion.meeting_kind == "online"
     assert (motion.host_id, motion.recorder_id) == (person("chair").id, person("secretary").id)
@@ -179,7 +172,7 @@ def _meeting(motion, **kw):
     return meetings.MeetingInput(**values)
 
 
-def test_a_meeting_states_its_time_place_host_and_recorder(fund, tmp_path):
+def test_a_meeting_states_its_time_place_host_and_recorder(fund_in_request, tmp_path):
     motion = open_vote()
     meetings.record(motion, _meeting(motion, host_id=person("supervisor").id))
     for voter in motions.electorate(motion):
@@ -206,14 +199,14 @@ def test_a_meeting_states_its_time_place_host_and_recorder(fund, tmp_path):
         ({"recorder_id": None}, "recorder_id"),
     ],
 )
-def test_a_meeting_without_its_facts_is_refused_beside_the_field(fund, change, field):
+def test_a_meeting_without_its_facts_is_refused_beside_the_field(fund_in_request, change, field):
     motion = open_vote()
     with pytest.raises(Invalid) as refused:
         meetings.record(motion, _meeting(motion, **change))
     assert field in refused.value.errors
 
 
-def test_the_chair_and_the_recorder_are_two_people(fund):
+def test_the_chair_and_the_recorder_are_two_people(fund_in_request):
     motion = open_vote()
     chair = person("chair").id
     with pytest.raises(Invalid) as refused:
@@ -221,7 +214,7 @@ def test_the_chair_and_the_recorder_are_two_people(fund):
     assert "recorder_id" in refused.value.errors
 
 
-def test_a_filed_resolution_no_longer_changes_its_meeting(fund):
+def test_a_filed_resolution_no_longer_changes_its_meeting(fund_in_request):
     motion = open_vote()
     for voter in motions.electorate(motion):
         motions.cast(motion, voter.user, "no")
@@ -293,8 +286,8 @@ def _filed_resolution(fund):
     return db.session.scalar(select(ResolutionFile).where(ResolutionFile.motion_id == motion.id))
 
 
-def test_the_resolution_carries_the_fund_seal_over_the_committee(fund, tmp_path):
-    stored = _filed_resolution(fund)
+def test_the_resolution_carries_the_fund_seal_over_the_committee(fund_in_request, tmp_path):
+    stored = _filed_resolution(fund_in_request)
     words = squeezed(pdf_text(stored.data, tmp_path))
     assert "东港村社区慈善基金管理委员会（盖章）" in words and "委员签名" in words
     assert image_count(stored.data) == 2  # the QR code and the seal
@@ -302,8 +295,8 @@ def test_the_resolution_carries_the_fund_seal_over_the_committee(fund, tmp_path)
     assert len(pages) == 1
 
 
-def test_a_fund_without_a_seal_leaves_the_line_to_stamp(fund, tmp_path):
-    receipts.settings(fund.id).seal_png = None
+def test_a_fund_without_a_seal_leaves_the_line_to_stamp(fund_in_request, tmp_path):
+    receipts.settings(fund_in_request.id).seal_png = None
     motion = open_vote()
     for voter in motions.electorate(motion):
         motions.cast(motion, voter.user, "no")

@@ -7,7 +7,6 @@ import io
 import re
 import zipfile
 from datetime import date, datetime, timedelta
-from types import SimpleNamespace
 
 import openpyxl
 import pytest
@@ -19,11 +18,10 @@ from app.donations.models import Designation, Donation
 from app.donors.models import Donor
 from app.donors.services import DonorInput, create_donor
 from app.extensions import db
-from app.funds.models import Fund
 from app.imports import cells, reading, storage
 from app.ledger.models import LedgerEntry
 from app.validation import Invalid
-from tenants import SYSTEM, fund_scope, using
+from tenants import fund_scope, using
 
 from .conftest import LOGINS, PASSWORD, PHONE, no_sideways_scroll, shot
 from .helpers import bank_statement_gbk
@@ -67,14 +65,10 @@ def donation_list_xlsx() -> bytes:
 
 
 @pytest.fixture
-def fund(app):
-    """东港村 with a purpose, two donors and a bank transfer already recorded; 南塘村 has a
-    purpose of its own."""
-    with app.app_context(), using(SYSTEM):
-        dgc, ntc = (db.session.scalar(select(Fund).where(Fund.receipt_prefix == prefix))
-                    for prefix in ("DGC", "NTC"))
-        ids = SimpleNamespace(id=dgc.id, slug=dgc.slug, other_id=ntc.id, other_slug=ntc.slug)
-    with app.app_context(), using(fund_scope(ids.id)):
+def fund_with_donors(app, fund_ids):
+    """`fund_ids`; 东港村 with a purpose, two donors and a bank transfer already recorded,
+    南塘村 with a purpose of its own."""
+    with app.app_context(), using(fund_scope(fund_ids.id)):
         # The demo's random donors must not be the people of these files.
         db.session.execute(update(Donor).where(or_(Donor.name.in_(NAMES),
                                                    Donor.phone.in_(PHONES)))
@@ -86,10 +80,10 @@ def fund(app):
             amount="300", channel="bank", received_on=date(2026, 1, 15),
             reference="NS20260115005"), None)
         db.session.commit()
-    with app.app_context(), using(fund_scope(ids.other_id)):
+    with app.app_context(), using(fund_scope(fund_ids.other_id)):
         db.session.add(Designation(name="修桥"))
         db.session.commit()
-    return ids
+    return fund_ids
 
 
 @pytest.fixture
@@ -131,8 +125,8 @@ def counts(app, fund_id: int) -> dict:
                 for model in (Donation, Donor, LedgerEntry)}
 
 
-def test_bank_statement_in_gbk_is_previewed_row_by_row(app, fund, treasurer):
-    before = counts(app, fund.id)
+def test_bank_statement_in_gbk_is_previewed_row_by_row(app, fund_with_donors, treasurer):
+    before = counts(app, fund_with_donors.id)
     response = upload(treasurer, bank_statement_gbk(), "明细.csv", channel="bank")
     assert response.status_code == 200
     assert row(response, 4).startswith("[valid] 4 Ready 王建平 new donor 1,000.00")
@@ -149,10 +143,10 @@ def test_bank_statement_in_gbk_is_previewed_row_by_row(app, fund, treasurer):
     assert row(response, 11).startswith("[skipped]") and "A total line" in row(response, 11)
     body = response.get_data(as_text=True)
     assert "Import the ready rows (3)" in body and "¥6,200.00" in body
-    assert counts(app, fund.id) == before  # nothing is written before the commit
+    assert counts(app, fund_with_donors.id) == before  # nothing is written before the commit
 
 
-def test_donation_list_xlsx_names_every_problem_in_words(app, fund, treasurer):
+def test_donation_list_xlsx_names_every_problem_in_words(app, fund_with_donors, treasurer):
     response = upload(treasurer, donation_list_xlsx(), "名单.xlsx", channel="cash")
     assert response.status_code == 200
     assert row(response, 2).startswith("[valid] 2 Ready 王秀英 matched by mobile number 500.00")
@@ -180,14 +174,14 @@ def test_donation_list_xlsx_names_every_problem_in_words(app, fund, treasurer):
     assert "In kind" in row(response, 15)
 
 
-def test_commit_records_every_valid_row_with_its_ledger_entry(app, fund, treasurer):
+def test_commit_records_every_valid_row_with_its_ledger_entry(app, fund_with_donors, treasurer):
     token = token_of(upload(treasurer, donation_list_xlsx(), "名单.xlsx", channel="cash"))
-    before, last_id = counts(app, fund.id), last_donation_id(app, fund.id)
+    before, last_id = counts(app, fund_with_donors.id), last_donation_id(app, fund_with_donors.id)
     response = treasurer.post(f"/f/donggangcun/imports/{token}/commit")
     assert response.status_code == 302 and response.location == "/f/donggangcun/"
     page = treasurer.get(response.location).get_data(as_text=True)
     assert "Donations imported: 6. Duplicates skipped: 0." in page
-    with app.app_context(), using(fund_scope(fund.id)):
+    with app.app_context(), using(fund_scope(fund_with_donors.id)):
         imported = db.session.scalars(select(Donation).where(Donation.id > last_id)
                                       .order_by(Donation.id)).all()
         assert [d.amount_fen for d in imported] == [50000, 20000, 10000, 10000, 10000, 80000]
@@ -204,19 +198,20 @@ def test_commit_records_every_valid_row_with_its_ledger_entry(app, fund, treasur
         assert anonymous.donor_id is None and anonymous_too.donor_id is None
         assert anonymous.reference != anonymous_too.reference  # two gifts, not one twice
         assert rice.channel == "in_kind" and rice.item_description == "大米 20 袋"
-    assert counts(app, fund.id) == {"Donation": before["Donation"] + 6,
+    assert counts(app, fund_with_donors.id) == {"Donation": before["Donation"] + 6,
                                     "Donor": before["Donor"] + 1,
                                     "LedgerEntry": before["LedgerEntry"] + 6}
     # The file with donors' phone numbers is gone.
-    assert storage.claim(fund.id, token) is None and not storage.is_busy(fund.id, token)
+    assert storage.claim(fund_with_donors.id, token) is None
+    assert not storage.is_busy(fund_with_donors.id, token)
 
 
 def test_bank_statement_commit_creates_donors_once_and_skips_the_recorded_serial(
-        app, fund, treasurer):
+        app, fund_with_donors, treasurer):
     token = token_of(upload(treasurer, bank_statement_gbk(), "明细.csv", channel="bank"))
     response = treasurer.post(f"/f/donggangcun/imports/{token}/commit", follow_redirects=True)
     assert "Donations imported: 3. Duplicates skipped: 1." in response.get_data(as_text=True)
-    with app.app_context(), using(fund_scope(fund.id)):
+    with app.app_context(), using(fund_scope(fund_with_donors.id)):
         firm = db.session.scalar(select(Donor).where(Donor.name == "苏州东港机械有限公司"))
         assert firm.kind == "organisation"
         serials = db.session.scalars(select(Donation.reference).where(
@@ -227,12 +222,12 @@ def test_bank_statement_commit_creates_donors_once_and_skips_the_recorded_serial
 @pytest.mark.parametrize("make, filename, channel", [
     (bank_statement_gbk, "明细.csv", "bank"), (donation_list_xlsx, "名单.xlsx", "cash")])
 def test_the_same_file_twice_is_all_duplicates_the_second_time(
-        app, fund, treasurer, make, filename, channel):
+        app, fund_with_donors, treasurer, make, filename, channel):
     first = upload(treasurer, make(), filename, channel=channel)
     ready = [line for line in range(2, 17) if f'id="row-{line}" data-status="valid"'
              in first.get_data(as_text=True)]
     treasurer.post(f"/f/donggangcun/imports/{token_of(first)}/commit")
-    before = counts(app, fund.id)
+    before = counts(app, fund_with_donors.id)
 
     again = upload(treasurer, make(), filename, channel=channel)
     assert again.status_code == 200
@@ -241,12 +236,13 @@ def test_the_same_file_twice_is_all_duplicates_the_second_time(
     body = again.get_data(as_text=True)
     assert 'data-status="valid"' not in body and "No row is ready to import." in body
     assert "/commit" not in body
-    assert counts(app, fund.id) == before
+    assert counts(app, fund_with_donors.id) == before
 
 
-def test_a_failure_mid_commit_leaves_the_database_as_it_was(app, fund, treasurer, monkeypatch):
+def test_a_failure_mid_commit_leaves_the_database_as_it_was(
+        app, fund_with_donors, treasurer, monkeypatch):
     token = token_of(upload(treasurer, donation_list_xlsx(), "名单.xlsx", channel="cash"))
-    before = counts(app, fund.id)
+    before = counts(app, fund_with_donors.id)
     record = donations.record_offline
     calls = []
 
@@ -261,16 +257,18 @@ def test_a_failure_mid_commit_leaves_the_database_as_it_was(app, fund, treasurer
     assert response.status_code == 409
     body = html.unescape(response.get_data(as_text=True))
     assert "Row 4 could not be recorded" in body and "Nothing was imported." in body
-    assert counts(app, fund.id) == before  # neither the first two gifts nor 陈小红 stayed
+    # Neither the first two gifts nor 陈小红 stayed.
+    assert counts(app, fund_with_donors.id) == before
 
     monkeypatch.setattr(donations, "record_offline", record)  # the cause is gone: try again
     assert treasurer.post(f"/f/donggangcun/imports/{token}/commit").status_code == 302
-    assert counts(app, fund.id)["Donation"] == before["Donation"] + 6
+    assert counts(app, fund_with_donors.id)["Donation"] == before["Donation"] + 6
 
 
-def test_an_unexpected_error_mid_commit_also_keeps_nothing(app, fund, treasurer, monkeypatch):
+def test_an_unexpected_error_mid_commit_also_keeps_nothing(
+        app, fund_with_donors, treasurer, monkeypatch):
     token = token_of(upload(treasurer, bank_statement_gbk(), "明细.csv", channel="bank"))
-    before = counts(app, fund.id)
+    before = counts(app, fund_with_donors.id)
     record = donations.record_offline
     calls = []
 
@@ -282,21 +280,21 @@ def test_an_unexpected_error_mid_commit_also_keeps_nothing(app, fund, treasurer,
 
     monkeypatch.setattr(donations, "record_offline", second_breaks)
     assert treasurer.post(f"/f/donggangcun/imports/{token}/commit").status_code == 500
-    assert counts(app, fund.id) == before
+    assert counts(app, fund_with_donors.id) == before
     monkeypatch.setattr(donations, "record_offline", record)
     assert treasurer.post(f"/f/donggangcun/imports/{token}/commit").status_code == 302
 
 
-def test_a_second_click_while_committing_records_nothing_twice(app, fund, treasurer):
+def test_a_second_click_while_committing_records_nothing_twice(app, fund_with_donors, treasurer):
     token = token_of(upload(treasurer, bank_statement_gbk(), "明细.csv"))
-    assert storage.claim(fund.id, token)  # the first click's request, still at work
-    before = counts(app, fund.id)
+    assert storage.claim(fund_with_donors.id, token)  # the first click's request, still at work
+    before = counts(app, fund_with_donors.id)
     second = treasurer.post(f"/f/donggangcun/imports/{token}/commit", follow_redirects=True)
     assert "This file is being imported" in second.get_data(as_text=True)
-    assert counts(app, fund.id) == before
+    assert counts(app, fund_with_donors.id) == before
 
 
-def test_a_debit_credit_flag_leaves_out_money_paid_out(fund, treasurer):
+def test_a_debit_credit_flag_leaves_out_money_paid_out(fund_with_donors, treasurer):
     text = ("记账日期,流水号,户名,金额,借贷标志\n"
             "2026-01-05,A1,王建平,100.00,贷\n2026-01-06,A2,东港供电所,50.00,借\n")
     response = upload(treasurer, text.encode("gbk"), "flag.csv")
@@ -304,7 +302,7 @@ def test_a_debit_credit_flag_leaves_out_money_paid_out(fund, treasurer):
     assert row(response, 3).startswith("[skipped]") and "Money paid out" in row(response, 3)
 
 
-def test_a_list_without_dates_takes_the_date_from_the_form(fund, treasurer):
+def test_a_list_without_dates_takes_the_date_from_the_form(fund_with_donors, treasurer):
     text = "姓名,金额\n王建平,100\n".encode()
     dated = upload(treasurer, text, "assembly.csv", channel="cash", day="2026-01-20")
     assert row(dated, 2).startswith("[valid]") and "20 Jan 2026" in row(dated, 2)
@@ -312,8 +310,9 @@ def test_a_list_without_dates_takes_the_date_from_the_form(fund, treasurer):
     assert "Enter the date the money was received." in row(undated, 2)
 
 
-def test_donors_with_the_same_name_need_a_mobile_number_to_tell_apart(app, fund, treasurer):
-    with app.app_context(), using(fund_scope(fund.id)):
+def test_donors_with_the_same_name_need_a_mobile_number_to_tell_apart(
+        app, fund_with_donors, treasurer):
+    with app.app_context(), using(fund_scope(fund_with_donors.id)):
         for phone in ("13855550001", "13855550002"):
             create_donor(DonorInput(name="王芳", phone=phone))
         db.session.commit()
@@ -325,9 +324,9 @@ def test_donors_with_the_same_name_need_a_mobile_number_to_tell_apart(app, fund,
     # A third 王芳 with her own number is a new donor, once for both her gifts.
     assert row(response, 4).startswith("[valid] 4 Ready 王芳 new donor")
     token = token_of(response)
-    before = counts(app, fund.id)
+    before = counts(app, fund_with_donors.id)
     treasurer.post(f"/f/donggangcun/imports/{token}/commit")
-    assert counts(app, fund.id)["Donor"] == before["Donor"] + 1
+    assert counts(app, fund_with_donors.id)["Donor"] == before["Donor"] + 1
 
 
 def _zip(names: list[str]) -> bytes:
@@ -349,20 +348,20 @@ def _zip(names: list[str]) -> bytes:
     ("捐款感谢信\n感谢各位乡亲\n".encode(), "信.csv", "No header row found"),
 ])
 def test_a_file_that_is_not_a_statement_or_list_is_refused_beside_the_field(
-        fund, treasurer, data, filename, message):
+        fund_with_donors, treasurer, data, filename, message):
     response = upload(treasurer, data, filename)
     assert response.status_code == 422
     body = html.unescape(response.get_data(as_text=True))
     assert 'id="file-error"' in body and message in body
 
 
-def test_no_file_chosen_is_refused(fund, treasurer):
+def test_no_file_chosen_is_refused(fund_with_donors, treasurer):
     response = treasurer.post("/f/donggangcun/imports", data={"channel": "bank"})
     assert response.status_code == 422
     assert "Choose the file to import." in response.get_data(as_text=True)
 
 
-def test_too_large_a_file_is_refused(fund, treasurer, monkeypatch):
+def test_too_large_a_file_is_refused(fund_with_donors, treasurer, monkeypatch):
     # A small limit keeps the upload in memory: the test client leaks its temporary file
     # for bodies above 500 KB. The real limit is read in the test below.
     monkeypatch.setattr(reading, "MAX_BYTES", 1000)
@@ -384,14 +383,14 @@ def test_an_xlsx_that_inflates_too_far_is_refused(monkeypatch):
         reading.read(donation_list_xlsx())
 
 
-def test_too_many_rows_are_refused(fund, treasurer):
+def test_too_many_rows_are_refused(fund_with_donors, treasurer):
     data = ("日期,金额\n" + "2026-01-20,10\n" * (reading.MAX_ROWS + 1)).encode()
     response = upload(treasurer, data, "many.csv", channel="cash")
     assert response.status_code == 422
     assert f"more than {reading.MAX_ROWS} rows" in response.get_data(as_text=True)
 
 
-def test_htmx_gets_the_preview_or_the_form_as_a_fragment(fund, treasurer):
+def test_htmx_gets_the_preview_or_the_form_as_a_fragment(fund_with_donors, treasurer):
     partial = {"HX-Request-Type": "partial"}
     response = upload(treasurer, bank_statement_gbk(), "明细.csv", headers=partial)
     body = response.get_data(as_text=True)
@@ -401,7 +400,7 @@ def test_htmx_gets_the_preview_or_the_form_as_a_fragment(fund, treasurer):
     assert refused.status_code == 422 and "<html" not in refused.get_data(as_text=True)
 
 
-def test_the_upload_form_works_for_the_social_worker(client, auth, fund):
+def test_the_upload_form_works_for_the_social_worker(client, auth, fund_with_donors):
     auth.login(LOGINS["social_worker"])
     page = client.get("/f/donggangcun/imports")
     assert page.status_code == 200 and 'enctype="multipart/form-data"' in page.get_data(
@@ -409,21 +408,22 @@ def test_the_upload_form_works_for_the_social_worker(client, auth, fund):
 
 
 @pytest.mark.parametrize("who", ["other_fund_member", "member", "this_township_admin"])
-def test_people_who_do_not_record_money_here_get_403(client, auth, fund, who):
+def test_people_who_do_not_record_money_here_get_403(client, auth, fund_with_donors, who):
     auth.login(LOGINS[who])
     assert client.get("/f/donggangcun/imports").status_code == 403
     response = upload(client, bank_statement_gbk(), "明细.csv")
     assert response.status_code == 403 and "王建平" not in response.get_data(as_text=True)
 
 
-def test_another_funds_token_is_404(app, client, auth, fund):
+def test_another_funds_token_is_404(app, client, auth, fund_with_donors):
     auth.login(LOGINS["treasurer"])
     token = token_of(upload(client, bank_statement_gbk(), "明细.csv"))
-    theirs = counts(app, fund.other_id)
+    theirs = counts(app, fund_with_donors.other_id)
     auth.logout()
     auth.login(LOGINS["other_fund_member"])  # 南塘村's treasurer, with 南塘村's own URL
-    assert client.post(f"/f/{fund.other_slug}/imports/{token}/commit").status_code == 404
-    assert counts(app, fund.other_id) == theirs
+    theirs_commit = f"/f/{fund_with_donors.other_slug}/imports/{token}/commit"
+    assert client.post(theirs_commit).status_code == 404
+    assert counts(app, fund_with_donors.other_id) == theirs
     auth.logout()
     auth.login(LOGINS["treasurer"])
     for wrong in ("0" * 32, "..", token[:-1]):
@@ -433,9 +433,9 @@ def test_another_funds_token_is_404(app, client, auth, fund):
     assert client.post(f"/f/donggangcun/imports/{token}/commit").status_code == 404
 
 
-def test_the_upload_waits_outside_static(app, fund, treasurer):
+def test_the_upload_waits_outside_static(app, fund_with_donors, treasurer):
     token = token_of(upload(treasurer, bank_statement_gbk(), "明细.csv"))
-    folder = storage.VAR_DIR / "imports" / str(fund.id) / token
+    folder = storage.VAR_DIR / "imports" / str(fund_with_donors.id) / token
     assert (folder / "upload").read_bytes() == bank_statement_gbk()
     assert "static" not in folder.parts
 
@@ -487,7 +487,7 @@ def test_unreadable_dates_are_named(value):
 
 
 @pytest.mark.browser
-def test_treasurer_imports_a_statement_on_a_phone(live_server, browser, fund, tmp_path):
+def test_treasurer_imports_a_statement_on_a_phone(live_server, browser, fund_with_donors, tmp_path):
     """Real Chromium, real htmx: the upload swaps in the preview, the commit lands in the
     workspace, and the wide table scrolls inside its box, not the page."""
     statement = tmp_path / "明细.csv"

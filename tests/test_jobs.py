@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
@@ -26,7 +25,6 @@ from app.donations import services as donations
 from app.donations.models import Donation
 from app.donors.models import Donor
 from app.extensions import db
-from app.funds.models import Fund
 from app.imports import reading
 from app.jobs import queue, services
 from app.jobs.models import Job
@@ -42,16 +40,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def fund(app):
-    with app.app_context(), using(SYSTEM):
-        dgc, ntc = (db.session.scalar(select(Fund).where(Fund.receipt_prefix == prefix))
-                    for prefix in ("DGC", "NTC"))
-        treasurer = db.session.scalar(select(User).where(User.phone == LOGINS["treasurer"]))
-        return SimpleNamespace(id=dgc.id, slug=dgc.slug, other_id=ntc.id, other_slug=ntc.slug,
-                               treasurer_id=treasurer.id)
-
-
-@pytest.fixture
 def treasurer(client, auth):
     auth.login(LOGINS["treasurer"])
     client.post("/lang", data={"lang": "en", "next": "/"})
@@ -62,7 +50,8 @@ def start(app, fund, kind: str, params: dict, locale: str = "en") -> int:
     """Start a job as the treasurer would, in a request of the fund, and commit."""
     with app.test_request_context(headers={"Cookie": f"lang={locale}"}), \
             using(fund_scope(fund.id)):
-        user = db.session.get(User, fund.treasurer_id)
+        with using(SYSTEM):
+            user = db.session.scalar(select(User).where(User.phone == LOGINS["treasurer"]))
         job = jobs.start(kind, params, user=user, detail="2026")
         db.session.commit()
         job_id = job.id
@@ -116,9 +105,9 @@ def text_of(response) -> str:
                     .split())
 
 
-def test_a_job_runs_in_a_worker_and_its_file_downloads_byte_for_byte(app, fund, treasurer):
+def test_a_job_runs_in_a_worker_and_its_file_downloads_byte_for_byte(app, fund_ids, treasurer):
     gate.clear()
-    job_id = start(app, fund, "test_report", {"wait": True})
+    job_id = start(app, fund_ids, "test_report", {"wait": True})
     url = f"/f/donggangcun/jobs/{job_id}"
     queued = partial(treasurer, url)
     assert queued.status_code == 200 and "<html" not in queued.get_data(as_text=True)
@@ -126,7 +115,7 @@ def test_a_job_runs_in_a_worker_and_its_file_downloads_byte_for_byte(app, fund, 
     assert 'hx-trigger="every 1s"' in queued.get_data(as_text=True)
 
     with queue.ThreadWorker(app):
-        wait_for(app, fund.id, job_id, "running")
+        wait_for(app, fund_ids.id, job_id, "running")
         deadline = time.monotonic() + 10
         while "3 of 10 (30%)" not in text_of(running := partial(treasurer, url)):
             assert time.monotonic() < deadline, text_of(running)
@@ -136,9 +125,9 @@ def test_a_job_runs_in_a_worker_and_its_file_downloads_byte_for_byte(app, fund, 
         assert "王秀英" in body and "/file" not in body
         assert treasurer.get(f"{url}/file").status_code == 404  # nothing to download yet
         gate.set()
-        job = wait_for(app, fund.id, job_id, "done")
+        job = wait_for(app, fund_ids.id, job_id, "done")
 
-    assert seen["scope"] == fund_scope(fund.id)
+    assert seen["scope"] == fund_scope(fund_ids.id)
     done = partial(treasurer, url)
     body = done.get_data(as_text=True)
     assert "hx-trigger" not in body  # the answer that stops the polling
@@ -151,7 +140,7 @@ def test_a_job_runs_in_a_worker_and_its_file_downloads_byte_for_byte(app, fund, 
     assert "%E4%B8%9C%E6%B8%AF%E6%9D%91" in got.headers["Content-Disposition"]  # 东港村
     assert job.file_sha256 == hashlib.sha256(REPORT_BYTES).hexdigest()
     assert job.file_size == len(REPORT_BYTES) and (job.done, job.total) == (10, 10)
-    stored = Path(app.config["JOBS_DIR"]) / str(fund.id) / job.file_key
+    stored = Path(app.config["JOBS_DIR"]) / str(fund_ids.id) / job.file_key
     assert stored.read_bytes() == REPORT_BYTES and "static" not in stored.parts
     listing = treasurer.get("/f/donggangcun/jobs/")
     assert listing.status_code == 200
@@ -160,9 +149,9 @@ def test_a_job_runs_in_a_worker_and_its_file_downloads_byte_for_byte(app, fund, 
 
 
 @pytest.mark.config(HUEY_NAME=f"shanlin-test-{uuid.uuid4().hex[:8]}")
-def test_a_job_is_queued_only_when_its_request_commits(app, fund):
+def test_a_job_is_queued_only_when_its_request_commits(app, fund_ids):
     huey = queue.get(app).huey
-    with app.test_request_context(), using(fund_scope(fund.id)):
+    with app.test_request_context(), using(fund_scope(fund_ids.id)):
         jobs.start("test_report", {})
         db.session.rollback()  # the request failed: no row, and nothing for a worker
         db.session.commit()
@@ -173,7 +162,7 @@ def test_a_job_is_queued_only_when_its_request_commits(app, fund):
         db.session.commit()
         assert [task.args for task in huey.pending()] == [(job.id, job.key)]
         db.session.remove()
-    with app.app_context(), using(fund_scope(fund.id)):
+    with app.app_context(), using(fund_scope(fund_ids.id)):
         assert db.session.scalar(select(func.count()).select_from(Job)) == 1
     huey.flush()
 
@@ -184,15 +173,15 @@ def test_a_job_is_queued_only_when_its_request_commits(app, fund):
     ("invalid", "A donor needs a name."),
     ("broken", "The job stopped because of an unexpected error. Nothing it did was kept."),
 ])
-def test_a_failing_job_is_marked_failed_and_keeps_nothing(app, fund, treasurer, how, message):
-    before = counts(app, fund.id)
-    job_id = start(app, fund, "test_breaks", {"how": how})
-    job = job_row(app, fund.id, job_id)
+def test_a_failing_job_is_marked_failed_and_keeps_nothing(app, fund_ids, treasurer, how, message):
+    before = counts(app, fund_ids.id)
+    job_id = start(app, fund_ids, "test_breaks", {"how": how})
+    job = job_row(app, fund_ids.id, job_id)
     assert job.status == "failed" and job.finished_at is not None
     assert job.message.startswith(message)
     assert (job.done, job.total) == (1, 2)
     assert ("the disk is full" in job.error) == (how == "broken")
-    assert counts(app, fund.id) == before  # the donor the task created is gone
+    assert counts(app, fund_ids.id) == before  # the donor the task created is gone
     page = treasurer.get(f"/f/donggangcun/jobs/{job_id}")
     assert "The job failed." in text_of(page) and message in text_of(page)
     assert "hx-trigger" not in page.get_data(as_text=True)
@@ -201,23 +190,23 @@ def test_a_failing_job_is_marked_failed_and_keeps_nothing(app, fund, treasurer, 
 
 
 @pytest.mark.config(HUEY_IMMEDIATE=True)
-def test_a_job_speaks_the_language_of_whoever_started_it(app, fund):
-    chinese = start(app, fund, "test_breaks", {"how": "refused"}, locale="zh_Hans")
-    english = start(app, fund, "test_breaks", {"how": "refused"}, locale="en")
-    assert job_row(app, fund.id, chinese).message == "文件是空的。"
-    assert job_row(app, fund.id, english).message == "The file is empty."
+def test_a_job_speaks_the_language_of_whoever_started_it(app, fund_ids):
+    chinese = start(app, fund_ids, "test_breaks", {"how": "refused"}, locale="zh_Hans")
+    english = start(app, fund_ids, "test_breaks", {"how": "refused"}, locale="en")
+    assert job_row(app, fund_ids.id, chinese).message == "文件是空的。"
+    assert job_row(app, fund_ids.id, english).message == "The file is empty."
 
 
 @pytest.mark.config(HUEY_IMMEDIATE=True)
-def test_another_funds_job_is_404_and_others_here_are_refused(app, client, auth, fund):
-    job_id = start(app, fund, "test_report", {})
-    assert job_row(app, fund.id, job_id).status == "done"
+def test_another_funds_job_is_404_and_others_here_are_refused(app, client, auth, fund_ids):
+    job_id = start(app, fund_ids, "test_report", {})
+    assert job_row(app, fund_ids.id, job_id).status == "done"
     auth.login(LOGINS["other_fund_member"])  # 南塘村's treasurer, through 南塘村's own URLs
     for path in ("", "/file"):
-        response = download(client, f"/f/{fund.other_slug}/jobs/{job_id}{path}")
+        response = download(client, f"/f/{fund_ids.other_slug}/jobs/{job_id}{path}")
         assert response.status_code == 404 and REPORT not in response.get_data(as_text=True)
         assert client.get(f"/f/donggangcun/jobs/{job_id}{path}").status_code == 403
-    assert "2026" not in text_of(client.get(f"/f/{fund.other_slug}/jobs/"))
+    assert "2026" not in text_of(client.get(f"/f/{fund_ids.other_slug}/jobs/"))
     auth.logout()
     auth.login(LOGINS["member"])  # a committee member does not read the fund's money work
     assert client.get(f"/f/donggangcun/jobs/{job_id}").status_code == 403
@@ -226,7 +215,7 @@ def test_another_funds_job_is_404_and_others_here_are_refused(app, client, auth,
     assert download(client, f"/f/donggangcun/jobs/{job_id}/file").data == REPORT_BYTES
 
 
-def test_a_task_left_for_another_database_is_dropped(app, fund):
+def test_a_task_left_for_another_database_is_dropped(app, fund_ids):
     with app.app_context():
         services.run(987654, "0" * 32)  # no such job here: nothing happens, nothing breaks
 
@@ -275,20 +264,20 @@ def upload(client, data: bytes):
 
 
 @pytest.mark.config(HUEY_IMMEDIATE=True)
-def test_a_large_import_is_committed_by_a_job_all_rows_together(app, fund, treasurer):
+def test_a_large_import_is_committed_by_a_job_all_rows_together(app, fund_ids, treasurer):
     rows = reading.BACKGROUND_ROWS + 100
-    before = counts(app, fund.id)
+    before = counts(app, fund_ids.id)
     token = upload(treasurer, big_list(rows))
     response = treasurer.post(f"/f/donggangcun/imports/{token}/commit")
     assert response.status_code == 302 and "/f/donggangcun/jobs/" in response.location
     page = treasurer.get(response.location)
     assert f"Donations imported: {rows}. Duplicates skipped: 0." in text_of(page)
     assert "Donation import · 名单.csv" in text_of(page)
-    after = counts(app, fund.id)
+    after = counts(app, fund_ids.id)
     assert after["Donation"] == before["Donation"] + rows
     assert after["LedgerEntry"] == before["LedgerEntry"] + rows
     job_id = int(response.location.rstrip("/").rsplit("/", 1)[1])
-    assert (job_row(app, fund.id, job_id).done, job_row(app, fund.id, job_id).total) == (
+    assert (job_row(app, fund_ids.id, job_id).done, job_row(app, fund_ids.id, job_id).total) == (
         rows, rows)
     # The upload is spent: a second click imports nothing twice.
     assert treasurer.post(f"/f/donggangcun/imports/{token}/commit").status_code == 404
@@ -296,9 +285,9 @@ def test_a_large_import_is_committed_by_a_job_all_rows_together(app, fund, treas
 
 @pytest.mark.config(HUEY_IMMEDIATE=True)
 def test_a_large_import_failing_midway_keeps_nothing_and_may_be_tried_again(
-        app, fund, treasurer, monkeypatch):
+        app, fund_ids, treasurer, monkeypatch):
     token = upload(treasurer, big_list(reading.BACKGROUND_ROWS + 1))
-    before = counts(app, fund.id)
+    before = counts(app, fund_ids.id)
     record = donations.record_offline
     calls = []
 
@@ -313,13 +302,13 @@ def test_a_large_import_failing_midway_keeps_nothing_and_may_be_tried_again(
     page = treasurer.get(response.location)
     assert ("Row 301 could not be recorded: A donation with this reference is already "
             "recorded. Nothing was imported.") in text_of(page)
-    assert counts(app, fund.id) == before
+    assert counts(app, fund_ids.id) == before
     monkeypatch.setattr(donations, "record_offline", record)
     again = treasurer.post(f"/f/donggangcun/imports/{token}/commit")
     assert "Donations imported: 501." in text_of(treasurer.get(again.location))
 
 
-def test_a_small_import_is_still_committed_in_the_request(app, fund, treasurer):
+def test_a_small_import_is_still_committed_in_the_request(app, fund_ids, treasurer):
     token = upload(treasurer, big_list(3))
     response = treasurer.post(f"/f/donggangcun/imports/{token}/commit")
     assert response.status_code == 302 and response.location.endswith("/f/donggangcun/")
@@ -334,7 +323,7 @@ def test_the_import_limit_is_ten_thousand_rows():
 
 # --- the queue as deployed: a worker process, and Redis --------------------------------
 
-def test_flask_jobs_worker_runs_a_large_import_and_stops_on_ctrl_c(app, fund, treasurer):
+def test_flask_jobs_worker_runs_a_large_import_and_stops_on_ctrl_c(app, fund_ids, treasurer):
     """The deployed shape: the web app queues, `flask jobs worker` (another process) runs."""
     environment = {
         **os.environ, "FLASK_APP": "wsgi.py", "PYTHONUNBUFFERED": "1",
@@ -345,28 +334,28 @@ def test_flask_jobs_worker_runs_a_large_import_and_stops_on_ctrl_c(app, fund, tr
     # 东港村 receipts its gifts by itself: the worker's first every-minute run would issue 200
     # receipts for the imported gifts (~16 s of PDFs), which ctrl-c rightly waits for. What
     # is tested here is the import and the stop.
-    with app.app_context(), using(fund_scope(fund.id)):
-        row = receipts.settings(fund.id)
-        receipts.save_settings(fund.id, issue_mode="manual", thanks=row.thanks, seal=None,
+    with app.app_context(), using(fund_scope(fund_ids.id)):
+        row = receipts.settings(fund_ids.id)
+        receipts.save_settings(fund_ids.id, issue_mode="manual", thanks=row.thanks, seal=None,
                                checker_id=row.checker_id, separate_signers=row.separate_signers)
         db.session.commit()
     rows = reading.BACKGROUND_ROWS + 1
-    before = counts(app, fund.id)
+    before = counts(app, fund_ids.id)
     token = upload(treasurer, big_list(rows))
     response = treasurer.post(f"/f/donggangcun/imports/{token}/commit")
     job_id = int(response.location.rstrip("/").rsplit("/", 1)[1])
-    assert job_row(app, fund.id, job_id).status == "queued"
+    assert job_row(app, fund_ids.id, job_id).status == "queued"
     worker = subprocess.Popen([sys.executable, "-m", "flask", "jobs", "worker"], cwd=ROOT,
                               env=environment, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True)
     try:
-        wait_for(app, fund.id, job_id, "done", seconds=120)
+        wait_for(app, fund_ids.id, job_id, "done", seconds=120)
     finally:
         worker.send_signal(signal.SIGINT)
         output, _ = worker.communicate(timeout=60)
     assert worker.returncode == 0, output
     assert "Jobs worker" in output
-    assert counts(app, fund.id)["Donation"] == before["Donation"] + rows
+    assert counts(app, fund_ids.id)["Donation"] == before["Donation"] + rows
     assert f"Donations imported: {rows}." in text_of(treasurer.get(response.location))
 
 
@@ -383,16 +372,16 @@ def _redis_url() -> str | None:
 
 @pytest.mark.skipif(_redis_url() is None, reason="no Redis reachable")
 @pytest.mark.config(HUEY_URL=_redis_url(), HUEY_NAME=f"shanlin-test-{uuid.uuid4().hex[:8]}")
-def test_with_redis_configured_jobs_go_through_redis(app, fund, treasurer):
+def test_with_redis_configured_jobs_go_through_redis(app, fund_ids, treasurer):
     from huey import RedisHuey
 
     huey = queue.get(app).huey
     assert isinstance(huey, RedisHuey)
     try:
-        job_id = start(app, fund, "test_report", {})
+        job_id = start(app, fund_ids, "test_report", {})
         assert huey.pending_count() == 1
         with queue.ThreadWorker(app):
-            wait_for(app, fund.id, job_id, "done")
+            wait_for(app, fund_ids.id, job_id, "done")
         assert download(treasurer, f"/f/donggangcun/jobs/{job_id}/file").data == REPORT_BYTES
     finally:
         huey.storage.flush_all()
@@ -402,9 +391,9 @@ def test_with_redis_configured_jobs_go_through_redis(app, fund, treasurer):
 
 @pytest.mark.browser
 def test_the_progress_bar_turns_into_the_download_link_without_a_reload(
-        app, live_server, browser, fund):
+        app, live_server, browser, fund_ids):
     gate.clear()
-    job_id = start(app, fund, "test_report", {"wait": True})
+    job_id = start(app, fund_ids, "test_report", {"wait": True})
     page = browser.new_page(locale="en")
     page.goto(f"{live_server}/auth/login")
     page.get_by_label("手机号或邮箱").fill(LOGINS["treasurer"])
@@ -438,48 +427,47 @@ def _set_running(app, fund_id: int, job_id: int, **values) -> None:
         db.session.commit()
 
 
-def test_a_running_job_that_stopped_beating_is_queued_again_and_at_last_given_up(app, fund):
+def test_a_running_job_that_stopped_beating_is_queued_again_and_at_last_given_up(app, fund_ids):
     from datetime import timedelta
 
     from app.db_types import utcnow
 
-    silent, alive = (start(app, fund, "test_report", {}) for _ in range(2))
+    silent, alive = (start(app, fund_ids, "test_report", {}) for _ in range(2))
     long_ago = utcnow() - timedelta(seconds=app.config["JOBS_STALE_SECONDS"] + 1)
     for job_id in (silent, alive):
-        _set_running(app, fund.id, job_id, started_at=long_ago)
-    with app.app_context(), queue.Heartbeat(alive, job_row(app, fund.id, alive).key, every=60):
+        _set_running(app, fund_ids.id, job_id, started_at=long_ago)
+    with app.app_context(), queue.Heartbeat(alive, job_row(app, fund_ids.id, alive).key, every=60):
         services.run_every_minute()
-        assert (job_row(app, fund.id, silent).status, job_row(app, fund.id, silent).restarts) \
-            == ("queued", 1)
-        assert job_row(app, fund.id, alive).status == "running"  # its worker is alive
-        _set_running(app, fund.id, silent, started_at=long_ago, restarts=services.MAX_RESTARTS)
+        silent_row = job_row(app, fund_ids.id, silent)
+        assert (silent_row.status, silent_row.restarts) == ("queued", 1)
+        assert job_row(app, fund_ids.id, alive).status == "running"  # its worker is alive
+        _set_running(app, fund_ids.id, silent, started_at=long_ago, restarts=services.MAX_RESTARTS)
         services.run_every_minute()
-    gave_up = job_row(app, fund.id, silent)
+    gave_up = job_row(app, fund_ids.id, silent)
     assert gave_up.status == "failed"
     assert gave_up.message.startswith("Interrupted:")  # in the language of who started it
 
 
-def test_an_interrupted_job_is_run_again_by_who_may_start_it(app, fund, client):
-    job_id = start(app, fund, "test_report", {})
-    _set_running(app, fund.id, job_id, restarts=services.MAX_RESTARTS)
+def test_an_interrupted_job_is_run_again_by_who_may_start_it(app, fund_ids, client):
+    job_id = start(app, fund_ids, "test_report", {})
+    _set_running(app, fund_ids.id, job_id, restarts=services.MAX_RESTARTS)
     with app.app_context(), using(SYSTEM):
         services.take_over_stalled(utcnow() + timedelta(hours=1))
         db.session.commit()
-    with app.app_context(), using(fund_scope(fund.id)):
-        phone = db.session.get(User, fund.treasurer_id).phone
-    page, jobs_before = f"/f/{fund.slug}/jobs/{job_id}", job_count(app, fund.id)
+    page, jobs_before = f"/f/{fund_ids.slug}/jobs/{job_id}", job_count(app, fund_ids.id)
     client.post("/auth/login", data={"login": LOGINS["chair"], "password": PASSWORD})
     assert "重新运行" not in client.get(page).get_data(as_text=True)  # may not start it
     assert client.post(page + "/again").status_code == 302
-    assert job_count(app, fund.id) == jobs_before  # refused: nothing started
+    assert job_count(app, fund_ids.id) == jobs_before  # refused: nothing started
     client.post("/auth/logout")
-    client.post("/auth/login", data={"login": phone, "password": PASSWORD})
+    # The treasurer started it (see start()), so may run it again.
+    client.post("/auth/login", data={"login": LOGINS["treasurer"], "password": PASSWORD})
     body = client.get(page).get_data(as_text=True)
     assert "Interrupted:" in body and "重新运行" in body  # the message: the starter's language
     response = client.post(page + "/again")
     assert response.status_code == 302 and response.location.endswith(f"/jobs/{job_id + 1}")
-    assert job_count(app, fund.id) == jobs_before + 1
-    assert job_row(app, fund.id, job_id).status == "failed"  # it stays as it ended
+    assert job_count(app, fund_ids.id) == jobs_before + 1
+    assert job_row(app, fund_ids.id, job_id).status == "failed"  # it stays as it ended
 
 
 def job_count(app, fund_id: int) -> int:
@@ -487,14 +475,14 @@ def job_count(app, fund_id: int) -> int:
         return len(db.session.scalars(select(Job.id)).all())
 
 
-def test_a_job_whose_worker_is_killed_is_finished_by_the_next_worker(app, fund):
+def test_a_job_whose_worker_is_killed_is_finished_by_the_next_worker(app, fund_ids):
     """kill -9 in the middle of annual receipts: a new worker takes the job over and issues the
     rest, every donor once, the numbers without a gap or a repeat."""
     from app.clock import local_today
     from app.receipts import services as receipts
     from app.receipts.models import Receipt
 
-    with app.test_request_context(method="POST"), using(fund_scope(fund.id)):
+    with app.test_request_context(method="POST"), using(fund_scope(fund_ids.id)):
         year = max(range(2024, local_today().year + 1),
                    key=lambda y: len(receipts.annual_donor_ids(y)))
         donors = receipts.annual_donor_ids(year)
@@ -515,13 +503,13 @@ def test_a_job_whose_worker_is_killed_is_finished_by_the_next_worker(app, fund):
 
     def this_years():
         # A GET's transaction: a reader beside the worker's write lock, never queued behind it.
-        with app.test_request_context(), using(fund_scope(fund.id)):
+        with app.test_request_context(), using(fund_scope(fund_ids.id)):
             return db.session.execute(select(Receipt.id, Receipt.kind, Receipt.donor_id,
                                              Receipt.sequence).where(
                 Receipt.year == local_today().year)).all()
 
     before = {receipt.id for receipt in this_years()}
-    job_id = start(app, fund, "annual_receipts", {"year": year})
+    job_id = start(app, fund_ids, "annual_receipts", {"year": year})
     first = worker("0.4")  # slowed, to be killed in the middle
     try:
         deadline = time.monotonic() + 60
@@ -531,13 +519,13 @@ def test_a_job_whose_worker_is_killed_is_finished_by_the_next_worker(app, fund):
     finally:
         first.kill()  # SIGKILL: no handler runs, the task dies with the process
         first.communicate(timeout=30)
-    assert job_row(app, fund.id, job_id).status == "running"
+    assert job_row(app, fund_ids.id, job_id).status == "running"
     time.sleep(2.5)  # the heartbeat is older than JOBS_STALE_SECONDS now
     second = worker("0")  # the rest at full speed
     try:
         # A minute to start and take the job over, and for each next receipt: each is a PDF,
         # slow when every core is busy (a minute for them all failed there).
-        job = wait_for(app, fund.id, job_id, "done", seconds=60,
+        job = wait_for(app, fund_ids.id, job_id, "done", seconds=60,
                        progress=lambda: len(this_years()))
     finally:
         second.send_signal(signal.SIGINT)

@@ -25,15 +25,6 @@ from .helpers import person
 from .payout_setup import approved, final_project, give, request
 
 
-@pytest.fixture
-def fund(app):
-    """东港村 in its own scope, inside an app context."""
-    with app.app_context():
-        dgc = db.session.scalar(select(Fund).where(Fund.receipt_prefix == "DGC"))
-        with using(fund_scope(dgc.id)):
-            yield dgc
-
-
 def test_the_requester_can_never_approve_their_own_request(fund):
     project = final_project()
     chair = person("chair")

@@ -47,16 +47,6 @@ def _gift(amount="1050", name="张三丰", locale="zh_Hans", **kw) -> Donation:
         amount=amount, channel="cash", received_on=local_today(), donor_id=donor.id, **kw), None)
 
 
-@pytest.fixture
-def fund(app):
-    """东港村 in its own scope inside a request context, as a treasurer's page would be. The
-    request's own host is deliberately not PUBLIC_URL: links must never follow it."""
-    with app.test_request_context(base_url="http://typed-by-someone.example", method="POST"):
-        dgc = _fund()
-        with using(fund_scope(dgc.id)):
-            yield dgc
-
-
 def _next(fund) -> int:
     year = local_today().year
     last = db.session.scalar(select(ReceiptCounter.last_number).where(
@@ -66,8 +56,8 @@ def _next(fund) -> int:
 
 # --- issuing ---------------------------------------------------------------------------------
 
-def test_receipt_states_number_donor_and_amount_in_figures_and_capitals(fund, tmp_path):
-    expected = _next(fund)
+def test_receipt_states_number_donor_and_amount_in_figures_and_capitals(fund_in_request, tmp_path):
+    expected = _next(fund_in_request)
     receipt = services.issue(_gift("1050"))
     year = local_today().year
     assert receipt.number == f"DGC-{year}-{expected:06d}"
@@ -85,7 +75,7 @@ def test_amount_in_words_uses_capital_numerals():
     assert render.amount_in_words(5) == "人民币伍分"
 
 
-def test_fonts_are_embedded_and_rare_name_characters_render(fund, tmp_path):
+def test_fonts_are_embedded_and_rare_name_characters_render(fund_in_request, tmp_path):
     receipt = services.issue(_gift("88", name=RARE))
     path = tmp_path / "r.pdf"
     path.write_bytes(services.file(receipt).data)
@@ -108,7 +98,8 @@ def _embedded_fonts(data: bytes, tmp_path) -> list[str]:
     return [line.split()[0].split("+")[-1] for line in lines]
 
 
-def test_an_everyday_name_needs_only_the_common_cut_and_a_rare_one_the_full_font(fund, tmp_path):
+def test_an_everyday_name_needs_only_the_common_cut_and_a_rare_one_the_full_font(
+        fund_in_request, tmp_path):
     assert common_font.path() is not None  # WenQuanYi is installed here (make test does it)
     everyday = services.issue(_gift("30", name="王建华"))
     assert _embedded_fonts(services.file(everyday).data, tmp_path) == ["Shanlin-Common"]
@@ -131,7 +122,7 @@ def _forget_fonts() -> None:
     pdf._forget_fonts()
 
 
-def test_receipts_render_with_the_full_font_when_the_cut_cannot_be_made(fund, tmp_path,
+def test_receipts_render_with_the_full_font_when_the_cut_cannot_be_made(fund_in_request, tmp_path,
                                                                         monkeypatch):
     monkeypatch.setattr(common_font, "_source", lambda: None)
     _forget_fonts()
@@ -145,7 +136,7 @@ def test_receipts_render_with_the_full_font_when_the_cut_cannot_be_made(fund, tm
 
 
 @pytest.mark.config(PUBLIC_URL="https://shanlin.example")
-def test_qr_code_decodes_to_the_public_verification_page(fund, tmp_path):
+def test_qr_code_decodes_to_the_public_verification_page(fund_in_request, tmp_path):
     receipt = services.issue(_gift("20"))
     (tmp_path / "r.pdf").write_bytes(services.file(receipt).data)
     subprocess.run(["pdftoppm", "-png", "-r", "150", str(tmp_path / "r.pdf"),
@@ -155,20 +146,20 @@ def test_qr_code_decodes_to_the_public_verification_page(fund, tmp_path):
     assert decoded == f"https://shanlin.example/r/{receipt.token}"
 
 
-def test_english_donor_gets_an_english_receipt(fund, tmp_path):
+def test_english_donor_gets_an_english_receipt(fund_in_request, tmp_path):
     receipt = services.issue(_gift("66", name="Li Lei", locale="en"))
     words = _pdf_text(services.file(receipt).data, tmp_path)
     assert "Donation receipt" in words and "Li Lei" in words
     assert "人民币陆拾陆元整" in words.replace(" ", "")  # the capitals stay: the law wants them
 
 
-def test_a_firm_may_have_its_full_name_printed(fund, tmp_path):
+def test_a_firm_may_have_its_full_name_printed(fund_in_request, tmp_path):
     receipt = services.issue(_gift("500", name="王老板"), name="芦湾镇东港五金有限公司")
     assert receipt.name == "芦湾镇东港五金有限公司"
     assert "芦湾镇东港五金有限公司" in _pdf_text(services.file(receipt).data, tmp_path)
 
 
-def test_only_confirmed_unwaived_gifts_without_a_receipt_get_one(fund):
+def test_only_confirmed_unwaived_gifts_without_a_receipt_get_one(fund_in_request):
     gift = _gift("10")
     services.issue(gift)
     with pytest.raises(Invalid, match="已有有效收据"):
@@ -198,10 +189,10 @@ def test_downloading_again_returns_the_same_bytes(app, client, auth):
     assert hashlib.sha256(first.data).hexdigest() == digest
 
 
-def test_a_failure_while_issuing_leaves_no_gap(fund, monkeypatch):
+def test_a_failure_while_issuing_leaves_no_gap(fund_in_request, monkeypatch):
     gift, other = _gift("30"), _gift("31")
     db.session.commit()
-    expected = _next(fund)
+    expected = _next(fund_in_request)
 
     def broken(*args, **kwargs):
         raise RuntimeError("printer on fire")
@@ -216,7 +207,7 @@ def test_a_failure_while_issuing_leaves_no_gap(fund, monkeypatch):
 
 # --- void and reissue ------------------------------------------------------------------------
 
-def test_void_keeps_the_original_and_stores_a_stamped_copy(fund, tmp_path):
+def test_void_keeps_the_original_and_stores_a_stamped_copy(fund_in_request, tmp_path):
     receipt = services.issue(_gift("200"))
     original = services.file(receipt).data
     with pytest.raises(Invalid, match="作废的原因"):
@@ -234,7 +225,7 @@ def test_void_keeps_the_original_and_stores_a_stamped_copy(fund, tmp_path):
     assert "VOID" not in _pdf_text(original, tmp_path).replace(" ", "")
 
 
-def test_reissue_gets_a_new_number_that_refers_to_the_old(fund, tmp_path):
+def test_reissue_gets_a_new_number_that_refers_to_the_old(fund_in_request, tmp_path):
     old = services.issue(_gift("300"))
     with pytest.raises(Invalid, match="请先作废"):
         services.reissue(old)
@@ -247,7 +238,7 @@ def test_reissue_gets_a_new_number_that_refers_to_the_old(fund, tmp_path):
         services.reissue(old)
 
 
-def test_the_database_refuses_to_change_or_delete_an_issued_receipt(fund):
+def test_the_database_refuses_to_change_or_delete_an_issued_receipt(fund_in_request):
     receipt = services.issue(_gift("40"))
     db.session.commit()
     services.void(receipt, "测试")
@@ -385,7 +376,7 @@ def test_renderer_fetches_nothing_outside_static(app):
         assert pdf.document('<img src="/static/vendor/../css/app.css"><p>图</p>').write_pdf()
 
 
-def test_rendering_refuses_without_a_chinese_font(app, fund, monkeypatch):
+def test_rendering_refuses_without_a_chinese_font(app, fund_in_request, monkeypatch):
     monkeypatch.setattr(pdf, "cjk_font_families", lambda: ())
     with pytest.raises(pdf.FontMissing, match="fonts-noto-cjk"):
         services.issue(_gift("9"))
@@ -447,7 +438,7 @@ def test_200_receipts_from_concurrent_workers_are_gapless(app):
 
 # --- annual receipts and print runs (background jobs) -------------------------------------------
 
-def test_annual_receipt_lists_every_counted_gift_of_the_year(fund, tmp_path):
+def test_annual_receipt_lists_every_counted_gift_of_the_year(fund_in_request, tmp_path):
     donor = donors.create_donor(donors.DonorInput(name="李四"))
     last_year = local_today().year - 1
     for amount, day in (("100", date(last_year, 2, 1)), ("250.50", date(last_year, 9, 9))):
@@ -483,7 +474,7 @@ def _links(donation_id: int) -> list[tuple[str, bool]]:
         ReceiptGift.donation_id == donation_id).order_by(ReceiptGift.id)).all()
 
 
-def test_a_gift_with_its_own_receipt_is_not_on_the_annual_receipt(fund, tmp_path):
+def test_a_gift_with_its_own_receipt_is_not_on_the_annual_receipt(fund_in_request, tmp_path):
     """¥66 and ¥100 receipted one by one reappeared on the donor's annual receipt: the same
     money acknowledged twice. The annual receipt now sums up only the rest, says so, and
     prints the period of the gifts it lists, not the whole year."""
@@ -509,7 +500,7 @@ def test_a_gift_with_its_own_receipt_is_not_on_the_annual_receipt(fund, tmp_path
         services.issue(rest)  # and the other way round: a listed gift gets no single receipt
 
 
-def test_an_english_annual_receipt_says_what_it_covers(fund, tmp_path):
+def test_an_english_annual_receipt_says_what_it_covers(fund_in_request, tmp_path):
     donor = donors.create_donor(donors.DonorInput(name="Li Lei", locale="en"))
     year = local_today().year - 1
     _gifts_of(donor, ("12", date(year, 5, 1)))
@@ -563,7 +554,7 @@ def test_a_gifts_page_names_its_annual_receipt_and_offers_no_second(app, client,
     assert f"/receipts/issue/{gift_id}" not in page.text
 
 
-def test_the_database_refuses_a_gift_on_two_valid_receipts(fund):
+def test_the_database_refuses_a_gift_on_two_valid_receipts(fund_in_request):
     """Whatever a service checks, the database holds: a gift is on one valid receipt at most,
     single or annual, and a link changes only when its receipt is voided."""
     donor = donors.create_donor(donors.DonorInput(name="钱七"))
@@ -572,7 +563,7 @@ def test_the_database_refuses_a_gift_on_two_valid_receipts(fund):
     single = services.issue(single_gift)
     annual = services.issue_annual(donor, year)
     db.session.commit()
-    link = {"fund_id": fund.id, "receipt_id": annual.id, "donation_id": single_gift.id,
+    link = {"fund_id": fund_in_request.id, "receipt_id": annual.id, "donation_id": single_gift.id,
             "received_on": single_gift.received_on, "amount_fen": 1000, "valid": True}
     with pytest.raises(IntegrityError, match="(?i)unique"):
         db.session.add(ReceiptGift(**link))
@@ -588,7 +579,7 @@ def test_the_database_refuses_a_gift_on_two_valid_receipts(fund):
     assert _links(single_gift.id) == [(single.number, True)]
 
 
-def test_voiding_frees_the_gifts_and_the_reissue_takes_them(fund):
+def test_voiding_frees_the_gifts_and_the_reissue_takes_them(fund_in_request):
     donor = donors.create_donor(donors.DonorInput(name="孙八"))
     year = local_today().year - 1
     one, two = _gifts_of(donor, ("40", date(year, 3, 1)), ("60", date(year, 8, 1)))
