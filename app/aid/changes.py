@@ -22,13 +22,13 @@ from app.db_types import utcnow
 from app.extensions import db
 from app.governance import motions
 from app.governance.models import Motion, Proposal
-from app.payouts.models import Payout
+from app.payouts.models import ENDED_STATES, Payout
 from app.validation import Invalid
 
 from . import periods
 from .models import Frequency, Programme, ProgrammeChange
 
-RUNNING = ("final", "in_progress")  # governance.motions.OPENS_FROM["programme_change"]
+RUNNING = motions.OPENS_FROM["programme_change"]  # the project states a change may be voted in
 
 
 @dataclass
@@ -178,7 +178,7 @@ def _spent(programme: Programme) -> int:
         db.session.scalar(
             select(func.coalesce(func.sum(Payout.amount_fen), 0)).where(
                 Payout.proposal_id == programme.proposal_id,
-                Payout.status.not_in(("rejected", "withdrawn", "reversed")),
+                Payout.status.not_in(ENDED_STATES),
             )
         )
         or 0

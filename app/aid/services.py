@@ -20,7 +20,7 @@ from app.governance import proposals as proposal_rules
 from app.governance.models import Category, Motion, Proposal
 from app.money import AmountError, fen_to_input, parse_amount, yuan
 from app.payouts import services as payouts
-from app.payouts.models import Payout
+from app.payouts.models import ENDED_STATES, Payout
 from app.privacy import clean_id_number, lookup_hash
 from app.uploads import PNG
 from app.uploads import check as check_upload
@@ -49,7 +49,7 @@ RUNNING = payouts.PAYABLE_PROJECT_STATES  # after the vote and the public notice
 STOPPED = ("rejected", "withdrawn", "closed")
 MAX_SIGNATURE_BYTES = 300_000
 # Payouts that no longer pay for what they listed: the items may go on another one.
-DROPPED = ("rejected", "withdrawn", "reversed")
+DROPPED = ENDED_STATES
 
 
 # --- programmes ------------------------------------------------------------------------------

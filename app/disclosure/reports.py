@@ -14,13 +14,12 @@ from datetime import UTC, date, datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import DateTime, case, func, select, type_coerce
 
-from app.donations.models import Designation, Donation
+from app.donations.models import COUNTED, Designation, Donation
 from app.donors.models import Donor
 from app.extensions import db
 from app.ledger.models import LedgerEntry
 from app.validation import Invalid
 
-COUNTED = ("confirmed", "partially_refunded")
 DEFAULT_THRESHOLD_FEN = 1000_00  # donors of ¥1,000 or more in the period are listed
 CARING = "爱心人士"
 

@@ -35,6 +35,9 @@ class DonationStatus(Code):
     REVERSED = "reversed", _l("Corrected (reversed)")
 
 
+COUNTED = (DonationStatus.CONFIRMED, DonationStatus.PARTIALLY_REFUNDED)  # its money is in the fund
+
+
 class BatchStatus(Code):
     OPEN = "open", _l("Open")
     CLOSED = "closed", _l("Closed")
@@ -150,6 +153,10 @@ class Donation(FundOwned, db.Model):
         primaryjoin="Donation.point_id == DonationPoint.id",
         foreign_keys="[Donation.point_id]", viewonly=True,
     )
+
+    @property
+    def counted(self) -> bool:
+        return self.status in COUNTED
 
     @property
     def net_fen(self) -> int:

@@ -20,9 +20,7 @@ from app.ledger.models import LedgerEntry
 from app.money import AmountError, parse_amount
 from app.validation import Invalid, int_or_none
 
-from .models import OFFLINE_CHANNELS, Channel, Designation, Donation, DonationPoint
-
-COUNTED = ("confirmed", "partially_refunded")  # statuses whose money is in the fund
+from .models import COUNTED, OFFLINE_CHANNELS, Channel, Designation, Donation, DonationPoint
 
 
 @dataclass

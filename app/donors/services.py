@@ -173,13 +173,13 @@ def merge(keep: Donor, absorb: Donor) -> Donor:
 
 def totals_by_year(donor: Donor) -> list[tuple[int, int, int]]:
     """[(year, number of gifts, net fen)] of the donor's confirmed gifts, newest year first."""
-    from app.donations.models import Donation
+    from app.donations.models import COUNTED, Donation
 
     year = extract("year", Donation.received_on)
     rows = db.session.execute(
         select(year, func.count(), func.sum(Donation.amount_fen - Donation.refunded_fen))
         .where(Donation.donor_id == donor.id,
-               Donation.status.in_(("confirmed", "partially_refunded")))
+               Donation.status.in_(COUNTED))
         .group_by(year).order_by(year.desc())
     ).all()
     return [(int(y), int(n), int(total or 0)) for y, n, total in rows]

@@ -15,13 +15,19 @@ from .models import (
     VoteChoice,
 )
 
-# The button that moves a proposal to a state (the states' own words are ProposalStatus').
+# The button that moves a proposal to a state: a verb, where ProposalStatus' own words name the
+# state ("Submit" moves to "Submitted"). tests/test_code_sets.py holds it to proposals.MANUAL.
 MOVE = {
-    "submitted": _l("Submit"), "discussion": _l("Open the discussion"),
-    "withdrawn": _l("Withdraw"), "notice": _l("Publish for public notice"),
-    "in_progress": _l("Start the project"), "completed": _l("Mark completed"),
-    "closed": _l("Close"),
+    ProposalStatus.SUBMITTED: _l("Submit"),
+    ProposalStatus.DISCUSSION: _l("Open the discussion"),
+    ProposalStatus.WITHDRAWN: _l("Withdraw"),
+    ProposalStatus.NOTICE: _l("Publish for public notice"),
+    ProposalStatus.IN_PROGRESS: _l("Start the project"),
+    ProposalStatus.COMPLETED: _l("Mark completed"),
+    ProposalStatus.CLOSED: _l("Close"),
 }
+# The moves drawn as the page's main button: the way a proposal normally goes on.
+FORWARD = (ProposalStatus.SUBMITTED, ProposalStatus.DISCUSSION, ProposalStatus.NOTICE)
 _TABLES = {
     "status": ProposalStatus, "action": BallotAction, "category": Category,
     "choice": VoteChoice, "kind": MotionKind, "threshold": Threshold,

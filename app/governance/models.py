@@ -97,6 +97,10 @@ class ProposalStatus(Code):
     CLOSED = "closed", _l("Closed")
 
 
+# After the vote and the public notice, before the work is done: money may go to the project.
+RUNNING = (ProposalStatus.FINAL, ProposalStatus.IN_PROGRESS)
+
+
 class FileKind(Code):
     PHOTO = "photo", _l("Photo")
     QUOTE = "quote", _l("Quote")

@@ -18,7 +18,16 @@ from app.money import AmountError, parse_amount
 from app.validation import Invalid
 from tenants import SYSTEM, fund_scope, using
 
-from .models import BudgetLine, Category, Comment, EventNote, Objection, Proposal, ProposalEvent
+from .models import (
+    BudgetLine,
+    Category,
+    Comment,
+    EventNote,
+    Objection,
+    Proposal,
+    ProposalEvent,
+    ProposalStatus,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +54,10 @@ TRANSITIONS = {
 MANUAL = {"submitted", "discussion", "withdrawn", "notice", "in_progress", "completed",
           "closed"}
 PUBLIC_STATES = ("notice", "final", "in_progress", "completed", "accepted", "closed")
-OPEN_FOR_COMMENTS = ("submitted", "discussion", "voting", "approved", "notice")
+OPEN_FOR_COMMENTS = (ProposalStatus.SUBMITTED, ProposalStatus.DISCUSSION, ProposalStatus.VOTING,
+                     ProposalStatus.APPROVED, ProposalStatus.NOTICE)
+# The states nothing leaves: files are no longer attached to the proposal.
+ENDED = tuple(ProposalStatus(state) for state, moves in TRANSITIONS.items() if not moves)
 
 
 def transition(proposal: Proposal, to: str, user=None, note: EventNote | None = None,

@@ -16,7 +16,9 @@ from . import bp, uploads
 from . import motions as motion_rules
 from . import proposals as rules
 from .forms import CommentForm, OpenMotionForm, ProposalForm, UploadForm
+from .labels import FORWARD
 from .models import (
+    RUNNING,
     Attachment,
     Comment,
     Motion,
@@ -35,7 +37,7 @@ def _board(fund):
         "notice": db.session.scalars(select(Proposal).where(Proposal.status == "notice")
                                      .order_by(Proposal.notice_until)).all(),
         "fundable": db.session.scalars(select(Proposal).where(
-            Proposal.status.in_(("final", "in_progress"))).order_by(Proposal.id.desc())
+            Proposal.status.in_(RUNNING)).order_by(Proposal.id.desc())
             .limit(limit)).all(),
         "open": db.session.scalars(select(Motion).where(Motion.status == "open")
                                    .order_by(Motion.deadline)).all(),
@@ -118,7 +120,10 @@ def proposal_page(proposal: Proposal, *, http_status: int = 200, comment_form=No
              if rules.may_move(proposal, to, current_user, g.roles)]
     return render("governance/proposal.html", block=block, http_status=http_status,
                   proposal=proposal, events=events, comments=comments, files=files, motions=motions,
-                  objections=objections, moves=moves, opens_vote=motion_rules.opens_from(proposal),
+                  objections=objections, moves=moves, forward=FORWARD,
+                  opens_vote=motion_rules.opens_from(proposal),
+                  takes_files=proposal.status not in rules.ENDED,
+                  takes_comments=proposal.status in rules.OPEN_FOR_COMMENTS,
                   comment_form=comment_form or CommentForm(formdata=None),
                   upload_form=upload_form or UploadForm(formdata=None),
                   motion_form=motion_form or OpenMotionForm(formdata=None))

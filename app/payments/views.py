@@ -12,7 +12,6 @@ from sqlalchemy.exc import IntegrityError
 
 from app.auth.roles import PUBLIC
 from app.donations.models import Donation, DonationPoint
-from app.donations.services import COUNTED
 from app.extensions import csrf, db, limiter
 from app.giving.services import donate_context
 from app.money import fen_to_input, yuan
@@ -269,4 +268,4 @@ def refund(donation_id: int):
                 yuan=yuan(donation.net_fen)), "info")
         return redirect(url_for("donations.detail", donation_id=donation.id))
     return render_form("payments/refund.html", form, block="form", fund=g.fund,
-                       donation=donation, refundable=donation.status in COUNTED)
+                       donation=donation, refundable=donation.counted)

@@ -33,6 +33,10 @@ class PayoutStatus(Code):
 
 
 OPEN_STATES = (PayoutStatus.REQUESTED, PayoutStatus.APPROVED)  # not decided, not paid
+# Payouts that pay for nothing (refused, withdrawn, or paid and taken back): the fund may ask again.
+ENDED_STATES = (PayoutStatus.REJECTED, PayoutStatus.WITHDRAWN, PayoutStatus.REVERSED)
+SPENDING_STATES = (*OPEN_STATES, PayoutStatus.PAID)  # a project's money spent or about to be
+PUBLIC_STATES = (PayoutStatus.PAID, PayoutStatus.REVERSED)  # money that went out, for the village
 
 
 class Decision(Code):
@@ -108,6 +112,14 @@ class Payout(FundOwned, db.Model):
                             foreign_keys="[Payout.proposal_id]", viewonly=True)
     budget_line = relationship("BudgetLine", primaryjoin="Payout.budget_line_id == BudgetLine.id",
                                foreign_keys="[Payout.budget_line_id]", viewonly=True)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATES
+
+    @property
+    def ended(self) -> bool:
+        return self.status in ENDED_STATES
 
     @property
     def masked_account(self) -> str:

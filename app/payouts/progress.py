@@ -9,15 +9,19 @@ from sqlalchemy import select
 
 from app.db_types import utcnow
 from app.extensions import db
+from app.governance.models import RUNNING, ProposalStatus
 from app.uploads import PDF, sniff
 from app.validation import Invalid
 
 from . import files as evidence_files
 from . import services
-from .models import AcceptanceNote, Evidence, Payout, ProgressUpdate
+from .models import PUBLIC_STATES, AcceptanceNote, Evidence, Payout, ProgressUpdate
 
-UPDATABLE = ("final", "in_progress", "completed")
-ACCEPTABLE = ("completed", "accepted")
+UPDATABLE = (*RUNNING, ProposalStatus.COMPLETED)
+ACCEPTABLE = (ProposalStatus.COMPLETED, ProposalStatus.ACCEPTED)
+# The project page's acceptance section: from completion on (a closed project may have been
+# accepted before it closed).
+SHOWS_ACCEPTANCE = (*ACCEPTABLE, ProposalStatus.CLOSED)
 
 
 def add_update(proposal, user, body: str, percent: int | None = None, files=(),
@@ -157,5 +161,5 @@ def spending(proposal, *, public: bool = False) -> Spending:
                                   money.by_line[None]))
     query = select(Payout).where(Payout.proposal_id == proposal.id).order_by(Payout.id.desc())
     if public:
-        query = query.where(Payout.status.in_(("paid", "reversed")))
+        query = query.where(Payout.status.in_(PUBLIC_STATES))
     return Spending(money, lines, list(db.session.scalars(query)))

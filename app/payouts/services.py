@@ -20,6 +20,7 @@ from app.clock import day_refused, local_today
 from app.database import lock
 from app.db_types import utcnow
 from app.extensions import db
+from app.governance.models import RUNNING
 from app.governance.proposals import finalize_if_due
 from app.ledger import services as ledger
 from app.ledger.models import LedgerEntry
@@ -28,12 +29,13 @@ from app.validation import Invalid, int_or_none
 
 from .models import (
     DEFAULT_APPROVERS,
+    SPENDING_STATES,
     Payout,
     PayoutApproval,
     PayoutRules,
 )
 
-PAYABLE_PROJECT_STATES = ("final", "in_progress")  # money may go to these projects
+PAYABLE_PROJECT_STATES = RUNNING  # money may go to these projects
 APPROVER_CHOICES = POLICY["payout.approve"]  # the roles a fund may choose its signers from
 
 
@@ -124,7 +126,7 @@ def project_money(proposal) -> ProjectMoney:
     rows = db.session.execute(
         select(Payout.status, Payout.budget_line_id, func.sum(Payout.amount_fen))
         .where(Payout.proposal_id == proposal.id,
-               Payout.status.in_(("requested", "approved", "paid")))
+               Payout.status.in_(SPENDING_STATES))
         .group_by(Payout.status, Payout.budget_line_id)).all()
     paid = pending = 0
     by_line: dict = {}
@@ -353,7 +355,7 @@ def reject(payout: Payout, user, note: str, now: datetime | None = None) -> Payo
 
 def withdraw(payout: Payout, user) -> Payout:
     lock(payout)
-    if payout.status not in ("requested", "approved") or payout.requested_by_id != user.id:
+    if not payout.is_open or payout.requested_by_id != user.id:
         raise Invalid({"withdraw": _l("Only the requester can withdraw a payout not yet paid.")})
     payout.status = "withdrawn"
     db.session.flush()

@@ -218,6 +218,10 @@ def _project_page(proposal, http_status: int = 200, *, update_form=None, accepta
         files=progress.evidence_of(payout_ids=[p.id for p in spent.payouts],
                                    update_ids=[u.id for u in updates]),
         note=note, motion=progress.acceptance_motion(proposal),
+        takes_payouts=proposal.status in services.PAYABLE_PROJECT_STATES,
+        takes_updates=proposal.status in progress.UPDATABLE,
+        shows_acceptance=proposal.status in progress.SHOWS_ACCEPTANCE,
+        takes_acceptance=proposal.status in progress.ACCEPTABLE,
         update_form=update_form or UpdateForm(formdata=None),
         acceptance_form=acceptance_form or AcceptanceForm(formdata=None,
                                                           body=note.body if note else ""))

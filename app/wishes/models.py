@@ -26,6 +26,11 @@ class WishStatus(Code):
     FULFILLED = "fulfilled", _l("Fulfilled")
 
 
+PUBLISHED = (WishStatus.OPEN, WishStatus.FULFILLED)  # a second person approved it: on the wall
+# The staff list's tabs: the screening queue first, then the wall, then what went back or is done.
+LISTED = (WishStatus.PENDING, WishStatus.OPEN, WishStatus.RETURNED, WishStatus.FULFILLED)
+
+
 class FulfilBy(Code):
     GOODS = "goods", _l("The donor hands over the thing")
     MONEY = "money", _l("The donor gives money; the fund buys it")
@@ -120,6 +125,10 @@ class Wish(FundOwned, db.Model):
 
     collected_by = relationship("User", foreign_keys=[collected_by_id])
     screened_by = relationship("User", foreign_keys=[screened_by_id])
+
+    @property
+    def published(self) -> bool:
+        return self.status in PUBLISHED
 
 
 @audited(state="status")

@@ -29,6 +29,7 @@ from app.i18n import show_date
 from app.money import AmountError, fen_to_input, parse_amount, yuan
 from app.notify.codes import check_code, phone_or_refuse, send_code
 from app.notify.services import notify
+from app.payouts.models import ENDED_STATES
 from app.urls import external_url
 from app.validation import Invalid
 
@@ -36,6 +37,7 @@ from . import photos
 from .models import (
     DEFAULT_CAP_FEN,
     DEFAULT_CLAIM_DAYS,
+    PUBLISHED,
     Confirmer,
     FulfilBy,
     Wish,
@@ -46,7 +48,6 @@ from .models import (
 
 CODE_PURPOSE = "wish.claim"
 MONEY_CHANNELS = ("cash", "bank", "wechat", "alipay")
-ENDED_PAYOUTS = ("rejected", "withdrawn", "reversed")  # the fund may ask again
 
 
 def _hash(token: str) -> str:
@@ -643,7 +644,7 @@ def buy(wish: Wish, data: BuyInput, user, now: datetime | None = None):
         raise Invalid({"amount": _l("Record the donor's money for this wish first.")})
     if wish.payout_id is not None:
         earlier = db.session.get(Payout, wish.payout_id)
-        if earlier is not None and earlier.status not in ENDED_PAYOUTS:
+        if earlier is not None and not earlier.ended:  # else the fund may ask again
             raise Invalid({"amount": _l("A payout for this wish is already under way.")})
     payout = payouts.request(wish_project(), payouts.PayoutInput(
         amount=data.amount, payee=data.payee, payee_account=data.payee_account,
@@ -674,7 +675,7 @@ def paid_payouts(wishes) -> set[int]:
 def _buying(wishes) -> set[int]:
     """The wishes (ids) the fund is buying or has bought: a payout not rejected, withdrawn or
     reversed."""
-    return _with_payout(wishes, lambda payout: payout.status.not_in(ENDED_PAYOUTS))
+    return _with_payout(wishes, lambda payout: payout.status.not_in(ENDED_STATES))
 
 
 def fulfil_paid(now: datetime) -> int:
@@ -725,13 +726,13 @@ def _shown(wishes, now: datetime) -> list[Shown]:
 
 def wall(now: datetime | None = None) -> list[Shown]:
     """The published wishes of the current fund, newest first."""
-    return _shown(db.session.scalars(select(Wish).where(Wish.status.in_(("open", "fulfilled")))
+    return _shown(db.session.scalars(select(Wish).where(Wish.status.in_(PUBLISHED))
                                       .order_by(Wish.id.desc())).all(), now or utcnow())
 
 
 def shown_of(wish: Wish, now: datetime | None = None) -> Shown | None:
     """One wish as the wall shows it; None while it is not published."""
-    if wish.status not in ("open", "fulfilled"):
+    if not wish.published:
         return None
     return _shown([wish], now or utcnow())[0]
 

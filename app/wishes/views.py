@@ -29,7 +29,7 @@ from .forms import (
     SettingsForm,
     WishForm,
 )
-from .models import ClaimStatus, Confirmer, FulfilBy, WallState, Wish, WishStatus
+from .models import LISTED, ClaimStatus, Confirmer, FulfilBy, WallState, Wish, WishStatus
 
 bp = Blueprint("wishes", __name__, url_prefix="/f/<fund_slug>/wishes")
 township_bp = Blueprint("wishes_township", __name__, url_prefix="/t/<township_slug>")
@@ -56,7 +56,7 @@ def _wish(wish_id: int) -> Wish:
 
 def _published(wish_id: int) -> Wish:
     wish = _wish(wish_id)
-    if wish.status not in ("open", "fulfilled"):
+    if not wish.published:
         abort(404)  # only what a second person approved is public
     return wish
 
@@ -70,6 +70,7 @@ def wall():
     shown = services.wall()
     tally = {state: sum(s.state == state for s in shown) for state in WALL_STATES}
     return render("wishes/wall.html", block="wall", fund=g.fund, show=show, tally=tally,
+                  states=WALL_STATES,
                   wishes=[s for s in shown if show is None or s.state == show],
                   season=counts.season_counts(local_today().year).get(g.fund.id))
 
@@ -80,7 +81,7 @@ def photo(wish_id: int):
     """The wish's photo (?of=handover: the hand-over's). In public only once a second person
     approved the wish; before that only the fund's people see it, to screen it."""
     wish = _wish(wish_id)
-    if wish.status not in ("open", "fulfilled") and not may("wish.read"):
+    if not wish.published and not may("wish.read"):
         abort(404)
     name = wish.handover_photo_name if request.args.get("of") == "handover" else wish.photo_name
     data = photos.load(wish.fund_id, name)
@@ -164,6 +165,7 @@ def manage():
     status = list_filter("status", WishStatus.values())
     wishes = services.staff_list(status)
     return render("wishes/manage.html", block="list", fund=g.fund, wishes=wishes, status=status,
+                  tabs=LISTED,
                   live=services.live_claims([w.id for w in wishes if w.status == "open"]),
                   settings=services.settings_of(g.fund.id))
 
