@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
 
 from app.auth.models import Membership, User
 from app.clock import local_today
@@ -534,6 +535,22 @@ def test_an_upload_of_a_kind_the_form_does_not_offer_is_refused_beside_the_field
         with pytest.raises(Invalid) as refused:
             uploads.save(fund.id, b"%PDF-1.4 quote", "q.pdf", kind, person("member"))
         assert "kind" in refused.value.errors
+    assert db.session.scalar(select(func.count(Attachment.id))) == before
+
+
+def test_a_withdrawn_proposal_takes_no_more_files(fund):
+    from app.governance.models import Attachment
+
+    member = person("member")
+    proposal = new_proposal(user=member)
+    quote = FileStorage(io.BytesIO(b"%PDF-1.4 quote"), "报价单.pdf")
+    proposals.attach(proposal, quote, "quote", member)  # still under way: taken
+    proposals.move(proposal, "withdrawn", member, {"member"})  # the proposer withdraws it
+    before = db.session.scalar(select(func.count(Attachment.id)))
+    with pytest.raises(Invalid) as refused:
+        proposals.attach(proposal, FileStorage(io.BytesIO(b"%PDF-1.4 quote"), "q.pdf"), "quote",
+                         member)
+    assert "no more files" in str(refused.value.errors["file"])
     assert db.session.scalar(select(func.count(Attachment.id))) == before
 
 

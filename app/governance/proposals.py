@@ -18,7 +18,9 @@ from app.money import AmountError, parse_amount
 from app.validation import Invalid
 from tenants import SYSTEM, fund_scope, using
 
+from . import uploads
 from .models import (
+    Attachment,
     BudgetLine,
     Category,
     Comment,
@@ -344,3 +346,11 @@ def decide_objection(objection: Objection, user, uphold: bool, note: str = "",
                            note=EventNote.OBJECTION_UPHELD, note_ref=objection.id)
     finalize_if_due(proposal, now)
     return None
+
+
+def attach(proposal: Proposal, file_storage, kind: str, user) -> Attachment:
+    """A photo or quote for a proposal; a withdrawn or closed one keeps the files it has (its
+    page no longer offers the form, and a post made anyway is refused here)."""
+    if proposal.status in ENDED:
+        raise Invalid({"file": _l("This proposal is withdrawn or closed: it takes no more files.")})
+    return uploads.from_form(file_storage, proposal.fund_id, kind, user, proposal_id=proposal.id)

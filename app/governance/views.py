@@ -154,9 +154,8 @@ def comment(proposal_id: int):
 def upload(proposal_id: int):
     proposal = db.get_or_404(Proposal, proposal_id)
     form = UploadForm()
-    attached = attempt(form, lambda: uploads.from_form(
-        form.file.data, g.fund.id, form.kind.data or "photo", current_user,
-        proposal_id=proposal.id))
+    attached = attempt(form, lambda: rules.attach(proposal, form.file.data,
+                                                  form.kind.data or "photo", current_user))
     if attached is REFUSED:
         return proposal_page(proposal, http_status=422, upload_form=form)
     db.session.commit()
