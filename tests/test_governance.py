@@ -17,7 +17,7 @@ from app.extensions import db
 from app.funds.models import Fund
 from app.governance import committees, motions, proposals, rounds, uploads
 from app.governance.demo import tiny_png
-from app.governance.models import Ballot, Elector, Motion, Objection, Proposal
+from app.governance.models import UNDECIDED, Ballot, Elector, Motion, Objection, Proposal
 from app.governance.proposals import ProposalInput
 from app.jobs import queue
 from app.uploads import MAX_BYTES
@@ -486,7 +486,7 @@ def test_ids_too_big_for_the_database_are_refused_with_a_message(client, auth, a
         dgc = db.session.scalar(select(Fund).where(Fund.slug == FUND))
         with using(fund_scope(dgc.id)):
             pids = db.session.scalars(select(Proposal.id).where(
-                Proposal.status.in_(rounds.CANDIDATE_STATES))).all()[:2]
+                Proposal.status.in_(UNDECIDED))).all()[:2]
             round_id = rounds.open_round("2026 年度项目", "5000", pids, person("chair")).id
             db.session.commit()
     auth.login(LOGINS["chair"])

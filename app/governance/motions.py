@@ -28,12 +28,15 @@ from tenants import SYSTEM, fund_scope, using
 from . import proposals as proposal_rules
 from .committees import may_vote_on, rules_of, voters_on
 from .models import (
+    RUNNING,
+    UNDECIDED,
     Ballot,
     BallotChange,
     Elector,
     EventNote,
     Motion,
     Proposal,
+    ProposalStatus,
     VoteChoice,
 )
 from .tally import Outcome, Rules, Voter, tally
@@ -43,11 +46,11 @@ MAX_DAYS = 30
 REMIND_BEFORE = timedelta(hours=24)
 # Which proposal states a motion of each kind may be opened in.
 OPENS_FROM = {
-    "proposal": ("submitted", "discussion"),
-    "budget_change": ("final", "in_progress"),
-    "acceptance": ("completed",),
-    "enrolment": ("final", "in_progress"),  # app/aid opens it for a batch of enrolments
-    "programme_change": ("final", "in_progress"),  # app/aid: a programme's new terms
+    "proposal": UNDECIDED,
+    "budget_change": RUNNING,
+    "acceptance": (ProposalStatus.COMPLETED,),
+    "enrolment": RUNNING,  # app/aid opens it for a batch of enrolments
+    "programme_change": RUNNING,  # app/aid: a programme's new terms
 }
 
 

@@ -13,12 +13,12 @@ from tenants.access import fund_access
 from . import bp
 from . import rounds as rules
 from .forms import ApproveForm, RoundForm
-from .models import Proposal, Round
+from .models import UNDECIDED, Proposal, Round
 
 
 def _candidates():
     return db.session.scalars(select(Proposal).where(
-        Proposal.status.in_(rules.CANDIDATE_STATES)).order_by(Proposal.id)).all()
+        Proposal.status.in_(UNDECIDED)).order_by(Proposal.id)).all()
 
 
 def _rounds_page(form=None, http_status: int = 200):

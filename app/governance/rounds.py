@@ -20,9 +20,8 @@ from app.validation import Invalid
 
 from . import proposals as proposal_rules
 from .committees import may_vote_on
-from .models import EventNote, Proposal, Round, RoundApproval, RoundEntry
+from .models import UNDECIDED, EventNote, Proposal, Round, RoundApproval, RoundEntry
 
-CANDIDATE_STATES = ("submitted", "discussion")
 NOT_IN_LIST = _l("Choose proposals from the list.")
 
 
@@ -70,7 +69,7 @@ def open_round(title: str, budget: str, proposal_ids: list[int], user,
         errors["budget"] = error.args[0]
     chosen = [db.session.get(Proposal, pid) for pid in dict.fromkeys(proposal_ids)
               if pid is not None]
-    chosen = [p for p in chosen if p is not None and p.status in CANDIDATE_STATES]
+    chosen = [p for p in chosen if p is not None and p.status in UNDECIDED]
     if None in proposal_ids:
         errors["proposal_ids"] = NOT_IN_LIST
     elif len(chosen) < 2:
@@ -121,7 +120,7 @@ def in_running(round_: Round, entry: RoundEntry) -> bool:
     """Is this proposal part of the selection? While the round is open: while it is still a
     candidate. Once closed: if it was one at the close."""
     if round_.status == "open":
-        return entry.proposal.status in CANDIDATE_STATES
+        return entry.proposal.status in UNDECIDED
     return entry.excluded_as is None
 
 
@@ -153,7 +152,7 @@ def close_round(round_: Round, user, now: datetime | None = None) -> list[Step]:
     for entry in entries(round_):
         proposal = entry.proposal
         entry.selected = entry.proposal_id in chosen
-        if proposal.status not in CANDIDATE_STATES:
+        if proposal.status not in UNDECIDED:
             entry.excluded_as = proposal.status
         elif entry.selected:
             proposal_rules.transition(proposal, "approved", user,
