@@ -2,13 +2,11 @@
 offline ballots, closing, and the resolution (决议) as a page and a PDF."""
 
 import io
-import logging
 from datetime import timedelta
 
 from flask import abort, flash, g, redirect, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -26,31 +24,7 @@ from . import bp, meetings, resolutions, uploads
 from . import motions as rules
 from .forms import MeetingForm, OfflineBallotForm, OpenMotionForm, RecuseForm, VoteForm
 from .models import Motion, Proposal
-from .views import proposal_page
-
-log = logging.getLogger(__name__)
-
-
-def announce(motion: Motion) -> None:
-    """Tell the members, after the motion is committed, and say how many were reached. The
-    vote is open whatever happens here: a failure is logged, never shown as an error (SMS and
-    mail failures are the worker's, and never reach here)."""
-    try:
-        told = rules.announce(motion)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        log.exception("motion %s: the members could not be told", motion.id)
-        flash(_("The vote is open. The members could not be told: tell them yourself."),
-              "error")
-        return
-    flash(_("The vote is open. Told by SMS: %(sms)d, by email: %(email)d.",
-            sms=told.get("sms", 0), email=told.get("email", 0)), "info")
-    if told.get("log"):
-        flash(ngettext("%(num)d member has no mobile number or email on record (or SMS is "
-                       "not set up here): tell them yourself.",
-                       "%(num)d members have no mobile number or email on record (or SMS is "
-                       "not set up here): tell them yourself.", told["log"]), "error")
+from .views import announce, proposal_page
 
 
 @bp.route("/proposals/<int:proposal_id>/motions", methods=["POST"])

@@ -2,8 +2,11 @@
 files and state buttons. Motions, the committee, rounds and public pages are in the
 sibling *_views modules, on the same blueprint."""
 
+import logging
+
 from flask import abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -27,6 +30,8 @@ from .models import (
     ProposalEvent,
     ProposalStatus,
 )
+
+log = logging.getLogger(__name__)
 
 
 @bp.app_template_global("governance_board")
@@ -129,6 +134,28 @@ def proposal_page(proposal: Proposal, *, http_status: int = 200, comment_form=No
                   motion_form=motion_form or OpenMotionForm(formdata=None))
 
 
+def announce(motion: Motion) -> None:
+    """Tell the members, after the motion is committed, and say how many were reached. The
+    vote is open whatever happens here: a failure is logged, never shown as an error (SMS and
+    mail failures are the worker's, and never reach here)."""
+    try:
+        told = motion_rules.announce(motion)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("motion %s: the members could not be told", motion.id)
+        flash(_("The vote is open. The members could not be told: tell them yourself."),
+              "error")
+        return
+    flash(_("The vote is open. Told by SMS: %(sms)d, by email: %(email)d.",
+            sms=told.get("sms", 0), email=told.get("email", 0)), "info")
+    if told.get("log"):
+        flash(ngettext("%(num)d member has no mobile number or email on record (or SMS is "
+                       "not set up here): tell them yourself.",
+                       "%(num)d members have no mobile number or email on record (or SMS is "
+                       "not set up here): tell them yourself.", told["log"]), "error")
+
+
 @bp.route("/proposals/<int:proposal_id>")
 @fund_access("fund.enter")
 def proposal(proposal_id: int):
@@ -203,8 +230,6 @@ def decide_objection(objection_id: int):
         return proposal_page(objection.proposal, http_status=422)
     db.session.commit()
     if motion is not None:
-        from .motion_views import announce
-
         announce(motion)
         flash(_("The objection is upheld: the project is put to a new vote."), "info")
         return redirect(url_for("governance.motion", motion_id=motion.id))
