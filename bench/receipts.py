@@ -17,8 +17,7 @@ from app.auth import services as accounts
 from app.auth.roles import Role
 from app.clock import local_today
 from app.donations.demo import seed_fund
-from app.donations.models import Donation
-from app.donations.services import COUNTED
+from app.donations.models import COUNTED, Donation
 from app.extensions import db
 from app.funds.models import Fund
 from app.receipts import bulk, render, services

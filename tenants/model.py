@@ -1,6 +1,6 @@
 """The base for every fund-owned table: fund_id NOT NULL and composite keys that include it."""
 
-from sqlalchemy import ForeignKey, ForeignKeyConstraint, UniqueConstraint
+from sqlalchemy import ForeignKey, ForeignKeyConstraint, Table, UniqueConstraint, inspect
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 
@@ -29,3 +29,16 @@ def same_fund_fk(column: str, target: str, **kw) -> ForeignKeyConstraint:
     return ForeignKeyConstraint(
         ["fund_id", column], [f"{target}.fund_id", f"{target}.id"], **kw
     )
+
+
+def fund_owned_tables() -> frozenset[Table]:
+    """Every mapped table of a FundOwned model: found from the classes, so a new feature's
+    tables are scoped, given a policy and checked without being listed anywhere."""
+    tables, classes = set(), list(FundOwned.__subclasses__())
+    while classes:
+        cls = classes.pop()
+        classes.extend(cls.__subclasses__())
+        mapper = inspect(cls, raiseerr=False)  # None for a class that is not mapped
+        if mapper is not None:
+            tables.add(mapper.local_table)
+    return frozenset(tables)

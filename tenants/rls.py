@@ -7,6 +7,8 @@ bind the tables' owner too; the app should still connect as a role that owns not
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from .model import fund_owned_tables
+
 POLICY = "fund_isolation"
 
 # The settings are read in sub-selects: PostgreSQL evaluates them once per statement and
@@ -34,21 +36,13 @@ def disable_sql(table: str) -> list[str]:
     ]
 
 
-def fund_owned_tables(base) -> list[str]:
-    from .model import FundOwned
-
-    return sorted(
-        m.local_table.name for m in base.registry.mappers if issubclass(m.class_, FundOwned)
-    )
-
-
-def missing_policies(connection: Connection, base) -> list[str]:
+def missing_policies(connection: Connection) -> list[str]:
     """Fund-owned tables that have no isolation policy (a migration forgot enable_sql)."""
     rows = connection.execute(
         text("SELECT tablename FROM pg_policies WHERE policyname = :p"), {"p": POLICY}
     )
     have = {r[0] for r in rows}
-    return [t for t in fund_owned_tables(base) if t not in have]
+    return sorted(t.name for t in fund_owned_tables() if t.name not in have)
 
 
 def grant_app_role(connection: Connection, role: str, password: str | None = None) -> None:

@@ -20,24 +20,12 @@ from .context import (
     current_scope,
     on_scope_change,
 )
-from .model import FundOwned
+from .model import FundOwned, fund_owned_tables
 
-
-@functools.cache
-def fund_owned_tables() -> frozenset:
-    """Asked for every statement, so made once; mappers configured later (a model imported
-    late) empty the cache (the listener below)."""
-    tables, classes = set(), list(FundOwned.__subclasses__())
-    while classes:
-        cls = classes.pop()
-        classes.extend(cls.__subclasses__())
-        mapper = inspect(cls, raiseerr=False)  # None for a class that is not mapped
-        if mapper is not None:
-            tables.add(mapper.local_table)
-    return frozenset(tables)
-
-
-event.listen(Mapper, "after_configured", fund_owned_tables.cache_clear)
+# Asked for every statement, so made once; mappers configured later (a model imported late)
+# empty the cache.
+_owned_tables = functools.cache(fund_owned_tables)
+event.listen(Mapper, "after_configured", _owned_tables.cache_clear)
 
 
 def _touches_fund_owned(state: ORMExecuteState) -> bool:
@@ -49,7 +37,7 @@ def _touches_fund_owned(state: ORMExecuteState) -> bool:
     """
     if any(issubclass(m.class_, FundOwned) for m in state.all_mappers):
         return True
-    owned = fund_owned_tables()
+    owned = _owned_tables()
     return any(isinstance(e, Table) and e in owned for e in visitors.iterate(state.statement))
 
 

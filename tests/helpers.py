@@ -362,13 +362,12 @@ def sample(app, name: str) -> int:
 
 def _project_with_payouts() -> int:
     """A project that has payouts and still takes them (its payout form answers 422)."""
-    from app.governance.models import Proposal
+    from app.governance.models import UNDER_WAY, Proposal
     from app.payouts.models import Payout
-    from app.payouts.services import PAYABLE_PROJECT_STATES
 
     return db.session.scalar(select(Payout.proposal_id).join(
         Proposal, Proposal.id == Payout.proposal_id).where(
-        Proposal.status.in_(PAYABLE_PROJECT_STATES)).order_by(Payout.id))
+        Proposal.status.in_(UNDER_WAY)).order_by(Payout.id))
 
 
 def main_pages(app) -> list[Page]:

@@ -20,7 +20,8 @@ from app.governance.models import Attachment
 from app.ledger import services as ledger
 from app.receipts.models import Receipt, ReceiptFile
 from tenants import SYSTEM, fund_scope, using
-from tenants.rls import fund_owned_tables, missing_policies
+from tenants.model import fund_owned_tables
+from tenants.rls import missing_policies
 
 from .conftest import BASE_CONFIG, DB_KIND, LOGINS, _pg_admin, _pg_url
 
@@ -83,13 +84,13 @@ def _unprotected(app) -> list[str]:
     engine = create_engine(app.config["MIGRATION_DATABASE_URL"])
     try:
         with engine.connect() as connection:
-            missing = set(missing_policies(connection, db.Model))
+            missing = set(missing_policies(connection))
             loose = {name for name, in connection.execute(text(
                 "SELECT relname FROM pg_class WHERE relkind = 'r' "
                 "AND NOT (relrowsecurity AND relforcerowsecurity)"))}
     finally:
         engine.dispose()
-    return sorted(missing | (loose & set(fund_owned_tables(db.Model))))
+    return sorted(missing | (loose & {t.name for t in fund_owned_tables()}))
 
 
 def test_restore_into_a_fresh_database_keeps_money_receipts_and_audit(app, fresh, tmp_path):

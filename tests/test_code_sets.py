@@ -6,12 +6,12 @@ import pytest
 from app.donations.models import COUNTED, DonationStatus
 from app.governance import proposals
 from app.governance.labels import FORWARD, MOVE
-from app.governance.models import RUNNING, ProposalStatus
+from app.governance.models import UNDER_WAY, ProposalStatus
 from app.payouts import progress
 from app.payouts.models import (
     ENDED_STATES,
     OPEN_STATES,
-    PUBLIC_STATES,
+    PAID_OUT,
     SPENDING_STATES,
     PayoutStatus,
 )
@@ -20,12 +20,12 @@ from app.wishes.models import LISTED, PUBLISHED, WishStatus
 
 @pytest.mark.parametrize(("group", "code"), [
     (COUNTED, DonationStatus),
-    (RUNNING, ProposalStatus), (proposals.OPEN_FOR_COMMENTS, ProposalStatus),
+    (UNDER_WAY, ProposalStatus), (proposals.OPEN_FOR_COMMENTS, ProposalStatus),
     (proposals.ENDED, ProposalStatus), (FORWARD, ProposalStatus),
     (progress.UPDATABLE, ProposalStatus), (progress.ACCEPTABLE, ProposalStatus),
     (progress.SHOWS_ACCEPTANCE, ProposalStatus),
     (OPEN_STATES, PayoutStatus), (ENDED_STATES, PayoutStatus), (SPENDING_STATES, PayoutStatus),
-    (PUBLIC_STATES, PayoutStatus),
+    (PAID_OUT, PayoutStatus),
     (PUBLISHED, WishStatus), (LISTED, WishStatus),
 ])
 def test_a_group_of_codes_holds_members_of_its_set(group, code):

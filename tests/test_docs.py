@@ -5,7 +5,7 @@ import re
 from pathlib import Path
 
 from app import _import_models
-from tenants.scoping import fund_owned_tables
+from tenants.model import fund_owned_tables
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.datastructures import FileStorage
 
 from app.auth.models import Membership, User
 from app.clock import local_today
@@ -538,20 +537,29 @@ def test_an_upload_of_a_kind_the_form_does_not_offer_is_refused_beside_the_field
     assert db.session.scalar(select(func.count(Attachment.id))) == before
 
 
-def test_a_withdrawn_proposal_takes_no_more_files(fund):
+def test_a_withdrawn_proposal_takes_no_more_files(client, auth, app):
     from app.governance.models import Attachment
 
-    member = person("member")
-    proposal = new_proposal(user=member)
-    quote = FileStorage(io.BytesIO(b"%PDF-1.4 quote"), "报价单.pdf")
-    proposals.attach(proposal, quote, "quote", member)  # still under way: taken
-    proposals.move(proposal, "withdrawn", member, {"member"})  # the proposer withdraws it
-    before = db.session.scalar(select(func.count(Attachment.id)))
-    with pytest.raises(Invalid) as refused:
-        proposals.attach(proposal, FileStorage(io.BytesIO(b"%PDF-1.4 quote"), "q.pdf"), "quote",
-                         member)
-    assert "no more files" in str(refused.value.errors["file"])
-    assert db.session.scalar(select(func.count(Attachment.id))) == before
+    with app.app_context(), using(SYSTEM):
+        dgc = db.session.scalar(select(Fund).where(Fund.slug == FUND))
+        fund_id = dgc.id
+        with using(fund_scope(fund_id)):
+            member = person("member")
+            proposal = new_proposal(user=member)
+            proposals.move(proposal, "withdrawn", member, {"member"})  # the proposer withdraws
+            db.session.commit()
+            pid = proposal.id
+    auth.login(LOGINS["member"])
+    upload = f"/f/{FUND}/proposals/{pid}/files"
+    assert f'action="{upload}"' not in client.get(f"/f/{FUND}/proposals/{pid}").text
+    # Posted anyway (a page opened before the withdrawal): refused beside the field.
+    refused = client.post(upload, content_type="multipart/form-data",
+                          data={"kind": "quote", "file": (io.BytesIO(b"%PDF-1.4 quote"), "q.pdf")})
+    assert refused.status_code == 422
+    assert "该提案已撤回或已关闭，不再接收文件。" in refused.text  # beside the field, shown again
+    with app.app_context(), using(fund_scope(fund_id)):
+        assert db.session.scalars(select(Attachment).where(
+            Attachment.proposal_id == pid)).all() == []
 
 
 def test_files_are_served_only_inside_their_fund(client, auth, app):

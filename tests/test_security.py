@@ -307,12 +307,11 @@ def _upload_url(app, endpoint):
     rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
     url = route_url(app, rule)
     if endpoint.startswith("payouts."):  # a project under way, which takes payouts and news
-        from app.governance.models import Proposal
-        from app.payouts.services import PAYABLE_PROJECT_STATES
+        from app.governance.models import UNDER_WAY, Proposal
 
         with app.app_context(), using(fund_scope(_fund_id(app))):
             project = db.session.scalar(select(Proposal.id).where(
-                Proposal.status.in_(PAYABLE_PROJECT_STATES)).order_by(Proposal.id))
+                Proposal.status.in_(UNDER_WAY)).order_by(Proposal.id))
         if endpoint == "payouts.new":
             return f"{url}?proposal={project}"
         return re.sub(r"/projects/\d+/", f"/projects/{project}/", url)

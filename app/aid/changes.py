@@ -28,8 +28,6 @@ from app.validation import Invalid
 from . import periods
 from .models import Frequency, Programme, ProgrammeChange
 
-RUNNING = motions.OPENS_FROM["programme_change"]  # the project states a change may be voted in
-
 
 @dataclass
 class ChangeInput:
@@ -193,7 +191,8 @@ def propose_change(
 
     today = today or local_today()
     proposal = db.session.get(Proposal, programme.proposal_id)
-    if state_of(programme) != "running" or proposal.status not in RUNNING:
+    voted_in = motions.OPENS_FROM["programme_change"]  # the project states a change is voted in
+    if state_of(programme) != "running" or proposal.status not in voted_in:
         raise Invalid({"reason": _l("Only a running programme can be changed.")})
     if pending(programme) is not None:
         raise Invalid(

@@ -17,7 +17,7 @@ from app.db_types import utcnow
 from app.extensions import db
 from app.governance import motions
 from app.governance import proposals as proposal_rules
-from app.governance.models import Category, Motion, Proposal
+from app.governance.models import UNDER_WAY, Category, Motion, Proposal
 from app.money import AmountError, fen_to_input, parse_amount, yuan
 from app.payouts import services as payouts
 from app.payouts.models import ENDED_STATES, Payout
@@ -45,11 +45,9 @@ from .models import (
 
 ID_PURPOSE = "aid_beneficiary.id_number"
 CATEGORIES = (Category.ELDERLY, Category.EDUCATION, Category.HARDSHIP, Category.DISABILITY)
-RUNNING = payouts.PAYABLE_PROJECT_STATES  # after the vote and the public notice
 STOPPED = ("rejected", "withdrawn", "closed")
 MAX_SIGNATURE_BYTES = 300_000
 # Payouts that no longer pay for what they listed: the items may go on another one.
-DROPPED = ENDED_STATES
 
 
 # --- programmes ------------------------------------------------------------------------------
@@ -136,7 +134,7 @@ def state_of(programme: Programme) -> str:
     status = programme.proposal.status
     if status in STOPPED:
         return "stopped"
-    if status not in RUNNING:
+    if status not in UNDER_WAY:
         return "proposed"
     if programme.ends_on and programme.ends_on < local_today():
         return "ended"
@@ -264,7 +262,7 @@ def put_to_vote(programme: Programme, user, now: datetime | None = None) -> Moti
     waiting = [e for e in enrolments(programme) if e.motion_id is None]
     if not waiting:
         raise Invalid({"vote": _l("No proposed person is waiting for a vote.")})
-    if proposal.status not in RUNNING:
+    if proposal.status not in UNDER_WAY:
         raise Invalid({"vote": _l("People can be enrolled once the programme itself has "
                                   "passed its vote and public notice.")})
     motion = motions.open_motion(proposal, user, kind="enrolment", now=now,
@@ -524,7 +522,7 @@ def unpaid(programme: Programme, shop: Shop | None = None) -> list[Entitlement]:
     or (cash, goods) what was handed out."""
     query = (select(Entitlement).outerjoin(Payout, Payout.id == Entitlement.payout_id)
              .where(Entitlement.programme_id == programme.id,
-                    (Entitlement.payout_id.is_(None)) | Payout.status.in_(DROPPED)))
+                    (Entitlement.payout_id.is_(None)) | Payout.status.in_(ENDED_STATES)))
     if programme.kind == AidKind.VOUCHER:
         query = query.join(Voucher, Voucher.entitlement_id == Entitlement.id).where(
             Voucher.shop_id == (shop.id if shop else -1))

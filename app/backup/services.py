@@ -467,15 +467,16 @@ def _grant(app: Flask) -> list[str]:
 
 def _tables_without_rls(app: Flask) -> list[str]:
     """Fund-owned tables that came back without their policy, or without FORCE."""
-    from tenants.rls import fund_owned_tables, missing_policies
+    from tenants.model import fund_owned_tables
+    from tenants.rls import missing_policies
 
     engine = create_engine(_owner_url(app), poolclass=NullPool)
     try:
         with engine.connect() as connection:
-            missing = set(missing_policies(connection, db.Model))
+            missing = set(missing_policies(connection))
             forced = {name for name, in connection.execute(text(
                 "SELECT relname FROM pg_class WHERE relkind = 'r' AND relrowsecurity "
                 "AND relforcerowsecurity AND relnamespace = 'public'::regnamespace"))}
     finally:
         engine.dispose()
-    return sorted(missing | (set(fund_owned_tables(db.Model)) - forced))
+    return sorted(missing | ({t.name for t in fund_owned_tables()} - forced))

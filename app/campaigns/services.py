@@ -29,7 +29,7 @@ from tenants.context import Scope, township_scope, using
 from .matching import Match, Terms, kept_after_refund, match
 from .models import Campaign, CampaignFund, Limit, MatchAllocation, MatchPledge
 
-COUNTED = ("confirmed", "partially_refunded", "refunded")  # gifts that reached the fund once
+REACHED_FUND = ("confirmed", "partially_refunded", "refunded")  # gifts that reached the fund once
 
 
 def scope_of(campaign: Campaign) -> Scope:
@@ -360,7 +360,7 @@ def _gifts_of(campaign: Campaign):
                    Donation.refunded_fen, Donation.channel)
             .join(CampaignFund, (CampaignFund.fund_id == Donation.fund_id)
                   & (CampaignFund.designation_id == Donation.designation_id))
-            .where(CampaignFund.campaign_id == campaign.id, Donation.status.in_(COUNTED))
+            .where(CampaignFund.campaign_id == campaign.id, Donation.status.in_(REACHED_FUND))
             .subquery())
 
 

@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from app.donations.models import Donation
+from app.donations.models import COUNTED, Donation
 from app.extensions import db
 from app.ledger import services as ledger
 
@@ -51,7 +51,7 @@ def _months_back(today: date, count: int) -> tuple[str, str]:
 
 def recent_gifts(limit: int = RECENT) -> list[Gift]:
     rows = db.session.scalars(
-        select(Donation).where(Donation.status.in_(reports.COUNTED))
+        select(Donation).where(Donation.status.in_(COUNTED))
         .order_by(Donation.received_on.desc(), Donation.id.desc()).limit(limit)
         .options(selectinload(Donation.donor), selectinload(Donation.designation)))
     return [Gift(d.received_on,

@@ -7,9 +7,9 @@ import io
 from flask import send_file
 from flask_babel import gettext as _
 
+from app import qr
 from app.auth.roles import Role
 from app.pdf import render_pdf
-from app.receipts.render import qr_data_uri
 from app.urls import external_url
 
 
@@ -32,7 +32,7 @@ def supervisor_phone(fund) -> str:
 def render_poster(template: str, url: str, **context) -> bytes:
     """One A4 poster whose QR code leads to ``url``; the template extends
     giving/poster_pdf.html (a campaign's poster does too)."""
-    return render_pdf(template, "../giving/poster.css", url=url, qr=qr_data_uri(url), **context)
+    return render_pdf(template, "../giving/poster.css", url=url, qr=qr.png_data_uri(url), **context)
 
 
 def render(fund, point=None, designation=None) -> bytes:

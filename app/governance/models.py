@@ -100,7 +100,7 @@ class ProposalStatus(Code):
 # Put forward and not yet decided: a vote may be opened on it, alone or in a round.
 UNDECIDED = (ProposalStatus.SUBMITTED, ProposalStatus.DISCUSSION)
 # After the vote and the public notice, before the work is done: money may go to the project.
-RUNNING = (ProposalStatus.FINAL, ProposalStatus.IN_PROGRESS)
+UNDER_WAY = (ProposalStatus.FINAL, ProposalStatus.IN_PROGRESS)
 
 
 class FileKind(Code):

@@ -28,8 +28,8 @@ from tenants import SYSTEM, fund_scope, using
 from . import proposals as proposal_rules
 from .committees import may_vote_on, rules_of, voters_on
 from .models import (
-    RUNNING,
     UNDECIDED,
+    UNDER_WAY,
     Ballot,
     BallotChange,
     Elector,
@@ -47,10 +47,10 @@ REMIND_BEFORE = timedelta(hours=24)
 # Which proposal states a motion of each kind may be opened in.
 OPENS_FROM = {
     "proposal": UNDECIDED,
-    "budget_change": RUNNING,
+    "budget_change": UNDER_WAY,
     "acceptance": (ProposalStatus.COMPLETED,),
-    "enrolment": RUNNING,  # app/aid opens it for a batch of enrolments
-    "programme_change": RUNNING,  # app/aid: a programme's new terms
+    "enrolment": UNDER_WAY,  # app/aid opens it for a batch of enrolments
+    "programme_change": UNDER_WAY,  # app/aid: a programme's new terms
 }
 
 

@@ -20,14 +20,13 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app import counters
+from app import counters, qr
 from app.auth.models import Membership, User
 from app.auth.roles import Role
 from app.clock import local_day
 from app.extensions import db
 from app.funds.models import Fund
 from app.pdf import render_pdf
-from app.receipts.render import qr_data_uri
 from app.receipts.services import settings as receipt_settings
 from app.urls import external_url
 
@@ -162,7 +161,7 @@ def context(motion: Motion) -> dict:
             "yes": voting("yes"), "no": voting("no"), "abstain": voting("abstain"),
             "decision": decision(motion, proposal, outcome),
             "notice": notice(motion, proposal), "signers": eligible,
-            "public_url": url, "qr": qr_data_uri(url)}
+            "public_url": url, "qr": qr.png_data_uri(url)}
 
 
 def render(motion: Motion) -> bytes:

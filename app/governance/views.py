@@ -1,6 +1,7 @@
 """Proposal pages of a fund: the list, submitting, one proposal with its comment thread,
-files and state buttons. Motions, the committee, rounds and public pages are in the
-sibling *_views modules, on the same blueprint."""
+files and state buttons, and announce() for a vote opened from here or from motion_views.
+Motions, the committee, rounds and public pages are in the sibling *_views modules, on the
+same blueprint."""
 
 import logging
 
@@ -21,7 +22,7 @@ from . import proposals as rules
 from .forms import CommentForm, OpenMotionForm, ProposalForm, UploadForm
 from .labels import FORWARD
 from .models import (
-    RUNNING,
+    UNDER_WAY,
     Attachment,
     Comment,
     Motion,
@@ -42,7 +43,7 @@ def _board(fund):
         "notice": db.session.scalars(select(Proposal).where(Proposal.status == "notice")
                                      .order_by(Proposal.notice_until)).all(),
         "fundable": db.session.scalars(select(Proposal).where(
-            Proposal.status.in_(RUNNING)).order_by(Proposal.id.desc())
+            Proposal.status.in_(UNDER_WAY)).order_by(Proposal.id.desc())
             .limit(limit)).all(),
         "open": db.session.scalars(select(Motion).where(Motion.status == "open")
                                    .order_by(Motion.deadline)).all(),

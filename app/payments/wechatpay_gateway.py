@@ -23,9 +23,9 @@ import wechatpayv3.core
 from flask_babel import lazy_gettext as _l
 from wechatpayv3 import WeChatPay, WeChatPayType
 
+from app import qr
 from app.clock import LOCAL
 from app.db_types import utcnow
-from app.receipts.render import qr_svg_data_uri
 
 from . import orders
 from .credentials import TOWNSHIP
@@ -208,7 +208,7 @@ class WeChatPayGateway:
                             {"mode": "jsapi", "jsapi": json.dumps(
                                 {k: v for k, v in details.items() if k != "mode"})})
         return Checkout("payments/pay_wechat.html",
-                        {"mode": "native", "qr": qr_svg_data_uri(details["code_url"])})
+                        {"mode": "native", "qr": qr.scalable_svg_data_uri(details["code_url"])})
 
     def parse_webhook(self, body: bytes, headers: Mapping[str, str]) -> Event:
         # Checked before the SDK sees them: with another key id it would go and fetch

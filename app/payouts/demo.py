@@ -16,7 +16,7 @@ from app.clock import local_day
 from app.db_types import utcnow
 from app.demo import pictures
 from app.extensions import db
-from app.governance.models import Proposal
+from app.governance.models import UNDER_WAY, Proposal
 from app.validation import Invalid
 from tenants import fund_scope, using
 
@@ -112,7 +112,7 @@ def seed_fund(fund) -> None:
     now = utcnow()
     day = timedelta(days=1)
     projects = list(db.session.scalars(select(Proposal).where(
-        Proposal.status.in_(services.PAYABLE_PROJECT_STATES)).order_by(Proposal.id)))
+        Proposal.status.in_(UNDER_WAY)).order_by(Proposal.id)))
     if not projects:
         return
     main = next((p for p in projects if p.status == "in_progress"), projects[0])

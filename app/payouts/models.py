@@ -36,7 +36,7 @@ OPEN_STATES = (PayoutStatus.REQUESTED, PayoutStatus.APPROVED)  # not decided, no
 # Payouts that pay for nothing (refused, withdrawn, or paid and taken back): the fund may ask again.
 ENDED_STATES = (PayoutStatus.REJECTED, PayoutStatus.WITHDRAWN, PayoutStatus.REVERSED)
 SPENDING_STATES = (*OPEN_STATES, PayoutStatus.PAID)  # a project's money spent or about to be
-PUBLIC_STATES = (PayoutStatus.PAID, PayoutStatus.REVERSED)  # money that went out, for the village
+PAID_OUT = (PayoutStatus.PAID, PayoutStatus.REVERSED)  # money that went out, for the village
 
 
 class Decision(Code):

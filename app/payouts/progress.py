@@ -9,18 +9,18 @@ from sqlalchemy import select
 
 from app.db_types import utcnow
 from app.extensions import db
-from app.governance.models import RUNNING, ProposalStatus
+from app.governance.models import UNDER_WAY, ProposalStatus
 from app.uploads import PDF, sniff
 from app.validation import Invalid
 
 from . import files as evidence_files
 from . import services
-from .models import PUBLIC_STATES, AcceptanceNote, Evidence, Payout, ProgressUpdate
+from .models import PAID_OUT, AcceptanceNote, Evidence, Payout, ProgressUpdate
 
-UPDATABLE = (*RUNNING, ProposalStatus.COMPLETED)
+UPDATABLE = (*UNDER_WAY, ProposalStatus.COMPLETED)
 ACCEPTABLE = (ProposalStatus.COMPLETED, ProposalStatus.ACCEPTED)
-# The project page's acceptance section: from completion on (a closed project may have been
-# accepted before it closed).
+# The project page's acceptance section: a completed or accepted project, and a closed one (which
+# may have been accepted before it closed; one closed after a rejection simply has none).
 SHOWS_ACCEPTANCE = (*ACCEPTABLE, ProposalStatus.CLOSED)
 
 
@@ -161,5 +161,5 @@ def spending(proposal, *, public: bool = False) -> Spending:
                                   money.by_line[None]))
     query = select(Payout).where(Payout.proposal_id == proposal.id).order_by(Payout.id.desc())
     if public:
-        query = query.where(Payout.status.in_(PUBLIC_STATES))
+        query = query.where(Payout.status.in_(PAID_OUT))
     return Spending(money, lines, list(db.session.scalars(query)))

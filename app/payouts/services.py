@@ -20,7 +20,7 @@ from app.clock import day_refused, local_today
 from app.database import lock
 from app.db_types import utcnow
 from app.extensions import db
-from app.governance.models import RUNNING
+from app.governance.models import UNDER_WAY
 from app.governance.proposals import finalize_if_due
 from app.ledger import services as ledger
 from app.ledger.models import LedgerEntry
@@ -35,7 +35,6 @@ from .models import (
     PayoutRules,
 )
 
-PAYABLE_PROJECT_STATES = RUNNING  # money may go to these projects
 APPROVER_CHOICES = POLICY["payout.approve"]  # the roles a fund may choose its signers from
 
 
@@ -194,7 +193,7 @@ def budget_line_of(proposal, line_id: int | None) -> int | None:
 def check(proposal, data: PayoutInput) -> dict:
     errors = {}
     values = {}
-    if proposal is None or proposal.status not in PAYABLE_PROJECT_STATES:
+    if proposal is None or proposal.status not in UNDER_WAY:
         errors["proposal_id"] = _l("Money can be paid only for a final project (after its "
                                    "vote and public notice).")
     try:
@@ -401,7 +400,7 @@ def mark_paid(payout: Payout, user, bank_reference: str, paid_on: date | None,
         raise Invalid({"bank_reference": _l("Another payout already has this bank reference.")})
     proposal = db.session.get(Proposal, payout.proposal_id)
     lock(proposal)  # payouts of one project are paid one after the other
-    if proposal.status not in PAYABLE_PROJECT_STATES:
+    if proposal.status not in UNDER_WAY:
         raise Invalid({"bank_reference": _l("The project is no longer open for payments.")})
     money = check_amount(proposal, payout.amount_fen, field_name="bank_reference")
     from_project = min(payout.amount_fen, max(0, money.designated_fen))

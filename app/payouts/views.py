@@ -10,7 +10,7 @@ from wtforms import SelectChoice
 from app.auth.roles import Role
 from app.clock import local_today
 from app.extensions import db
-from app.governance.models import Proposal
+from app.governance.models import UNDER_WAY, Proposal
 from app.rendering import list_filter, render, render_form
 from app.uploads import PDF, file_response, sniff
 from app.validation import REFUSED, attempt, attempt_flash, int_or_none
@@ -34,7 +34,7 @@ bp = Blueprint("payouts", __name__, url_prefix="/f/<fund_slug>/payouts")
 
 def _payable_projects() -> list[Proposal]:
     return list(db.session.scalars(select(Proposal).where(
-        Proposal.status.in_(services.PAYABLE_PROJECT_STATES)).order_by(Proposal.id)))
+        Proposal.status.in_(UNDER_WAY)).order_by(Proposal.id)))
 
 
 @bp.route("/")
@@ -54,7 +54,7 @@ def _payout_form(proposal_id: int | None):
     """The form for one project (chosen by ?proposal= on the page before), or None."""
     form = PayoutForm()
     chosen = db.session.get(Proposal, proposal_id) if proposal_id else None
-    if chosen is not None and chosen.status not in services.PAYABLE_PROJECT_STATES:
+    if chosen is not None and chosen.status not in UNDER_WAY:
         chosen = None
     # A project with lines names one on every payout (services.budget_line_of): there is no
     # "none" to choose, and its only line is already chosen.
@@ -218,7 +218,7 @@ def _project_page(proposal, http_status: int = 200, *, update_form=None, accepta
         files=progress.evidence_of(payout_ids=[p.id for p in spent.payouts],
                                    update_ids=[u.id for u in updates]),
         note=note, motion=progress.acceptance_motion(proposal),
-        takes_payouts=proposal.status in services.PAYABLE_PROJECT_STATES,
+        takes_payouts=proposal.status in UNDER_WAY,
         takes_updates=proposal.status in progress.UPDATABLE,
         shows_acceptance=proposal.status in progress.SHOWS_ACCEPTANCE,
         takes_acceptance=proposal.status in progress.ACCEPTABLE,

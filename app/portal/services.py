@@ -23,8 +23,7 @@ from sqlalchemy import func, or_, select, update
 
 from app.auth.services import normalize_email, normalize_phone
 from app.db_types import utcnow
-from app.donations.models import Designation, Donation
-from app.donations.services import COUNTED
+from app.donations.models import COUNTED, Designation, Donation
 from app.donors.models import Donor
 from app.extensions import db
 from app.funds.models import Fund

@@ -9,8 +9,7 @@ from flask import current_app
 from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import select
 
-from app.donations.models import Donation
-from app.donations.services import COUNTED
+from app.donations.models import COUNTED, Donation
 from app.extensions import db
 from tenants import fund_scope, using
 

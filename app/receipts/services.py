@@ -17,8 +17,8 @@ from app.auth.models import Membership, User
 from app.auth.roles import Role
 from app.clock import local_today
 from app.db_types import utcnow
-from app.donations.models import Batch, Donation
-from app.donations.services import COUNTED, lock
+from app.donations.models import COUNTED, Batch, Donation
+from app.donations.services import lock
 from app.donors.models import Donor
 from app.extensions import db
 from app.funds.models import Fund

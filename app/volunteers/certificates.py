@@ -14,7 +14,7 @@ from flask import render_template
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from app import counters, pdf
+from app import counters, pdf, qr
 from app.auth.models import User
 from app.clock import local_today
 from app.database import lock
@@ -22,7 +22,6 @@ from app.db_types import utcnow
 from app.extensions import db
 from app.funds.models import Fund
 from app.privacy import mask_id_number
-from app.receipts.render import qr_data_uri
 from app.receipts.services import settings as receipt_settings
 from app.urls import external_url
 from app.validation import Invalid
@@ -62,7 +61,7 @@ def render_pdf(certificate: Certificate, fund: Fund) -> bytes:
     seal = receipt_settings(fund.id).seal_png
     html = render_template(
         "volunteers/pdf/certificate.html", certificate=certificate, fund=fund, check_url=url,
-        qr=qr_data_uri(url), hours=services.hours_text,
+        qr=qr.png_data_uri(url), hours=services.hours_text,
         seal=seal and "data:image/png;base64," + base64.b64encode(seal).decode())
     return pdf.document(html).write_pdf()
 

@@ -29,7 +29,7 @@ from app.i18n import show_date
 from app.money import AmountError, fen_to_input, parse_amount, yuan
 from app.notify.codes import check_code, phone_or_refuse, send_code
 from app.notify.services import notify
-from app.payouts.models import ENDED_STATES
+from app.payouts.models import ENDED_STATES, Payout
 from app.urls import external_url
 from app.validation import Invalid
 
@@ -449,11 +449,10 @@ def handover(wish: Wish, data: HandoverInput, user, now: datetime | None = None)
 
 def wish_project():
     """The fund's final 微心愿 project, through whose budget and payouts wishes are bought."""
-    from app.governance.models import Proposal
-    from app.payouts.services import PAYABLE_PROJECT_STATES
+    from app.governance.models import UNDER_WAY, Proposal
 
     return db.session.scalar(select(Proposal).where(
-        Proposal.category == "small_wish", Proposal.status.in_(PAYABLE_PROJECT_STATES))
+        Proposal.category == "small_wish", Proposal.status.in_(UNDER_WAY))
         .order_by(Proposal.id.desc()).limit(1))
 
 
@@ -555,8 +554,7 @@ def funding(wishes) -> dict[int, tuple[int, WishClaim]]:
     the project. A wish the fund is buying keeps the gift it is bought with: the payout was
     signed on that money, and ending the payout puts the wish back under this rule. The job or
     the next POST on the wish makes the answer durable (settle_funding)."""
-    from app.donations.models import Donation
-    from app.donations.services import COUNTED
+    from app.donations.models import COUNTED, Donation
 
     open_ = {w.id: w for w in wishes if w.status == "open" and takes_money(w)}
     if not open_:
@@ -635,7 +633,6 @@ def buy(wish: Wish, data: BuyInput, user, now: datetime | None = None):
     """The fund buys the wish with the donor's money: a payout of the 微心愿 project, signed by
     two people like every payout. The wish is fulfilled when it is paid."""
     from app.payouts import services as payouts
-    from app.payouts.models import Payout
 
     now = now or utcnow()
     lock(wish)
@@ -657,7 +654,6 @@ def buy(wish: Wish, data: BuyInput, user, now: datetime | None = None):
 def _with_payout(wishes, condition) -> set[int]:
     """The open wishes (ids) whose payout meets the condition (a function of the Payout
     model)."""
-    from app.payouts.models import Payout
 
     waiting = {w.payout_id: w.id for w in wishes if w.status == "open" and w.payout_id}
     if not waiting:
