@@ -151,3 +151,9 @@ def test_the_printed_notice_is_one_a4_page(app):
     assert "东港村社区慈善基金" in words and "公示" in words
     assert re.sub(r"\s+", "", title) in words and supervisor in words
     assert "异议截止" in words and "本季度收入" in words and "余额" in words
+    # The code a villager scans leads to the fund's board, read off the printed page.
+    subprocess.run(["pdftoppm", "-png", "-r", "150", "-singlefile", str(ARTIFACTS / "notice.pdf"),
+                    str(ARTIFACTS / "notice")], check=True)
+    scanned = subprocess.run(["zbarimg", "--quiet", "--raw", str(ARTIFACTS / "notice.png")],
+                             capture_output=True, check=True).stdout.decode().strip()
+    assert scanned == f"{app.config['PUBLIC_URL']}/f/{FUND}/public"

@@ -6,11 +6,10 @@ the quarter's spending list needs it (WeasyPrint flows it on)."""
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-import segno
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app import pdf
+from app import pdf, qr
 from app.auth.roles import Role
 from app.clock import LOCAL
 from app.extensions import db
@@ -58,8 +57,7 @@ def sheet(fund, today: date) -> Sheet:
         payouts=list(payouts), on_notice=list(on_notice),
         supervisors=[u.name for m, u in funds.people_of_fund(fund, today)
                      if m.role == Role.SUPERVISOR],
-        # a PNG: WeasyPrint paints it far faster than an SVG of many squares
-        qr=segno.make(link, error="m").png_data_uri(scale=6, border=1), link=link)
+        qr=qr.png_data_uri(link), link=link)
 
 
 def notice_pdf(fund, today: date) -> bytes:
