@@ -23,7 +23,7 @@ import urllib.request
 import uuid
 import weakref
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -258,6 +258,9 @@ class Database:
         if DB_KIND == "postgresql":
             (folder / "database").write_text(name)  # first: a build that dies is dropped
             _pg_admin(f"CREATE DATABASE {name}")
+            # Whose it is: a checkout removed with its cache (a CI clone) leaves it behind.
+            cache = str(template_cache.CACHE).replace("'", "''")
+            _pg_admin(f"COMMENT ON DATABASE {name} IS '{cache}'")
         app = create_app({**BASE_CONFIG, **self.template_config()})
         with app.app_context():
             if DB_KIND == "postgresql":
@@ -289,6 +292,7 @@ class Database:
         listing = None
         if DB_KIND == "postgresql":
             listing = lambda: _pg_databases(f"shanlin_cache_{template_cache.CHECKOUT}_%")  # noqa: E731
+            _drop_orphaned_templates()
         folder = self.held.enter_context(template_cache.entry(
             DB_KIND, self.day, self.make, self.valid, _pg_drop, listing))
         self.use(folder)
@@ -392,6 +396,20 @@ def _ram_tablespace() -> str:
 
 def _pg_drop(name: str) -> None:
     _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def _drop_orphaned_templates() -> None:
+    """Other checkouts' cached templates whose cache folder is gone (each fresh clone that
+    ran the suite and was removed left ~35 MB on the server). One still in use by a run
+    (being copied) refuses to be dropped, and stays."""
+    with _pg_admin_engine().connect() as connection:
+        owners = connection.execute(text(
+            "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database "
+            "WHERE datname LIKE 'shanlin_cache_%'")).all()
+    for name, cache in owners:
+        if cache and not Path(cache).exists():
+            with suppress(DBAPIError):
+                _pg_admin(f"DROP DATABASE IF EXISTS {name}")
 
 
 @pytest.fixture(scope="session")
