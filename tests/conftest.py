@@ -256,6 +256,7 @@ class Database:
         files and keys beside it, or the copies would miss files and tokens."""
         self.folder, self.template = folder, name
         if DB_KIND == "postgresql":
+            _drop_orphaned_templates()  # a build makes room: every new clone builds
             (folder / "database").write_text(name)  # first: a build that dies is dropped
             _pg_admin(f"CREATE DATABASE {name}")
             # Whose it is: a checkout removed with its cache (a CI clone) leaves it behind.
@@ -292,7 +293,6 @@ class Database:
         listing = None
         if DB_KIND == "postgresql":
             listing = lambda: _pg_databases(f"shanlin_cache_{template_cache.CHECKOUT}_%")  # noqa: E731
-            _drop_orphaned_templates()
         folder = self.held.enter_context(template_cache.entry(
             DB_KIND, self.day, self.make, self.valid, _pg_drop, listing))
         self.use(folder)

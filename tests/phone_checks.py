@@ -103,10 +103,9 @@ CHECK = """([phone, exceptions, scrollers, anyDateShape, dateShapes]) => {
       problems.push(`sticks out of the screen (right edge ${Math.round(r.right)} px): ${name(e)}`);
     // Inside the screen but past the edge of the card that holds it (a long word, a code).
     const card = e.parentElement.closest('.card');
-    if (card && r.width && r.right > card.getBoundingClientRect().right + 1
-        && !e.closest(scrollers.join(',')))
-      problems.push(`sticks out of its card (by ${Math.round(r.right
-                    - card.getBoundingClientRect().right)} px): ${name(e)}`);
+    const past = card && r.width ? r.right - card.getBoundingClientRect().right : 0;
+    if (past > 1 && !e.closest(scrollers.join(',')))
+      problems.push(`sticks out of its card (by ${Math.round(past)} px): ${name(e)}`);
   }
 
   // A table cell on a phone holds at least three Chinese characters side by side.

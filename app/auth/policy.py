@@ -131,25 +131,22 @@ def may(action: str, roles: Iterable[str] | None = None) -> bool:
     return Role.PLATFORM_ADMIN in held or bool(held & allow)
 
 
+def _oversees(membership, township_id: int) -> bool:
+    """A platform admin oversees every township; a township admin, their own."""
+    return membership.role == Role.PLATFORM_ADMIN or (
+        membership.role == Role.TOWNSHIP_ADMIN and membership.township_id == township_id)
+
+
 def fund_roles(user, fund) -> set[str]:
-    """The caller's roles in this fund today, with "township_admin" for the fund's township's
-    admins and "platform_admin" for the platform's: the roles the table is asked about."""
-    roles = set()
-    for m in current_memberships(user):
-        if m.role == Role.PLATFORM_ADMIN:
-            roles.add(Role.PLATFORM_ADMIN)
-        elif m.role == Role.TOWNSHIP_ADMIN and m.township_id == fund.township_id:
-            roles.add(Role.TOWNSHIP_ADMIN)
-        elif m.fund_id == fund.id:
-            roles.add(m.role)
-    return roles
+    """The caller's roles in this fund today, with "township_admin" or "platform_admin" for
+    those who oversee its township: the roles the table is asked about."""
+    return {m.role for m in current_memberships(user)
+            if m.fund_id == fund.id or _oversees(m, fund.township_id)}
 
 
 def may_enter_township(user, township) -> bool:
-    """A township's pages are for its own admins and the platform's."""
-    return any(m.role == Role.PLATFORM_ADMIN
-               or (m.role == Role.TOWNSHIP_ADMIN and m.township_id == township.id)
-               for m in current_memberships(user))
+    """A township's pages are for those who oversee it."""
+    return any(_oversees(m, township.id) for m in current_memberships(user))
 
 
 def register(app) -> None:
